@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+// Accompanist: a real-time MIDI accompaniment daemon for Linux. Layout: ../docs and DESIGN §9.
+import PackageDescription
+
+// The default build targets x86-64-v3 (AVX2 + FMA: "haswell") on x86_64, so that the SIMD kernels
+// compile to vector FMAs instead of `fmaf` calls (notes/cpu-kernels.md, pitfall 1) and still run on
+// any x86-64-v3 CPU. aarch64 has FMA in its baseline and needs no flag. ACCOMPANIST_NATIVE=1 at
+// build time targets the build machine's own CPU instead (e.g. AVX-512); see README "Fast build".
+import Foundation
+let nativeBuild = ProcessInfo.processInfo.environment["ACCOMPANIST_NATIVE"] == "1"
+#if arch(x86_64)
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", nativeBuild ? "native" : "haswell"])]
+let cpuCFlags: [CSetting] = [.unsafeFlags([nativeBuild ? "-march=native" : "-march=x86-64-v3"])]
+#else
+let cpuFlags: [SwiftSetting] = nativeBuild ? [.unsafeFlags(["-target-cpu", "native"])] : []
+let cpuCFlags: [CSetting] = []
+#endif
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Accompanist",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "accompanist", targets: ["accompanist"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libasound2-dev, libfluidsynth-dev; scripts/setup.sh installs
+        // them). Their headers are in /usr/include, so no pkg-config is needed: fluidsynth's
+        // pkg-config flags (-pthread, -D_REENTRANT from glib) only make SwiftPM warn.
+        .systemLibrary(name: "CALSA", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(name: "CFluidSynth", providers: [.apt(["libfluidsynth-dev"])]),
+
+        // Notes and events, Standard MIDI File read/write, tempo map, grid.
+        .target(name: "MIDI", swiftSettings: swift6),
+        // Melody frames, accompaniment vocabulary, encode/decode, grammar (docs/tokens.md).
+        .target(name: "Tokens", dependencies: ["MIDI"], swiftSettings: swift6),
+        // SIMD kernels with scalar reference twins.
+        .target(name: "Kernels", swiftSettings: swift6 + cpuFlags),
+        // Weights, streaming encoder, cached decoder, sampler.
+        .target(name: "Model", dependencies: ["Kernels", "Tokens"], swiftSettings: swift6 + cpuFlags),
+        // The streaming engine contract, the rule-based accompanist, offline rendering.
+        .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model"], swiftSettings: swift6),
+        // Live I/O: ALSA sequencer client, real-time threads, FluidSynth (live and offline).
+        .target(name: "Live", dependencies: ["CALSA", "CFluidSynth", "MIDI", "Engine"], swiftSettings: swift6),
+        // The command line.
+        .executableTarget(
+            name: "accompanist",
+            dependencies: [
+                "MIDI", "Tokens", "Engine", "Live",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6),
+
+        .testTarget(name: "MIDITests", dependencies: ["MIDI"], swiftSettings: swift6),
+        .testTarget(name: "TokensTests", dependencies: ["Tokens", "MIDI"],
+                    swiftSettings: swift6),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: swift6),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swift6),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens"], swiftSettings: swift6),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI"], swiftSettings: swift6),
+        .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "MIDI"], swiftSettings: swift6),
+    ]
+)

@@ -1,0 +1,169 @@
+import MIDI
+import Tokens
+
+/// Which track of a file holds the melody.
+public enum TrackSelector: Equatable, Sendable, CustomStringConvertible {
+    /// 1-based, as a DAW numbers tracks.
+    case index(Int)
+    /// A track name, compared without case.
+    case name(String)
+
+    /// "3" is an index, anything else a name.
+    public init(_ text: String) {
+        if let i = Int(text) { self = .index(i) } else { self = .name(text) }
+    }
+
+    public var description: String {
+        switch self {
+        case .index(let i): return "track \(i)"
+        case .name(let n): return "track \"\(n)\""
+        }
+    }
+}
+
+public enum RenderError: Error, Equatable, CustomStringConvertible {
+    case noTrackWithNotes
+    case trackNotFound(TrackSelector, available: [String])
+    case emptyMelodyTrack(TrackSelector)
+
+    public var description: String {
+        switch self {
+        case .noTrackWithNotes: return "the file has no track with notes, so there is no melody to accompany"
+        case .trackNotFound(let sel, let available):
+            return "no \(sel) in the file (tracks: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+        case .emptyMelodyTrack(let sel): return "the melody \(sel) has no notes"
+        }
+    }
+}
+
+/// The result of an offline render.
+public struct RenderResult: Sendable {
+    /// Format 1: conductor (tempo map, time signature), the melody track unchanged, "Accompaniment".
+    public var file: MIDIFile
+    /// The accompaniment as the engine emitted it, in order.
+    public var events: [AccompanimentEvent]
+    /// 0-based index of the melody track in the input.
+    public var melodyTrackIndex: Int
+    /// The step at which the render stopped (all notes off there).
+    public var endStep: Int
+    public var beatsPerBar: Int
+}
+
+/// Runs an engine over a melody from a MIDI file with a simulated clock: the same calls, in the
+/// same order, as the live daemon makes from the wall clock.
+public enum OfflineRenderer {
+    /// The 0-based index of the melody track: the selected one, or the first track with notes.
+    public static func melodyTrackIndex(in file: MIDIFile, selector: TrackSelector?) throws -> Int {
+        let names = file.tracks.enumerated().map { "\($0.offset + 1)" + ($0.element.name.map { " \"\($0)\"" } ?? "") }
+        guard let selector else {
+            guard let i = file.tracks.firstIndex(where: { t in t.events.contains { if case .noteOn = $0.kind { return true } else { return false } } })
+            else { throw RenderError.noTrackWithNotes }
+            return i
+        }
+        let index: Int?
+        switch selector {
+        case .index(let i): index = (1...max(1, file.tracks.count)).contains(i) && i <= file.tracks.count ? i - 1 : nil
+        case .name(let n): index = file.tracks.firstIndex { $0.name?.lowercased() == n.lowercased() }
+        }
+        guard let index else { throw RenderError.trackNotFound(selector, available: names) }
+        if file.tracks[index].notes.isEmpty { throw RenderError.emptyMelodyTrack(selector) }
+        return index
+    }
+
+    /// Beats per bar from the file's first time signature, counted in quarter notes; a missing or
+    /// implausible one (POP909 files often carry a bogus 1/4) gives nil.
+    public static func beatsPerBar(of file: MIDIFile) -> Int? {
+        guard let ts = file.timeSignatures.first else { return nil }
+        let beats = Grid.stepsPerBar(ts) / Grid.stepsPerBeat
+        return beats >= 2 && beats <= 16 ? beats : nil
+    }
+
+    /// Renders the accompaniment of `file`'s melody track with `engine`.
+    ///
+    /// - Parameters:
+    ///   - bpm: the tempo written when the file has none (otherwise the file's tempo map is kept).
+    public static func render(file: MIDIFile, melodyTrack index: Int, engine: AccompanimentEngine,
+                              seed: UInt64, beatsPerBar: Int, bpm: Double? = nil) -> RenderResult {
+        let ppq = file.ticksPerQuarter
+        let melody = file.tracks[index]
+        let stepsPerBar = beatsPerBar * Grid.stepsPerBeat
+
+        // Melody note events in file order, with their steps.
+        var input: [(step: Int, pitch: Int, velocity: Int)] = []
+        for e in melody.events {
+            switch e.kind {
+            case .noteOn(_, let k, let v): input.append((Grid.step(ofTick: e.tick, ticksPerQuarter: ppq), Int(k), Int(v)))
+            case .noteOff(_, let k, _): input.append((Grid.step(ofTick: e.tick, ticksPerQuarter: ppq), Int(k), 0))
+            default: break
+            }
+        }
+        let lastStep = input.map(\.step).max() ?? 0
+        let endStep = max(stepsPerBar, (lastStep + stepsPerBar) / stepsPerBar * stepsPerBar)
+
+        engine.reset(seed: seed)
+        let buffer = EventBuffer(capacity: 1024)
+        var events: [AccompanimentEvent] = []
+        var next = 0
+        for s in 0..<endStep {
+            while next < input.count && input[next].step < s {
+                let e = input[next]
+                if e.velocity > 0 { engine.melodyNoteOn(pitch: e.pitch, velocity: e.velocity, step: e.step) }
+                else { engine.melodyNoteOff(pitch: e.pitch, step: e.step) }
+                next += 1
+            }
+            buffer.removeAll()
+            engine.generate(step: s, into: buffer)
+            events += buffer.events
+        }
+        buffer.removeAll()
+        engine.allNotesOff(step: endStep, into: buffer)
+        events += buffer.events
+
+        return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: endStep, bpm: bpm),
+                            events: events, melodyTrackIndex: index, endStep: endStep, beatsPerBar: beatsPerBar)
+    }
+
+    /// The output file: conductor track, melody track unchanged, accompaniment track.
+    static func assemble(file: MIDIFile, melodyIndex: Int, events: [AccompanimentEvent], endStep: Int, bpm: Double?) -> MIDIFile {
+        let ppq = file.ticksPerQuarter
+        var conductor: [TrackEvent] = [TrackEvent(tick: 0, .trackName("Conductor"))]
+        var timed: [TrackEvent] = []
+        for t in file.tracks {
+            for e in t.events {
+                switch e.kind {
+                case .tempo, .timeSignature: timed.append(e)
+                case .meta(let type, _) where type == 0x59: timed.append(e)  // key signature
+                default: break
+                }
+            }
+        }
+        if !file.hasTempo, let bpm {
+            timed.append(TrackEvent(tick: 0, .tempo(microsecondsPerQuarter: Int((60_000_000 / bpm).rounded()))))
+        }
+        // Stable by tick: equal ticks keep their file order.
+        conductor += timed.enumerated().sorted { ($0.element.tick, $0.offset) < ($1.element.tick, $1.offset) }.map(\.element)
+        let endTick = Grid.tick(ofStep: endStep, ticksPerQuarter: ppq)
+        conductor.append(TrackEvent(tick: max(endTick, conductor.last?.tick ?? 0), .endOfTrack))
+
+        // The accompaniment plays on the first channel the melody does not use (never drums, 10).
+        var used = Set<UInt8>()
+        for e in file.tracks[melodyIndex].events {
+            switch e.kind {
+            case .noteOn(let c, _, _), .noteOff(let c, _, _), .programChange(let c, _), .controlChange(let c, _, _): used.insert(c)
+            default: break
+            }
+        }
+        let free: UInt8? = (UInt8(0)..<16).first(where: { $0 != 9 && !used.contains($0) })
+        let channel: UInt8 = free ?? 1
+        var acc: [TrackEvent] = [TrackEvent(tick: 0, .trackName("Accompaniment")),
+                                 TrackEvent(tick: 0, .programChange(channel: channel, program: 0))]
+        for e in events {
+            let tick = Grid.tick(ofStep: e.step, ticksPerQuarter: ppq)
+            acc.append(TrackEvent(tick: tick, e.isNoteOn ? .noteOn(channel: channel, key: e.pitch, velocity: e.velocity)
+                                                        : .noteOff(channel: channel, key: e.pitch, velocity: 0)))
+        }
+        acc.append(TrackEvent(tick: max(endTick, acc.last?.tick ?? 0), .endOfTrack))
+        return MIDIFile(format: 1, ticksPerQuarter: ppq,
+                        tracks: [Track(events: conductor), file.tracks[melodyIndex], Track(events: acc)])
+    }
+}

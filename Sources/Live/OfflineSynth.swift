@@ -1,0 +1,135 @@
+import CFluidSynth
+import Foundation
+import MIDI
+
+public enum SynthError: Error, Equatable, CustomStringConvertible {
+    case soundfontNotFound(String)
+    case soundfontUnreadable(String)
+    case noDefaultSoundfont(searched: [String])
+    case fluidsynth(String)
+    case cannotWrite(String, String)
+
+    public var description: String {
+        switch self {
+        case .soundfontNotFound(let p): return "soundfont not found: \(p)"
+        case .soundfontUnreadable(let p): return "FluidSynth could not load the soundfont \(p) (not a SoundFont 2 file?)"
+        case .noDefaultSoundfont(let searched):
+            return "no soundfont given and none of the default ones exists (\(searched.joined(separator: ", "))); install timgm6mb-soundfont (scripts/setup.sh does) or pass --soundfont PATH"
+        case .fluidsynth(let what): return "FluidSynth: \(what)"
+        case .cannotWrite(let p, let why): return "cannot write \(p): \(why)"
+        }
+    }
+}
+
+/// Where a General MIDI soundfont is found on Debian, in order of preference.
+public enum Soundfonts {
+    public static let defaultPaths = [
+        "/usr/share/sounds/sf2/default-GM.sf2",   // Debian's alternatives link
+        "/usr/share/sounds/sf2/TimGM6mb.sf2",     // timgm6mb-soundfont (installed by scripts/setup.sh)
+        "/usr/share/sounds/sf2/FluidR3_GM.sf2",   // fluid-soundfont-gm
+    ]
+
+    /// The given path (which must exist), or the first default that exists.
+    public static func resolve(_ path: String?) throws -> String {
+        if let path {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+                throw SynthError.soundfontNotFound(path)
+            }
+            return path
+        }
+        guard let found = defaultPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw SynthError.noDefaultSoundfont(searched: defaultPaths)
+        }
+        return found
+    }
+}
+
+/// Renders a MIDI file to a WAV file with libfluidsynth, offline (as fast as the CPU allows).
+public enum OfflineSynth {
+    public struct Options: Sendable {
+        public var sampleRate: Int = 44_100
+        public var gain: Double = 0.5
+        /// Seconds rendered after the last event, for release and reverb tails.
+        public var tail: Double = 2.0
+        public init() {}
+    }
+
+    /// Returns the number of sample frames written.
+    @discardableResult
+    public static func renderWAV(_ file: MIDIFile, soundfont: String, to url: URL, options: Options = Options()) throws -> Int {
+        guard let settings = new_fluid_settings() else { throw SynthError.fluidsynth("cannot create settings") }
+        defer { delete_fluid_settings(settings) }
+        fluid_settings_setnum(settings, "synth.sample-rate", Double(options.sampleRate))
+        fluid_settings_setnum(settings, "synth.gain", options.gain)
+        // Offline rendering must not depend on the machine's speed: render every voice.
+        fluid_settings_setint(settings, "synth.cpu-cores", 1)
+        guard let synth = new_fluid_synth(settings) else { throw SynthError.fluidsynth("cannot create a synthesizer") }
+        defer { delete_fluid_synth(synth) }
+        if fluid_synth_sfload(synth, soundfont, 1) == FLUID_FAILED { throw SynthError.soundfontUnreadable(soundfont) }
+
+        // Every channel event of every track, in time order (stable across tracks).
+        let tempo = file.tempoMap
+        var events: [(seconds: Double, order: Int, kind: TrackEvent.Kind)] = []
+        var order = 0
+        for t in file.tracks {
+            for e in t.events {
+                switch e.kind {
+                case .noteOn, .noteOff, .programChange, .controlChange, .pitchBend:
+                    events.append((tempo.seconds(atTick: e.tick), order, e.kind))
+                    order += 1
+                default: break
+                }
+            }
+        }
+        events.sort { ($0.seconds, $0.order) < ($1.seconds, $1.order) }
+        let totalSeconds = (events.last?.seconds ?? 0) + options.tail
+        let totalFrames = Int((totalSeconds * Double(options.sampleRate)).rounded(.up))
+
+        var pcm = [Int16](repeating: 0, count: totalFrames * 2)  // (frames, 2) interleaved stereo
+        var written = 0
+        func renderUntil(_ frame: Int) {
+            let target = min(frame, totalFrames)
+            while written < target {
+                let n = Int32(min(4096, target - written))
+                pcm.withUnsafeMutableBufferPointer { buf in
+                    let base = UnsafeMutableRawPointer(buf.baseAddress! + written * 2)
+                    _ = fluid_synth_write_s16(synth, n, base, 0, 2, base, 1, 2)
+                }
+                written += Int(n)
+            }
+        }
+        for e in events {
+            renderUntil(Int((e.seconds * Double(options.sampleRate)).rounded()))
+            switch e.kind {
+            case .noteOn(let c, let k, let v): fluid_synth_noteon(synth, Int32(c), Int32(k), Int32(v))
+            case .noteOff(let c, let k, _): fluid_synth_noteoff(synth, Int32(c), Int32(k))
+            case .programChange(let c, let p): fluid_synth_program_change(synth, Int32(c), Int32(p))
+            case .controlChange(let c, let n, let v): fluid_synth_cc(synth, Int32(c), Int32(n), Int32(v))
+            case .pitchBend(let c, let v): fluid_synth_pitch_bend(synth, Int32(c), Int32(v))
+            default: break
+            }
+        }
+        renderUntil(totalFrames)
+        try writeWAV(pcm, channels: 2, sampleRate: options.sampleRate, to: url)
+        return totalFrames
+    }
+
+    /// A 16-bit PCM RIFF/WAVE file.
+    static func writeWAV(_ samples: [Int16], channels: Int, sampleRate: Int, to url: URL) throws {
+        var data = Data(capacity: 44 + samples.count * 2)
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
+        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: Array("RIFF".utf8)); u32(36 + samples.count * 2)
+        data.append(contentsOf: Array("WAVE".utf8))
+        data.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(channels); u32(sampleRate)
+        u32(sampleRate * channels * 2); u16(channels * 2); u16(16)
+        data.append(contentsOf: Array("data".utf8)); u32(samples.count * 2)
+        samples.withUnsafeBufferPointer { buf in
+            for s in buf { withUnsafeBytes(of: s.littleEndian) { data.append(contentsOf: $0) } }
+        }
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw SynthError.cannotWrite(url.path, error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Live
+import Logging
+import MIDI
+
+enum EngineKind: String, ExpressibleByArgument, CaseIterable {
+    case rules, model
+}
+
+extension RulesConfiguration.Pattern: ExpressibleByArgument {}
+
+/// `accompanist render IN.mid -o OUT.mid`: the engine over a melody file, from a simulated clock.
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Accompany the melody of a MIDI file, offline.",
+        discussion: """
+            Runs the same engine as the live daemon over the melody track of IN.mid, with a simulated \
+            clock, and writes OUT.mid (format 1): the input's tempo map and time signature, the melody \
+            track unchanged, and a track named "Accompaniment". The same input and seed give a \
+            byte-identical file. With --wav, FluidSynth also renders both tracks to a WAV file.
+            """)
+
+    @Argument(help: "The MIDI file with the melody.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Where to write the accompanied MIDI file.")
+    var output: String
+
+    @Option(name: .customLong("melody-track"), help: "The melody track: its name, or its number counting from 1 (default: the first track with notes).")
+    var melodyTrack: String?
+
+    @Option(help: "The engine: rules (rule-based) or model (the neural accompanist).")
+    var engine: EngineKind = .rules
+
+    @Option(help: "Accompaniment pattern of the rules engine: block, broken, bass-chord.")
+    var pattern: RulesConfiguration.Pattern = .bassChord
+
+    @Option(help: "Random seed: the same seed and input give the same output.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Tempo in beats per minute, for a file that has no tempo (20…400).")
+    var bpm: Double?
+
+    @Option(name: .customLong("beats-per-bar"), help: "Beats (quarter notes) per bar, when the file's time signature is missing or wrong (2…16).")
+    var beatsPerBar: Int?
+
+    @Option(help: "Also render the melody and the accompaniment to this WAV file with FluidSynth.")
+    var wav: String?
+
+    @Option(help: "SoundFont 2 file for --wav (default: Debian's GM soundfont).")
+    var soundfont: String?
+
+    @Option(name: .customLong("sample-rate"), help: "Sample rate of the WAV file (8000…192000).")
+    var sampleRate: Int = 44_100
+
+    func validate() throws {
+        if let bpm, !(20...400).contains(bpm) { throw ValidationError("--bpm must be between 20 and 400, got \(bpm)") }
+        if let beatsPerBar, !(2...16).contains(beatsPerBar) { throw ValidationError("--beats-per-bar must be between 2 and 16, got \(beatsPerBar)") }
+        if !(8000...192_000).contains(sampleRate) { throw ValidationError("--sample-rate must be between 8000 and 192000, got \(sampleRate)") }
+        if soundfont != nil && wav == nil { throw ValidationError("--soundfont is only used with --wav") }
+        if let t = melodyTrack, let i = Int(t), i < 1 { throw ValidationError("--melody-track numbers count from 1, got \(i)") }
+    }
+
+    func run() throws {
+        let log = Logger(label: "accompanist.render")
+        if engine == .model {
+            throw CLIError.unavailable("the model engine is not available in this build yet (no neural runtime); use --engine rules")
+        }
+        // Find the soundfont before any work, so a bad --soundfont fails fast.
+        let soundfontPath: String? = try wav.map { _ in
+            do { return try Soundfonts.resolve(soundfont) } catch let e as SynthError { throw CLIError.noInput(e.description) }
+        }
+        let file = try readMIDI(input)
+        let index: Int
+        do { index = try OfflineRenderer.melodyTrackIndex(in: file, selector: melodyTrack.map(TrackSelector.init)) }
+        catch let e as RenderError { throw CLIError.input("\(input): \(e.description)") }
+
+        let bars: Int
+        if let beatsPerBar { bars = beatsPerBar } else if let b = OfflineRenderer.beatsPerBar(of: file) { bars = b } else {
+            bars = 4
+            if !file.timeSignatures.isEmpty { log.warning("ignoring the file's implausible time signature; assuming 4/4 (use --beats-per-bar)") }
+        }
+        if bpm != nil && file.hasTempo { log.warning("the file has its own tempo map; --bpm is ignored") }
+        let rules = RulesEngine(configuration: RulesConfiguration(pattern: pattern, beatsPerBar: bars), seed: seed)
+        let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: rules, seed: seed, beatsPerBar: bars, bpm: bpm)
+
+        do { try result.file.write(to: URL(fileURLWithPath: output)) }
+        catch { throw CLIError.cannotCreate("cannot write \(output): \(error.localizedDescription)") }
+        let notes = result.events.filter(\.isNoteOn).count
+        log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engine.rawValue), seed \(seed))")
+
+        if let wav, let soundfontPath {
+            var options = OfflineSynth.Options()
+            options.sampleRate = sampleRate
+            let start = Date()
+            let frames: Int
+            do { frames = try OfflineSynth.renderWAV(result.file, soundfont: soundfontPath, to: URL(fileURLWithPath: wav), options: options) }
+            catch let e as SynthError { throw CLIError.cannotCreate(e.description) }
+            let seconds = Double(frames) / Double(sampleRate)
+            let took = Date().timeIntervalSince(start)
+            log.info("\(wav): \(String(format: "%.1f", seconds)) s of audio in \(String(format: "%.2f", took)) s (\(String(format: "%.0f", seconds / max(took, 1e-6)))x real time) with \(soundfontPath)")
+        }
+    }
+}
+
+/// Reads a MIDI file, turning every failure into one clear line.
+func readMIDI(_ path: String) throws -> MIDIFile {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError.noInput("\(path): no such file") }
+    if isDir.boolValue { throw CLIError.noInput("\(path): is a directory, not a MIDI file") }
+    guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.noInput("\(path): permission denied") }
+    do { return try MIDIFile(contentsOf: URL(fileURLWithPath: path)) }
+    catch let e as MIDIFileError { throw CLIError.input("\(path): \(e.description)") }
+    catch { throw CLIError.noInput("\(path): \(error.localizedDescription)") }
+}
