@@ -93,3 +93,22 @@ public enum TokenCodec {
         }
     }
 }
+
+import MIDI
+
+/// A song as the model sees it: melody frames and accompaniment tokens on one grid.
+public struct TokenizedSong: Equatable, Sendable {
+    public var frames: [MelodyFrame]
+    public var tokens: [TimedToken]
+    /// One past the last step any note sounds.
+    public var endStep: Int
+
+    /// docs/tokens.md applied to MIDI notes (placed on the grid by their ticks).
+    public init(melody: [Note], accompaniment: [Note], ticksPerQuarter ppq: Int) {
+        let m = NoteNormalizer.normalize(melody.map { GridNote($0, ticksPerQuarter: ppq) })
+        let a = NoteNormalizer.normalize(accompaniment.map { GridNote($0, ticksPerQuarter: ppq) })
+        endStep = max(m.map(\.end).max() ?? 0, a.map(\.end).max() ?? 0)
+        frames = MelodyFrames.frames(m, endStep: endStep)
+        tokens = TokenCodec.encode(accompaniment: a, melodyFrames: frames, endStep: endStep)
+    }
+}
