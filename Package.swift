@@ -57,6 +57,10 @@ let package = Package(
             ],
             swiftSettings: swift6),
 
+        // Kernel micro-benchmark (docs/kernels.md): swift run -c release kernels-bench
+        .executableTarget(name: "kernels-bench", dependencies: ["Kernels"], path: "Benchmarks/KernelsBench",
+                          swiftSettings: swift6 + cpuFlags),
+
         .testTarget(name: "MIDITests", dependencies: ["MIDI"], swiftSettings: swift6),
         .testTarget(name: "TokensTests", dependencies: ["Tokens", "MIDI"],
                     swiftSettings: swift6),

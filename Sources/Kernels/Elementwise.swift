@@ -172,12 +172,14 @@ extension SIMDKernels {
 
 @inline(__always)
 func geluVector(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    // Below -10 the true value is under 1e-37 in magnitude; clamping x there keeps the clamped
+    // exp from leaving x / 1.6e38 (-6e-9 at x = -1e30). The clamp is "replace x where x < c"
+    // (a vmaxps); a mask taken from x and applied to another vector was scalarised here.
+    let x = x.replacing(with: -10, where: x .< -10)
     let x3 = x * x * x
     let u = x.addingProduct(SIMD16(repeating: geluA), x3)
     let e = simdExp(u * SIMD16(repeating: -2 * geluC))
-    // Below -10 the true value is under 1e-37 in magnitude; the clamped exp would leave
-    // x / 1.6e38 there (-6e-9 at x = -1e30), so write the limit, 0.
-    return (x / (e + 1)).replacing(with: 0, where: x .< SIMD16(repeating: -10))
+    return x / (e + 1)
 }
 
 // MARK: - Scalar twins (Double inside where a reduction or a transcendental is involved)
