@@ -1,0 +1,1 @@
+"""Accompanist training side: tokenizer, POP909 data, streaming model, training, export."""

@@ -1,0 +1,77 @@
+"""DESIGN §4 causality: full-sequence (training) logits equal the step-by-step streaming
+reference, and melody frames at steps >= s do not affect tokens sounding at <= s."""
+import numpy as np
+
+from accompanist_train import tokens as Tk
+from accompanist_train.reference import StreamingModel, stream_logits
+
+from helpers import TINY, full_logits, random_params, random_song
+
+
+def _inputs(seed):
+    mel, acc, frames, ids, times = random_song(seed)
+    pt = Tk.prediction_times(ids, times)
+    meter = Tk.metrical_positions(np.arange(len(frames) + 64))
+    return frames, meter, ids, pt, meter[pt]
+
+
+def test_full_sequence_equals_streaming():
+    for seed in range(3):
+        frames, meter, ids, pt, tm = _inputs(seed)
+        flat = random_params(TINY, seed)
+        full, _ = full_logits(flat, TINY, frames, meter[:len(frames)], ids, pt, tm)
+        st = stream_logits(flat, TINY, frames, meter, ids, pt, tm)
+        assert full.shape == st.shape
+        assert np.isfinite(full).all()
+        err = np.abs(full - st).max()
+        assert err < 1e-4 * max(1.0, np.abs(st).max()), err
+
+
+def test_future_melody_does_not_leak():
+    frames, meter, ids, pt, tm = _inputs(7)
+    flat = random_params(TINY, 3)
+    base, chord = full_logits(flat, TINY, frames, meter[:len(frames)], ids, pt, tm)
+    rng = np.random.default_rng(0)
+    L = len(frames)
+    for s in [0, 1, 5, 17, L // 2, L - 3]:
+        f2 = frames.copy()
+        f2[s:, 0] = rng.integers(-1, 128, L - s)
+        f2[s:, 1] = rng.integers(0, 2, L - s)
+        f2[s:, 2] = rng.integers(0, 32, L - s)
+        out, chord2 = full_logits(flat, TINY, f2, meter[:L], ids, pt, tm)
+        same = pt <= s
+        assert np.abs(out[same] - base[same]).max(initial=0) < 1e-5
+        # chord column j (sees frames <= j) is unchanged for j < s
+        assert np.abs(chord2[:s] - chord[:s]).max(initial=0) < 1e-5
+        # positive control: some token sounding after s does change
+        if (pt > s + 1).any():
+            assert np.abs(out[pt > s + 1] - base[pt > s + 1]).max() > 1e-6
+
+
+def test_streaming_per_step_encoder_matches_fft_encoder():
+    frames, meter, ids, pt, tm = _inputs(11)
+    flat = random_params(TINY, 5)
+    _, chord = full_logits(flat, TINY, frames, meter[:len(frames)], ids, pt, tm)
+    m = StreamingModel(flat, TINY)
+    for s in range(len(frames)):
+        enc = m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
+        np.testing.assert_allclose(m.chord_logits(enc), chord[s], atol=1e-4, rtol=1e-4)
+
+
+def test_long_sequence_windows_bound_the_state():
+    """A song longer than every window: caches stay bounded and logits still match."""
+    mel, acc, frames, ids, times = random_song(3, n_mel=60, n_acc=90, max_start=300)
+    pt = Tk.prediction_times(ids, times)
+    meter = Tk.metrical_positions(np.arange(len(frames) + 64))
+    flat = random_params(TINY, 9)
+    full, _ = full_logits(flat, TINY, frames, meter[:len(frames)], ids, pt, meter[pt])
+    m = StreamingModel(flat, TINY)
+    out = []
+    for tok, p, mt in zip(ids, pt, meter[pt]):
+        while m.n_steps < p:
+            s = m.n_steps
+            m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
+        out.append(m.step(int(tok), int(p), int(mt)))
+        assert len(m.enc_ring) <= TINY.cross_window + 1
+        assert all(len(c) <= TINY.self_window - 1 for c in m.self_kv)
+    np.testing.assert_allclose(np.stack(out), full, atol=1e-4 * max(1, np.abs(full).max()))
