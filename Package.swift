@@ -44,7 +44,7 @@ let package = Package(
         // Weights, streaming encoder, cached decoder, sampler.
         .target(name: "Model", dependencies: ["Kernels", "Tokens"], swiftSettings: swift6 + cpuFlags),
         // The streaming engine contract, the rule-based accompanist, offline rendering.
-        .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model"], swiftSettings: swift6),
+        .target(name: "Engine", dependencies: ["MIDI", "Tokens"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, FluidSynth (live and offline).
         .target(name: "Live", dependencies: ["CALSA", "CFluidSynth", "MIDI", "Engine"], swiftSettings: swift6),
         // The command line.

@@ -98,7 +98,8 @@ public enum OfflineRenderer {
             }
         }
         let lastStep = input.map(\.step).max() ?? 0
-        let endStep = max(stepsPerBar, (lastStep + stepsPerBar) / stepsPerBar * stepsPerBar)
+        // The bar line at or after the melody's last event.
+        let endStep = max(stepsPerBar, (lastStep + stepsPerBar - 1) / stepsPerBar * stepsPerBar)
 
         engine.reset(seed: seed)
         let buffer = EventBuffer(capacity: 1024)

@@ -72,6 +72,10 @@ public final class RulesEngine: AccompanimentEngine {
     private var lastReactiveBeat = -1
     private var lastOnsetStep = -1
     private var lastOnsetPitch = -1
+    /// A chord change heard between grid points waits for the next 16th note to be struck.
+    private var strikePending = false
+    /// The lowest melody pitch of the last bar that had melody (keeps voicings below it in rests).
+    private var lastLowestMelody = Int.max
 
     public init(configuration: RulesConfiguration = RulesConfiguration(), seed: UInt64 = 0) {
         self.configuration = configuration
@@ -110,6 +114,8 @@ public final class RulesEngine: AccompanimentEngine {
         lastReactiveBeat = -1
         lastOnsetStep = -1
         lastOnsetPitch = -1
+        strikePending = false
+        lastLowestMelody = Int.max
     }
 
     /// Melody events dropped by a flood (more pending than the queue holds).
@@ -155,9 +161,17 @@ public final class RulesEngine: AccompanimentEngine {
         } else if lastOnsetStep == s - 1 && lastReactiveBeat != beat && (chordMask >> (lastOnsetPitch % 12)) & 1 == 0 {
             // A melody note outside the chord just became visible: follow it, once a beat.
             if chooseChord(keyIndex: keyIndex, step: s, mustContain: lastOnsetPitch % 12) {
-                strike = true
+                strikePending = true
                 lastReactiveBeat = beat
             }
+        }
+        // Strikes stay on the 16th-note grid.
+        if strikePending && s % 2 == 0 {
+            strike = true
+            strikePending = false
+        } else if strike && s % 2 != 0 {
+            strike = false
+            strikePending = true
         }
         guard chordRoot >= 0 else { return }
 
@@ -266,6 +280,7 @@ public final class RulesEngine: AccompanimentEngine {
             if let fr = tracker.frame(at: f), fr.pitch >= 0 { lowest = min(lowest, Int(fr.pitch)) }
             f += 1
         }
+        if lowest != Int.max { lastLowestMelody = lowest } else { lowest = lastLowestMelody }
         let limit = lowest == Int.max ? configuration.highestChordPitch : lowest - configuration.gapBelowMelody - 1
         return max(configuration.lowestChordPitch + 11, min(configuration.highestChordPitch, limit))
     }

@@ -1,0 +1,129 @@
+import Foundation
+import XCTest
+import MIDI
+
+/// The `accompanist` binary, run as a user runs it.
+final class RenderCommandTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var temp: URL!
+
+    override func setUpWithError() throws {
+        temp = FileManager.default.temporaryDirectory.appendingPathComponent("accompanist-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: temp) }
+
+    /// The binary built beside the test bundle.
+    static var binary: URL {
+        var dir = Bundle.main.bundleURL
+        if dir.pathExtension == "xctest" { dir.deleteLastPathComponent() }
+        for candidate in [dir, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("accompanist")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return repository.appendingPathComponent(".build/debug/accompanist")
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    func accompanist(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func example(_ name: String) -> String { Self.repository.appendingPathComponent("Examples/\(name).mid").path }
+
+    func testRenderEndToEnd() throws {
+        let out1 = temp.appendingPathComponent("a.mid").path, out2 = temp.appendingPathComponent("b.mid").path
+        let r = try accompanist(["render", example("ode_to_joy"), "-o", out1, "--seed", "7"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try accompanist(["render", example("ode_to_joy"), "-o", out2, "--seed", "7"]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out1)), try Data(contentsOf: URL(fileURLWithPath: out2)), "same input and seed: same bytes")
+
+        let input = try MIDIFile(contentsOf: URL(fileURLWithPath: example("ode_to_joy")))
+        let output = try MIDIFile(contentsOf: URL(fileURLWithPath: out1))
+        XCTAssertEqual(output.format, 1)
+        XCTAssertEqual(output.tracks[1].notes, input.tracks[1].notes, "melody preserved note for note")
+        XCTAssertEqual(output.tracks[2].name, "Accompaniment")
+        XCTAssertGreaterThan(output.tracks[2].notes.count, 100)
+        XCTAssertEqual(output.tempoMap, input.tempoMap)
+
+        let other = temp.appendingPathComponent("c.mid").path
+        XCTAssertEqual(try accompanist(["render", example("ode_to_joy"), "-o", other, "--seed", "8", "--pattern", "broken"]).status, 0)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: other)), try Data(contentsOf: URL(fileURLWithPath: out1)))
+    }
+
+    func testWavIsRenderedAndNotSilent() throws {
+        let soundfonts = ["/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2", "/usr/share/sounds/sf2/FluidR3_GM.sf2"]
+        guard soundfonts.contains(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw XCTSkip("no GM soundfont installed (scripts/setup.sh installs timgm6mb-soundfont)")
+        }
+        let wav = temp.appendingPathComponent("out.wav")
+        let r = try accompanist(["render", example("twinkle"), "-o", temp.appendingPathComponent("t.mid").path, "--wav", wav.path, "--sample-rate", "22050"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let data = try Data(contentsOf: wav)
+        XCTAssertEqual(String(decoding: data.prefix(4), as: UTF8.self), "RIFF")
+        XCTAssertEqual(String(decoding: data[8..<12], as: UTF8.self), "WAVE")
+        let samples = data.dropFirst(44).withUnsafeBytes { raw in Array(raw.bindMemory(to: Int16.self)) }
+        // 12 bars at 100 BPM (28.8 s), plus the 2 s tail, of stereo audio.
+        XCTAssertEqual(Double(samples.count) / 2 / 22050, 30.8, accuracy: 0.1)
+        let rms = (samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(samples.count)).squareRoot()
+        XCTAssertGreaterThan(rms, 100, "audio is not silent")
+    }
+
+    /// Each bad input: one clear line on stderr and a non-zero exit.
+    func testBadInputGivesOneLineAndNonZeroExit() throws {
+        let notMIDI = temp.appendingPathComponent("notes.txt")
+        try Data("hello".utf8).write(to: notMIDI)
+        let truncated = temp.appendingPathComponent("cut.mid")
+        try Data(contentsOf: URL(fileURLWithPath: example("twinkle"))).prefix(60).write(to: truncated)
+        let out = temp.appendingPathComponent("o.mid").path
+        let cases: [([String], String)] = [
+            (["render", temp.appendingPathComponent("missing.mid").path, "-o", out], "no such file"),
+            (["render", temp.path, "-o", out], "is a directory"),
+            (["render", notMIDI.path, "-o", out], "not a Standard MIDI File"),
+            (["render", truncated.path, "-o", out], "cut.mid: truncated chunk header at byte 54"),
+            (["render", example("twinkle"), "-o", out, "--melody-track", "1"], "has no notes"),
+            (["render", example("twinkle"), "-o", out, "--melody-track", "Strings"], "no track \"Strings\""),
+            (["render", example("twinkle"), "-o", out, "--bpm", "-3"], "--bpm"),
+            (["render", example("twinkle"), "-o", out, "--seed", "banana"], "seed"),
+            (["render", example("twinkle"), "-o", out, "--engine", "magic"], "engine"),
+            (["render", example("twinkle"), "-o", out, "--engine", "model"], "model"),
+            (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("x.wav").path, "--soundfont", "/nonexistent.sf2"], "soundfont not found"),
+            (["render", example("twinkle"), "-o", temp.appendingPathComponent("no/such/dir/o.mid").path], "cannot write"),
+        ]
+        for (args, fragment) in cases {
+            let r = try accompanist(args)
+            XCTAssertNotEqual(r.status, 0, args.joined(separator: " "))
+            let lines = r.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(fragment), "\(args): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written on error")
+        }
+    }
+
+    func testHelpAndEvaluate() throws {
+        let help = try accompanist(["render", "--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("--melody-track"))
+        let out = temp.appendingPathComponent("e.mid").path
+        XCTAssertEqual(try accompanist(["render", example("twinkle"), "-o", out]).status, 0)
+        // Twinkle: C for two bars, then F C G C ... A chord file of C major throughout scores the
+        // C-major triad tones only.
+        let chords = temp.appendingPathComponent("chords.txt")
+        try Data("0\t100\tC:maj\n".utf8).write(to: chords)
+        let r = try accompanist(["evaluate", out, "--chords", chords.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("note-in-chord 0."), r.stdout)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+@testable import Engine
+import MIDI
+
+final class OfflineRendererTests: XCTestCase {
+    func testOutputLayout() throws {
+        let input = try Fixtures.example("amazing_grace")
+        XCTAssertEqual(OfflineRenderer.beatsPerBar(of: input), 3)
+        let index = try OfflineRenderer.melodyTrackIndex(in: input, selector: nil)
+        XCTAssertEqual(index, 1)
+        let result = OfflineRenderer.render(file: input, melodyTrack: index, engine: RulesEngine(), seed: 5, beatsPerBar: 3)
+        let out = try MIDIFile(data: result.file.serialized())
+        XCTAssertEqual(out.format, 1)
+        XCTAssertEqual(out.tracks.count, 3)
+        XCTAssertEqual(out.tracks[1], input.tracks[1], "the melody track is unchanged")
+        XCTAssertEqual(out.tracks[2].name, "Accompaniment")
+        XCTAssertEqual(out.tempoMap, input.tempoMap)
+        XCTAssertEqual(out.timeSignatures, input.timeSignatures)
+        XCTAssertEqual(out.tracks[2].notes.count, result.events.filter(\.isNoteOn).count)
+        XCTAssertEqual(result.endStep % 24, 0, "ends on a bar line")
+        // The accompaniment's channel differs from the melody's.
+        let melodyChannels = Set(out.tracks[1].notes.map(\.channel))
+        XCTAssertTrue(out.tracks[2].notes.allSatisfy { !melodyChannels.contains($0.channel) })
+    }
+
+    func testTrackSelection() throws {
+        let input = try Fixtures.example("twinkle")
+        XCTAssertEqual(try OfflineRenderer.melodyTrackIndex(in: input, selector: .name("melody")), 1)
+        XCTAssertEqual(try OfflineRenderer.melodyTrackIndex(in: input, selector: .index(2)), 1)
+        XCTAssertThrowsError(try OfflineRenderer.melodyTrackIndex(in: input, selector: .index(1))) {
+            XCTAssertEqual($0 as? RenderError, .emptyMelodyTrack(.index(1)))
+        }
+        XCTAssertThrowsError(try OfflineRenderer.melodyTrackIndex(in: input, selector: .index(3)))
+        XCTAssertThrowsError(try OfflineRenderer.melodyTrackIndex(in: input, selector: .name("Bass"))) {
+            XCTAssertEqual("\($0)", "no track \"Bass\" in the file (tracks: 1 \"Conductor\", 2 \"Melody\")")
+        }
+        XCTAssertThrowsError(try OfflineRenderer.melodyTrackIndex(in: MIDIFile(tracks: [Track()]), selector: nil)) {
+            XCTAssertEqual($0 as? RenderError, .noTrackWithNotes)
+        }
+    }
+
+    func testEventBufferDropsAndCountsPastCapacity() {
+        let b = EventBuffer(capacity: 2)
+        for i in 0..<5 { b.append(AccompanimentEvent(step: i, pitch: 60, velocity: 1)) }
+        XCTAssertEqual(b.count, 2)
+        XCTAssertEqual(b.dropped, 3)
+        XCTAssertEqual(b[1].step, 1)
+        b.removeAll()
+        XCTAssertTrue(b.isEmpty)
+    }
+
+    func testChordLabels() throws {
+        XCTAssertEqual(ChordAnnotations.pitchClassMask(of: "C:maj"), 1 << 0 | 1 << 4 | 1 << 7)
+        XCTAssertEqual(ChordAnnotations.pitchClassMask(of: "A:min7"), 1 << 9 | 1 << 0 | 1 << 4 | 1 << 7)
+        XCTAssertEqual(ChordAnnotations.pitchClassMask(of: "Bb:7/3"), 1 << 10 | 1 << 2 | 1 << 5 | 1 << 8)
+        XCTAssertEqual(ChordAnnotations.pitchClassMask(of: "F#:sus4(b7)"), 1 << 6 | 1 << 11 | 1 << 1 | 1 << 4)
+        XCTAssertEqual(ChordAnnotations.pitchClassMask(of: "N"), 0)
+        let a = try ChordAnnotations(text: "0.0\t1.0\tC:maj\n1.0 2.0 N\n2.0\t3.0\tG:maj\n")
+        XCTAssertEqual(a.mask(at: 0.5), 0b1001_0001)
+        XCTAssertNil(a.mask(at: 1.5))
+        XCTAssertNil(a.mask(at: 3.5))
+        XCTAssertThrowsError(try ChordAnnotations(text: "zero one C:maj"))
+        let fit = ChordFit(onsets: [(0.1, 60), (0.2, 61), (1.5, 60), (2.5, 67)], chords: a)
+        XCTAssertEqual(fit.judged, 3)
+        XCTAssertEqual(fit.inChord, 2)
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of the project: system packages first (scripts/setup.sh is idempotent), then
+# the Swift tests (all modules), the disassembly check of the SIMD kernels, and the Python tests
+# of Training/. Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+
+bash scripts/setup.sh --system
+status=0
+
+echo "== Swift tests" >&2
+# Progress lines of the build and of passing test cases are left out; failures, skips and the
+# summaries are printed.
+if ! swift test 2>&1 | grep --line-buffered -Ev "^\[[0-9]+/[0-9]+\]|^Test Case '.*' (started|passed)|^Test Suite '.*' (started|passed)"; then
+    status=1
+fi
+
+echo "== SIMD kernels: vector FMAs, no fmaf calls" >&2
+bash scripts/check-fma.sh || status=1
+
+echo "== Python tests (Training/)" >&2
+bash Training/setup.sh
+bash Training/run_tests.sh || status=1
+
+exit $status
