@@ -58,6 +58,7 @@ public enum OfflineSynth {
     /// Returns the number of sample frames written.
     @discardableResult
     public static func renderWAV(_ file: MIDIFile, soundfont: String, to url: URL, options: Options = Options()) throws -> Int {
+        FluidSynthLog.silence()
         guard let settings = new_fluid_settings() else { throw SynthError.fluidsynth("cannot create settings") }
         defer { delete_fluid_settings(settings) }
         fluid_settings_setnum(settings, "synth.sample-rate", Double(options.sampleRate))
@@ -130,6 +131,17 @@ public enum OfflineSynth {
         }
         do { try data.write(to: url, options: .atomic) } catch {
             throw SynthError.cannotWrite(url.path, error.localizedDescription)
+        }
+    }
+}
+
+/// FluidSynth prints its own messages to stderr; our errors already say what went wrong, in one
+/// line, so its messages are dropped.
+enum FluidSynthLog {
+    static func silence() {
+        let drop: fluid_log_function_t = { _, _, _ in }
+        for level in [FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG] {
+            _ = fluid_set_log_function(Int32(level.rawValue), drop, nil)
         }
     }
 }

@@ -16,11 +16,8 @@ struct Accompanist: ParsableCommand {
 @main
 enum Main {
     static func main() {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["ACCOMPANIST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
-        }
+        let level = ProcessInfo.processInfo.environment["ACCOMPANIST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { _ in PlainLogHandler(logLevel: level) }
         do {
             var command = try Accompanist.parseAsRoot()
             try command.run()

@@ -86,11 +86,7 @@ struct Render: ParsableCommand {
         let rules = RulesEngine(configuration: RulesConfiguration(pattern: pattern, beatsPerBar: bars), seed: seed)
         let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: rules, seed: seed, beatsPerBar: bars, bpm: bpm)
 
-        do { try result.file.write(to: URL(fileURLWithPath: output)) }
-        catch { throw CLIError.cannotCreate("cannot write \(output): \(error.localizedDescription)") }
-        let notes = result.events.filter(\.isNoteOn).count
-        log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engine.rawValue), seed \(seed))")
-
+        // Audio first: if the soundfont turns out to be unusable, nothing is written.
         if let wav, let soundfontPath {
             var options = OfflineSynth.Options()
             options.sampleRate = sampleRate
@@ -102,6 +98,10 @@ struct Render: ParsableCommand {
             let took = Date().timeIntervalSince(start)
             log.info("\(wav): \(String(format: "%.1f", seconds)) s of audio in \(String(format: "%.2f", took)) s (\(String(format: "%.0f", seconds / max(took, 1e-6)))x real time) with \(soundfontPath)")
         }
+        do { try result.file.write(to: URL(fileURLWithPath: output)) }
+        catch { throw CLIError.cannotCreate("cannot write \(output): \(error.localizedDescription)") }
+        let notes = result.events.filter(\.isNoteOn).count
+        log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engine.rawValue), seed \(seed))")
     }
 }
 

@@ -101,6 +101,7 @@ final class RenderCommandTests: XCTestCase {
             (["render", example("twinkle"), "-o", out, "--engine", "model"], "model"),
             (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("x.wav").path, "--soundfont", "/nonexistent.sf2"], "soundfont not found"),
             (["render", example("twinkle"), "-o", temp.appendingPathComponent("no/such/dir/o.mid").path], "cannot write"),
+            (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("y.wav").path, "--soundfont", notMIDI.path], "could not load the soundfont"),
         ]
         for (args, fragment) in cases {
             let r = try accompanist(args)
