@@ -12,7 +12,7 @@ public enum SynthError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .soundfontNotFound(let p): return "soundfont not found: \(p)"
-        case .soundfontUnreadable(let p): return "FluidSynth could not load the soundfont \(p) (not a SoundFont 2 file?)"
+        case .soundfontUnreadable(let p): return "could not load the soundfont \(p): not a readable SoundFont 2 file"
         case .noDefaultSoundfont(let searched):
             return "no soundfont given and none of the default ones exists (\(searched.joined(separator: ", "))); install timgm6mb-soundfont (scripts/setup.sh does) or pass --soundfont PATH"
         case .fluidsynth(let what): return "FluidSynth: \(what)"
@@ -36,12 +36,25 @@ public enum Soundfonts {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
                 throw SynthError.soundfontNotFound(path)
             }
+            try checkHeader(path)
             return path
         }
         guard let found = defaultPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw SynthError.noDefaultSoundfont(searched: defaultPaths)
         }
+        try checkHeader(found)
         return found
+    }
+
+    /// A SoundFont 2 file is a RIFF file of form `sfbk` (FluidSynth's loader, handed anything
+    /// else, prints assertion failures of its own before it fails).
+    static func checkHeader(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SynthError.soundfontUnreadable(path) }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 12)) ?? Data()
+        guard head.count == 12, head.prefix(4) == Data("RIFF".utf8), head.suffix(4) == Data("sfbk".utf8) else {
+            throw SynthError.soundfontUnreadable(path)
+        }
     }
 }
 
@@ -58,6 +71,7 @@ public enum OfflineSynth {
     /// Returns the number of sample frames written.
     @discardableResult
     public static func renderWAV(_ file: MIDIFile, soundfont: String, to url: URL, options: Options = Options()) throws -> Int {
+        try Soundfonts.checkHeader(soundfont)
         FluidSynthLog.silence()
         guard let settings = new_fluid_settings() else { throw SynthError.fluidsynth("cannot create settings") }
         defer { delete_fluid_settings(settings) }

@@ -39,6 +39,7 @@ final class OfflineSynthTests: XCTestCase {
         XCTAssertThrowsError(try OfflineSynth.renderWAV(file, soundfont: bogus.path, to: bogus.appendingPathExtension("wav"))) {
             XCTAssertEqual($0 as? SynthError, .soundfontUnreadable(bogus.path))
         }
+        XCTAssertThrowsError(try Soundfonts.resolve(bogus.path)) { XCTAssertEqual($0 as? SynthError, .soundfontUnreadable(bogus.path)) }
     }
 
     /// A note through a real soundfont makes sound; silence makes none.
