@@ -30,30 +30,64 @@ extension SIMDKernels {
     }
 
     /// out = sum_s softmax(scale * q.k_s - slope * distance_s) v_s over the visible slots.
+    /// Returns the max score and the sum of e^(score - max) (to merge further terms with
+    /// `mergeAttentionTerm`); count 0 gives out = 0 and (-inf, 0).
     /// - Parameters:
     ///   - q: [dim]
     ///   - keys: [capacity/16][dim][16]
     ///   - values: [capacity][dim]
     ///   - capacity: slots in the ring, a multiple of 16
     ///   - newest: slot of the newest visible position (distance 0)
-    ///   - count: visible positions, 1...capacity (slots newest, newest-1, ... wrapping)
+    ///   - count: visible positions, 0...capacity (slots newest, newest-1, ... wrapping)
     ///   - scores: [capacity] scratch; on return the visible slots hold e^(score - max score)
     ///   - out: [dim]
+    @discardableResult
     public static func attend(
         _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
         capacity: Int, newest: Int, count: Int, scale: Float, slope: Float,
         scores: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, dim: Int
-    ) {
+    ) -> AttentionStats {
         attendCore(q, keys, values, capacity, newest, count, scale, slope, scores, out, dim)
     }
 
     /// fp16 caches. Shapes as the fp32 version.
+    @discardableResult
     public static func attend(
         _ q: UnsafePointer<Float>, keys: UnsafePointer<Float16>, values: UnsafePointer<Float16>,
         capacity: Int, newest: Int, count: Int, scale: Float, slope: Float,
         scores: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, dim: Int
-    ) {
+    ) -> AttentionStats {
         attendCore(q, keys, values, capacity, newest, count, scale, slope, scores, out, dim)
+    }
+}
+
+/// The softmax normaliser of an attention call: out = sum_s e^(score_s - max) v_s / sum.
+public struct AttentionStats: Sendable, Equatable {
+    public var max: Float
+    public var sum: Float
+    public init(max: Float, sum: Float) { self.max = max; self.sum = sum }
+}
+
+extension SIMDKernels {
+    /// Adds one more key to a finished attention output: out becomes the softmax-weighted mean
+    /// over the earlier keys and a term with `score` and `value` (e.g. an always-visible start
+    /// column kept outside the ring).
+    /// - Parameters: out: [dim] (from attend, with its stats); value: [dim]
+    public static func mergeAttentionTerm(
+        _ out: UnsafeMutablePointer<Float>, stats: AttentionStats, score: Float,
+        value: UnsafePointer<Float>, dim: Int
+    ) {
+        let m = Swift.max(stats.max, score)
+        let a = stats.sum == 0 ? 0 : stats.sum * libmExpf(stats.max - m)
+        let b = libmExpf(score - m)
+        let inv = 1 / (a + b)
+        let av = SIMD16<Float>(repeating: a * inv), bv = SIMD16<Float>(repeating: b * inv)
+        var i = 0
+        while i &+ 16 <= dim {
+            store16((load16(out + i) * av).addingProduct(load16(value + i), bv), out + i)
+            i &+= 16
+        }
+        while i < dim { out[i] = out[i] * (a * inv) + value[i] * (b * inv); i &+= 1 }
     }
 }
 
@@ -72,7 +106,11 @@ func attendCore<E: KernelElement>(
     _ q: UnsafePointer<Float>, _ keys: UnsafePointer<E>, _ values: UnsafePointer<E>,
     _ capacity: Int, _ newest: Int, _ count: Int, _ scale: Float, _ slope: Float,
     _ scores: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ dim: Int
-) {
+) -> AttentionStats {
+    if count <= 0 {
+        for d in 0..<dim { out[d] = 0 }
+        return AttentionStats(max: -.infinity, sum: 0)
+    }
     let panels = capacity / 16
     let iota = SIMD16<Float>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     let capV = SIMD16<Float>(repeating: Float(capacity))
@@ -117,10 +155,12 @@ func attendCore<E: KernelElement>(
         accumulateRows(values, scores, 0, newest &+ 1, out, dim)
         accumulateRows(values, scores, capacity &+ start, capacity, out, dim)
     }
-    let inv = 1 / horizontalSum(sum)
+    let total = horizontalSum(sum)
+    let inv = 1 / total
     var i = 0
     while i &+ 16 <= dim { store16(load16(out + i) * SIMD16(repeating: inv), out + i); i &+= 16 }
     while i < dim { out[i] *= inv; i &+= 1 }
+    return AttentionStats(max: m[0], sum: total)
 }
 
 /// out[d] += sum_{s in lo..<hi} w[s] * v[s][d].
@@ -194,11 +234,16 @@ extension ScalarKernels {
 
     /// Same contract as SIMDKernels.attend, except that `scores` holds the normalised
     /// probabilities of the visible slots on return.
+    @discardableResult
     public static func attend<E: KernelElement>(
         _ q: UnsafePointer<Float>, keys: UnsafePointer<E>, values: UnsafePointer<E>,
         capacity: Int, newest: Int, count: Int, scale: Float, slope: Float,
         scores: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>, dim: Int
-    ) {
+    ) -> AttentionStats {
+        if count <= 0 {
+            for d in 0..<dim { out[d] = 0 }
+            return AttentionStats(max: -.infinity, sum: 0)
+        }
         // Logits (Double, rounded into `scores` by slot), then e^(logit - max) in Double.
         var mx = -Double.infinity
         for j in 0..<count {                       // j = distance
@@ -228,5 +273,18 @@ extension ScalarKernels {
             let s = (newest - j + capacity) % capacity
             scores[s] = Float(libmExp(Double(scores[s]) - mx) / sum)
         }
+        return AttentionStats(max: Float(mx), sum: Float(sum))
+    }
+}
+
+extension ScalarKernels {
+    public static func mergeAttentionTerm(
+        _ out: UnsafeMutablePointer<Float>, stats: AttentionStats, score: Float,
+        value: UnsafePointer<Float>, dim: Int
+    ) {
+        let m = max(Double(stats.max), Double(score))
+        let a = stats.sum == 0 ? 0 : Double(stats.sum) * libmExp(Double(stats.max) - m)
+        let b = libmExp(Double(score) - m)
+        for i in 0..<dim { out[i] = Float((Double(out[i]) * a + Double(value[i]) * b) / (a + b)) }
     }
 }

@@ -249,6 +249,18 @@ extension ScalarKernels {
     }
 }
 
+/// libm's expf, for a handful of scalars per call (not in loops over a cache).
+@inline(__always)
+func libmExpf(_ x: Float) -> Float {
+    #if canImport(Glibc)
+    return Glibc.expf(x)
+    #elseif canImport(Musl)
+    return Musl.expf(x)
+    #else
+    return Darwin.expf(x)
+    #endif
+}
+
 /// libm's exp in Double, named apart from the `exp` kernels above.
 @inline(__always)
 func libmExp(_ x: Double) -> Double {

@@ -166,39 +166,26 @@ func gemmCore<E: KernelElement>(
         let r0 = p &* 16
         let count = min(16, rows &- r0)
         var j = 0
-        // Four rows of X per pass over the panel, two k at a time: 8 accumulators.
+        // Four rows of X per pass over the panel: 4 accumulators (8 spilled on AVX2).
         while j &+ 4 <= n {
             let x0 = x + j &* cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
-            var a3 = SIMD16<Float>(), b0 = SIMD16<Float>(), b1 = SIMD16<Float>()
-            var b2 = SIMD16<Float>(), b3 = SIMD16<Float>()
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
             var wp = panel
             var k = 0
-            while k &+ 2 <= cols {
-                let wa = E.load16(wp), wb = E.load16(wp + 16)
-                a0 = a0.addingProduct(SIMD16(repeating: x0[k]), wa)
-                a1 = a1.addingProduct(SIMD16(repeating: x1[k]), wa)
-                a2 = a2.addingProduct(SIMD16(repeating: x2[k]), wa)
-                a3 = a3.addingProduct(SIMD16(repeating: x3[k]), wa)
-                b0 = b0.addingProduct(SIMD16(repeating: x0[k &+ 1]), wb)
-                b1 = b1.addingProduct(SIMD16(repeating: x1[k &+ 1]), wb)
-                b2 = b2.addingProduct(SIMD16(repeating: x2[k &+ 1]), wb)
-                b3 = b3.addingProduct(SIMD16(repeating: x3[k &+ 1]), wb)
-                wp += 32
-                k &+= 2
-            }
-            if k < cols {
+            while k < cols {
                 let wa = E.load16(wp)
                 a0 = a0.addingProduct(SIMD16(repeating: x0[k]), wa)
                 a1 = a1.addingProduct(SIMD16(repeating: x1[k]), wa)
                 a2 = a2.addingProduct(SIMD16(repeating: x2[k]), wa)
                 a3 = a3.addingProduct(SIMD16(repeating: x3[k]), wa)
+                wp += 16
+                k &+= 1
             }
             let o = j &* rows
-            panelStore(a0 + b0, r0, count, bias, residual.map { $0 + o }, y + o)
-            panelStore(a1 + b1, r0, count, bias, residual.map { $0 + o + rows }, y + o + rows)
-            panelStore(a2 + b2, r0, count, bias, residual.map { $0 + o + 2 &* rows }, y + o + 2 &* rows)
-            panelStore(a3 + b3, r0, count, bias, residual.map { $0 + o + 3 &* rows }, y + o + 3 &* rows)
+            panelStore(a0, r0, count, bias, residual.map { $0 + o }, y + o)
+            panelStore(a1, r0, count, bias, residual.map { $0 + o + rows }, y + o + rows)
+            panelStore(a2, r0, count, bias, residual.map { $0 + o + 2 &* rows }, y + o + 2 &* rows)
+            panelStore(a3, r0, count, bias, residual.map { $0 + o + 3 &* rows }, y + o + 3 &* rows)
             j &+= 4
         }
         while j < n {

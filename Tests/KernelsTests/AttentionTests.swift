@@ -94,6 +94,51 @@ import Testing
         }
     }
 
+    /// attend + mergeAttentionTerm equals one softmax over the visible keys and the extra key.
+    @Test(arguments: [0, 1, 5, 40])
+    func mergeExtraTerm(count: Int) {
+        var rng = SplitMix64(seed: 22 + UInt64(count))
+        for dim in [1, 16, 17, 32, 33] {
+            let capacity = 48, newest = 3
+            let keys = UnsafeMutablePointer<Float>.allocate(capacity: capacity * dim)
+            let values = UnsafeMutablePointer<Float>.allocate(capacity: capacity * dim)
+            defer { keys.deallocate(); values.deallocate() }
+            keys.initialize(repeating: .nan, count: capacity * dim)
+            values.initialize(repeating: .nan, count: capacity * dim)
+            let visible = (0..<count).map { (newest - $0 + capacity) % capacity }
+            Self.fill(keys, values, slots: visible, dim: dim, &rng)
+            let q = Buffer<Float>.random(dim, &rng), v0 = Buffer<Float>.random(dim, &rng)
+            let scores = Buffer<Float>(capacity), out = Buffer<Float>(dim), outR = Buffer<Float>(dim)
+            let slope: Float = 0.1, scale: Float = 0.5, extra: Float = 0.7
+            let stats = SIMDKernels.attend(q.c, keys: keys, values: values, capacity: capacity, newest: newest,
+                                           count: count, scale: scale, slope: slope, scores: scores.p, out.p, dim: dim)
+            SIMDKernels.mergeAttentionTerm(out.p, stats: stats, score: extra, value: v0.c, dim: dim)
+            let statsR = ScalarKernels.attend(q.c, keys: UnsafePointer(keys), values: UnsafePointer(values),
+                                              capacity: capacity, newest: newest, count: count, scale: scale,
+                                              slope: slope, scores: scores.p, outR.p, dim: dim)
+            ScalarKernels.mergeAttentionTerm(outR.p, stats: statsR, score: extra, value: v0.c, dim: dim)
+            // Direct: one softmax over [extra] + visible scores.
+            var logits = [Double(extra)]
+            for (j, s) in visible.enumerated() {
+                var dot = 0.0
+                for d in 0..<dim { dot += Double(q.p[d]) * Double(keys[((s / 16) * dim + d) * 16 + s % 16]) }
+                logits.append(Double(scale) * dot - Double(slope) * Double(j))
+            }
+            let mx = logits.max()!
+            let w = logits.map { Foundation.exp($0 - mx) }
+            let total = w.reduce(0, +)
+            let direct = Buffer<Float>(dim)
+            for d in 0..<dim {
+                var a = w[0] * Double(v0.p[d])
+                for (j, s) in visible.enumerated() { a += w[j + 1] * Double(values[s * dim + d]) }
+                direct.p[d] = Float(a / total)
+            }
+            #expect(normRelativeError(out.c, direct.c, dim) < 1e-5, "merge count \(count) dim \(dim)")
+            #expect(normRelativeError(outR.c, direct.c, dim) < 1e-5, "scalar merge count \(count) dim \(dim)")
+            if count == 0 { #expect(stats == AttentionStats(max: -.infinity, sum: 0)) }
+        }
+    }
+
     @Test func causalConv() {
         var rng = SplitMix64(seed: 30)
         for channels in [1, 15, 16, 17, 63, 64, 65, 255, 257] {
