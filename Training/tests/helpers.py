@@ -28,19 +28,7 @@ def random_song(seed=0, n_mel=20, n_acc=30, max_start=80):
     return mel, acc, frames, ids, times
 
 
-def random_params(cfg, seed=0, scale=0.3):
-    """Init, then replace every tensor by N(0, scale^2) (norm scales around 1) so that every
-    path matters numerically."""
-    from accompanist_train.model import flatten_params, init_params
-    flat = flatten_params(init_params(cfg, seed))
-    rng = np.random.default_rng(seed + 1)
-    out = {}
-    for k, v in flat.items():
-        if k.endswith(".scale"):
-            out[k] = (1.0 + 0.2 * rng.standard_normal(v.shape)).astype(np.float32)
-        else:
-            out[k] = (scale * rng.standard_normal(v.shape)).astype(np.float32)
-    return out
+from accompanist_train.fixtures import random_params  # noqa: E402,F401
 
 
 def full_logits(flat, cfg, frames, meter, ids, ptimes, tmeter):
