@@ -27,6 +27,25 @@ public func packPanels<E: KernelElement>(
     }
 }
 
+/// Packs the matrix of y = x · S (S stored [cols][rows], "input-major", as PyTorch's
+/// x @ W.T's W.T or Flax's Dense kernel) into 16-row panels of y = W x with W = Sᵀ.
+/// - Parameters:
+///   - source: [cols][rows] row-major fp32 (S[k][m] = W[m][k])
+///   - packed: [ceil(rows/16)][cols][16]
+public func packPanels<E: KernelElement>(
+    transposed source: UnsafePointer<Float>, rows: Int, cols: Int, into packed: UnsafeMutablePointer<E>
+) {
+    let panels = (rows + 15) / 16
+    for p in 0..<panels {
+        for k in 0..<cols {
+            for i in 0..<16 {
+                let m = p * 16 + i
+                packed[(p * cols + k) * 16 + i] = E(rounding: m < rows ? source[k * rows + m] : 0)
+            }
+        }
+    }
+}
+
 /// Unpacks 16-row panels back into a row-major fp32 matrix (the weights as stored).
 /// - Parameters:
 ///   - packed: [ceil(rows/16)][cols][16]

@@ -35,6 +35,22 @@ import Testing
         }
     }
 
+    @Test func packTransposed() {
+        var rng = SplitMix64(seed: 6)
+        for (rows, cols) in Self.shapes {
+            let w = Buffer<Float>.random(rows * cols, &rng)            // [rows][cols]
+            let t = Buffer<Float>(rows * cols)                         // [cols][rows]
+            for m in 0..<rows { for k in 0..<cols { t.p[k * rows + m] = w.p[m * cols + k] } }
+            let a = UnsafeMutablePointer<Float>.allocate(capacity: packedCount(rows: rows, cols: cols))
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: packedCount(rows: rows, cols: cols))
+            defer { a.deallocate(); b.deallocate() }
+            packPanels(w.c, rows: rows, cols: cols, into: a)
+            packPanels(transposed: t.c, rows: rows, cols: cols, into: b)
+            #expect(Array(UnsafeBufferPointer(start: a, count: packedCount(rows: rows, cols: cols)))
+                    == Array(UnsafeBufferPointer(start: b, count: packedCount(rows: rows, cols: cols))))
+        }
+    }
+
     @Test(arguments: [false, true])
     func gemvFP32(withBiasAndResidual: Bool) {
         var rng = SplitMix64(seed: 2)

@@ -1,0 +1,94 @@
+// ModelConfig: the architecture of the streaming accompanist, read from the weights file.
+// Field names and meanings are those of Training/accompanist_train/config.py (ModelConfig).
+
+import Foundation
+
+public struct ModelConfig: Sendable, Equatable, Codable {
+    public var dModel: Int
+    public var nHeads: Int
+    public var dFF: Int
+    public var encLayers: Int
+    public var decLayers: Int
+    /// Encoder causal filter length W (steps).
+    public var convWindow: Int
+    /// Decoder self-attention window (tokens, including the current one).
+    public var selfWindow: Int
+    /// Encoder columns visible to a token (steps strictly before its prediction time).
+    public var crossWindow: Int
+    public var vocabSize: Int
+    /// Metrical positions (steps in a bar), taken modulo nMeter.
+    public var nMeter: Int
+    public var nChord: Int
+    public var lnEps: Float
+
+    enum CodingKeys: String, CodingKey {
+        case dModel = "d_model", nHeads = "n_heads", dFF = "d_ff", encLayers = "enc_layers"
+        case decLayers = "dec_layers", convWindow = "conv_window", selfWindow = "self_window"
+        case crossWindow = "cross_window", vocabSize = "vocab_size", nMeter = "n_meter"
+        case nChord = "n_chord", lnEps = "ln_eps"
+    }
+
+    public init(
+        dModel: Int, nHeads: Int, dFF: Int, encLayers: Int, decLayers: Int, convWindow: Int,
+        selfWindow: Int, crossWindow: Int, vocabSize: Int = 323, nMeter: Int = 32, nChord: Int = 61,
+        lnEps: Float = 1e-5
+    ) {
+        self.dModel = dModel; self.nHeads = nHeads; self.dFF = dFF; self.encLayers = encLayers
+        self.decLayers = decLayers; self.convWindow = convWindow; self.selfWindow = selfWindow
+        self.crossWindow = crossWindow; self.vocabSize = vocabSize; self.nMeter = nMeter
+        self.nChord = nChord; self.lnEps = lnEps
+    }
+
+    /// Head size dModel / nHeads.
+    public var headDim: Int { dModel / nHeads }
+
+    /// ALiBi slopes: slope_h = 2^(-8 (h+1) / H), rounded to Float as in the Python model.
+    public var alibiSlopes: [Float] {
+        (0..<nHeads).map { Float(pow(2.0, -8.0 * Double($0 + 1) / Double(nHeads))) }
+    }
+
+    /// Reads the config from a weights file's metadata: a JSON object under "config" (the
+    /// exporter's asdict(ModelConfig)), or else one metadata key per field.
+    public init(metadata: [String: String]) throws(SafeTensorsError) {
+        if let json = metadata["config"] {
+            do {
+                self = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+            } catch {
+                throw .badMetadataValue(key: "config", reason: describe(error))
+            }
+        } else {
+            func int(_ key: String) throws(SafeTensorsError) -> Int {
+                guard let s = metadata[key] else { throw .badMetadataValue(key: key, reason: "missing") }
+                guard let v = Int(s) else { throw .badMetadataValue(key: key, reason: "\(s) is not an integer") }
+                return v
+            }
+            var eps: Float = 1e-5
+            if let s = metadata["ln_eps"] {
+                guard let v = Float(s) else { throw .badMetadataValue(key: "ln_eps", reason: "\(s) is not a number") }
+                eps = v
+            }
+            self.init(dModel: try int("d_model"), nHeads: try int("n_heads"), dFF: try int("d_ff"),
+                      encLayers: try int("enc_layers"), decLayers: try int("dec_layers"),
+                      convWindow: try int("conv_window"), selfWindow: try int("self_window"),
+                      crossWindow: try int("cross_window"), vocabSize: try int("vocab_size"),
+                      nMeter: try int("n_meter"), nChord: try int("n_chord"), lnEps: eps)
+        }
+        try validate()
+    }
+
+    /// Checks what the runtime relies on.
+    public func validate() throws(SafeTensorsError) {
+        let positive: [(String, Int)] = [
+            ("d_model", dModel), ("n_heads", nHeads), ("d_ff", dFF), ("enc_layers", encLayers),
+            ("dec_layers", decLayers), ("conv_window", convWindow), ("self_window", selfWindow),
+            ("cross_window", crossWindow), ("vocab_size", vocabSize), ("n_meter", nMeter), ("n_chord", nChord),
+        ]
+        for (k, v) in positive where v <= 0 {
+            throw .badMetadataValue(key: k, reason: "must be positive, is \(v)")
+        }
+        if dModel % nHeads != 0 {
+            throw .badMetadataValue(key: "n_heads", reason: "d_model \(dModel) is not divisible by \(nHeads)")
+        }
+        if !(lnEps > 0 && lnEps < 1) { throw .badMetadataValue(key: "ln_eps", reason: "must be in (0, 1), is \(lnEps)") }
+    }
+}
