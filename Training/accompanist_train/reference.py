@@ -70,10 +70,8 @@ class StreamingModel:
             hist = self.conv_hist[l]
             hist.append(u)
             K = P[pre + "conv.kernel"]                        # (W, d), K[k] multiplies u[s-k]
-            y = np.zeros_like(u)
             n = len(hist)
-            for k in range(n):
-                y += K[k] * hist[n - 1 - k]
+            y = (K[:n][::-1] * np.stack(hist)).sum(0)      # hist[n-1-k] is u_{s-k}
             h = h + y
             a = _ln(h, P[pre + "ln2.scale"], P[pre + "ln2.bias"], c.ln_eps)
             h = h + _gelu(a @ P[pre + "ffn.w1"] + P[pre + "ffn.b1"]) @ P[pre + "ffn.w2"] + P[pre + "ffn.b2"]
