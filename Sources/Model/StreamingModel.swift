@@ -107,6 +107,8 @@ public final class StreamingModel {
     let encLayers: UnsafeMutablePointer<EncoderLayer>   // [encLayers]
     let encLnScale: UnsafeMutablePointer<Float>     // [d]
     let encLnBias: UnsafeMutablePointer<Float>      // [d]
+    let chordW: PackedMatrix                        // nChord x d (auxiliary chord head)
+    let chordB: UnsafeMutablePointer<Float>         // [nChord]
     // Decoder weights
     let tokEmb: UnsafeMutablePointer<Float>         // [V][d]
     let decMeterEmb: UnsafeMutablePointer<Float>    // [nMeter][d]
@@ -173,6 +175,8 @@ public final class StreamingModel {
         }
         encLnScale = try loader.floats("enc.ln_f.scale", [d])
         encLnBias = try loader.floats("enc.ln_f.bias", [d])
+        chordW = try loader.matrix(["enc.chord_w"], inputs: d, outputs: [c.nChord])
+        chordB = try loader.floats("enc.chord_b", [c.nChord])
 
         tokEmb = try loader.floats("dec.tok_emb", [c.vocabSize, d])
         decMeterEmb = try loader.floats("dec.meter_emb", [c.nMeter, d])
@@ -302,6 +306,13 @@ public final class StreamingModel {
     /// - Returns: [d], valid until the next encoderPush
     public var lastEncoderColumn: UnsafePointer<Float> {
         UnsafePointer(encColumns + ((encoderSteps - 1 + crossCapacity) % crossCapacity) * d)
+    }
+
+    /// The auxiliary chord head on the latest encoder column: logits of the chord at the next
+    /// step (docs/model.md: class root * 5 + quality, 60 = no chord).
+    /// - Parameters: out: [nChord]
+    public func encoderChordLogits(_ out: UnsafeMutablePointer<Float>) {
+        chordW.apply(lastEncoderColumn, bias: chordB, residual: nil, out)
     }
 
     // MARK: - Decoder
