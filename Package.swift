@@ -46,7 +46,10 @@ let package = Package(
         // The streaming engine contract, the rule-based accompanist, offline rendering.
         .target(name: "Engine", dependencies: ["MIDI", "Tokens"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, FluidSynth (live and offline).
-        .target(name: "Live", dependencies: ["CALSA", "CFluidSynth", "MIDI", "Engine"], swiftSettings: swift6),
+        .target(name: "Live", dependencies: [
+            "CALSA", "CFluidSynth", "MIDI", "Engine",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swift6),
         // The command line.
         .executableTarget(
             name: "accompanist",

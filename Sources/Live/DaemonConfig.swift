@@ -1,0 +1,163 @@
+import Foundation
+
+/// Everything `accompanist run` can be told, with its defaults. Configs/accompanist.toml
+/// documents every key; `DaemonConfig.load` validates a file against this schema.
+public struct DaemonConfig: Equatable, Sendable {
+    // [alsa]
+    public var clientName = "Accompanist"
+    /// Input sources to connect: "all-hardware", or names matched against "client:port",
+    /// "client" or "port" (case-insensitive substring), or "client:port" numbers.
+    public var inputs: [String] = ["all-hardware"]
+    /// Destinations for the output port, matched the same way.
+    public var outputs: [String] = []
+
+    // [engine]
+    public var engine = "rules"
+    public var model = ""
+    public var seed: UInt64 = 0
+    public var pattern = "bass-chord"
+    public var temperature = 0.9
+    public var topP = 0.95
+    public var listenBeats = 0
+    public var lowestPitch = 36
+    public var highestPitch = 72
+    public var maxPolyphony = 6
+    public var maxNoteBeats = 8
+
+    // [tempo]
+    /// "fixed" or "midi-clock".
+    public var tempoSource = "fixed"
+    public var bpm = 100.0
+    public var beatsPerBar = 4
+    public var countInBars = 0
+    /// "first-note" or "count-in".
+    public var phase = "first-note"
+    public var metronomeChannel = 10
+
+    // [midi]
+    public var accompanimentChannel = 1
+    public var melodyPassthrough = false
+    /// The controller number that silences everything (panic), or -1 for none.
+    public var panicCC = 64 + 56  // 120, "All Sound Off"
+    /// A note that triggers panic, or -1 for none.
+    public var panicNote = -1
+
+    // [sound]
+    public var soundEnabled = true
+    public var soundfont = ""
+    public var gain = 0.5
+    public var reverb = true
+    public var audioDriver = "alsa"
+    public var audioDevice = ""
+    public var periodSize = 256
+    public var periods = 2
+    public var audioFile = "accompanist.wav"
+    public var synthMelody = true
+
+    public init() {}
+
+    /// Exit code for a bad configuration (sysexits.h EX_CONFIG).
+    public static let exitCode: Int32 = 78
+
+    public struct Problem: Error, Equatable, CustomStringConvertible {
+        public var key: String
+        public var message: String
+        public var line: Int?
+        public var description: String { (line.map { "line \($0): " } ?? "") + "\(key): \(message)" }
+    }
+
+    /// Reads and validates a config file: the first problem is thrown.
+    public static func load(path: String) throws -> DaemonConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Problem(key: "config", message: "cannot read \(path)")
+        }
+        return try parse(String(decoding: data, as: UTF8.self))
+    }
+
+    public static func parse(_ text: String) throws -> DaemonConfig {
+        let entries: [TOMLEntry]
+        do { entries = try TOMLReader.parse(text) } catch let e as TOMLError {
+            throw Problem(key: "syntax", message: e.message, line: e.line)
+        }
+        var c = DaemonConfig()
+        for e in entries { try c.set(e.path, e.value, line: e.line) }
+        try c.validate()
+        return c
+    }
+
+    /// Sets one key; unknown keys and wrong types are problems.
+    public mutating func set(_ key: String, _ v: TOMLValue, line: Int? = nil) throws {
+        func fail(_ m: String) -> Problem { Problem(key: key, message: m, line: line) }
+        func string() throws -> String { if case .string(let s) = v { return s }; throw fail("expected a string, got \(v.typeName)") }
+        func int() throws -> Int { if case .integer(let i) = v { return i }; throw fail("expected an integer, got \(v.typeName)") }
+        func double() throws -> Double {
+            if case .float(let d) = v { return d }
+            if case .integer(let i) = v { return Double(i) }
+            throw fail("expected a number, got \(v.typeName)")
+        }
+        func bool() throws -> Bool { if case .boolean(let b) = v { return b }; throw fail("expected true or false, got \(v.typeName)") }
+        func strings() throws -> [String] {
+            guard case .array(let items) = v else { throw fail("expected an array of strings, got \(v.typeName)") }
+            return try items.map { if case .string(let s) = $0 { return s }; throw fail("expected an array of strings") }
+        }
+        func range<T: Comparable>(_ x: T, _ r: ClosedRange<T>) throws -> T {
+            guard r.contains(x) else { throw fail("must be between \(r.lowerBound) and \(r.upperBound), got \(x)") }
+            return x
+        }
+        func oneOf(_ x: String, _ options: [String]) throws -> String {
+            guard options.contains(x) else { throw fail("must be one of \(options.joined(separator: ", ")), got \"\(x)\"") }
+            return x
+        }
+        switch key {
+        case "alsa.client_name":
+            let s = try string()
+            guard !s.isEmpty, s.utf8.count < 64 else { throw fail("must be 1 to 63 bytes long") }
+            clientName = s
+        case "alsa.inputs": inputs = try strings()
+        case "alsa.outputs": outputs = try strings()
+        case "engine.engine": engine = try oneOf(try string(), ["rules", "model"])
+        case "engine.model": model = try string()
+        case "engine.seed": seed = UInt64(try range(try int(), 0...Int.max))
+        case "engine.pattern": pattern = try oneOf(try string(), ["block", "broken", "bass-chord"])
+        case "engine.temperature": temperature = try range(try double(), 0.05...2.0)
+        case "engine.top_p": topP = try range(try double(), 0.05...1.0)
+        case "engine.listen_beats": listenBeats = try range(try int(), 0...64)
+        case "engine.lowest_pitch": lowestPitch = try range(try int(), 0...127)
+        case "engine.highest_pitch": highestPitch = try range(try int(), 0...127)
+        case "engine.max_polyphony": maxPolyphony = try range(try int(), 1...16)
+        case "engine.max_note_beats": maxNoteBeats = try range(try int(), 1...64)
+        case "tempo.source": tempoSource = try oneOf(try string(), ["fixed", "midi-clock"])
+        case "tempo.bpm": bpm = try range(try double(), 20...300)
+        case "tempo.beats_per_bar": beatsPerBar = try range(try int(), 2...16)
+        case "tempo.count_in_bars": countInBars = try range(try int(), 0...8)
+        case "tempo.phase": phase = try oneOf(try string(), ["first-note", "count-in"])
+        case "tempo.metronome_channel": metronomeChannel = try range(try int(), 1...16)
+        case "midi.accompaniment_channel": accompanimentChannel = try range(try int(), 1...16)
+        case "midi.melody_passthrough": melodyPassthrough = try bool()
+        case "midi.panic_cc": panicCC = try range(try int(), -1...127)
+        case "midi.panic_note": panicNote = try range(try int(), -1...127)
+        case "sound.enabled": soundEnabled = try bool()
+        case "sound.soundfont": soundfont = try string()
+        case "sound.gain": gain = try range(try double(), 0...10)
+        case "sound.reverb": reverb = try bool()
+        case "sound.audio_driver": audioDriver = try oneOf(try string(), ["alsa", "pulseaudio", "jack", "pipewire", "file"])
+        case "sound.audio_device": audioDevice = try string()
+        case "sound.period_size": periodSize = try range(try int(), 32...8192)
+        case "sound.periods": periods = try range(try int(), 2...64)
+        case "sound.file": audioFile = try string()
+        case "sound.melody": synthMelody = try bool()
+        default:
+            throw fail("unknown key")
+        }
+    }
+
+    /// Checks between keys.
+    public func validate() throws {
+        if lowestPitch >= highestPitch {
+            throw Problem(key: "engine.lowest_pitch", message: "must be below engine.highest_pitch (\(highestPitch)), got \(lowestPitch)")
+        }
+        if phase == "count-in" && countInBars == 0 {
+            throw Problem(key: "tempo.phase", message: "\"count-in\" needs tempo.count_in_bars of at least 1")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import CALSA
+import Foundation
+import Synchronization
+
+/// Monotonic time in nanoseconds (CLOCK_MONOTONIC: no allocation, no lock).
+@inline(__always)
+public func monotonicNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// Sleeps until a CLOCK_MONOTONIC time (absolute, so wake-ups do not drift).
+@inline(__always)
+public func sleepUntil(monotonic ns: Int64) {
+    var ts = timespec(tv_sec: Int(ns / 1_000_000_000), tv_nsec: Int(ns % 1_000_000_000))
+    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+}
+
+/// How a thread's real-time request went; read by the control thread, which logs it once.
+public enum RealtimeResult: Int, Sendable {
+    case pending = 0, fifo = 1, denied = 2
+}
+
+/// Starts the daemon's dedicated threads. Real-time priority is best effort: SCHED_FIFO at the
+/// given priority, and if that is not allowed (no CAP_SYS_NICE, no rtprio limit) the thread runs
+/// at normal priority and the result says so, for the control thread to log one warning.
+///
+/// (rtkit, the desktop's way to grant real-time priority over D-Bus, is not asked: the systemd
+/// units grant it with LimitRTPRIO, and a desktop user can add themselves to the audio group.)
+public final class RealtimeThread: @unchecked Sendable {
+    // @unchecked Sendable: `result` is atomic; the body runs on the new thread only.
+    public let name: String
+    public let result = Atomic<Int>(RealtimeResult.pending.rawValue)
+    private var thread = pthread_t()
+    private let body: @Sendable () -> Void
+    private let priority: Int32
+
+    public init(name: String, priority: Int32, body: @escaping @Sendable () -> Void) {
+        self.name = name
+        self.priority = priority
+        self.body = body
+    }
+
+    public func start() throws {
+        let unmanaged = Unmanaged.passRetained(self)
+        let r = pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<RealtimeThread>.fromOpaque(raw!).takeRetainedValue()
+            me.run()
+            return nil
+        }, unmanaged.toOpaque())
+        if r != 0 {
+            unmanaged.release()
+            throw NSError(domain: "accompanist", code: Int(r), userInfo: [NSLocalizedDescriptionKey: "cannot start thread \(name): \(String(cString: strerror(r)))"])
+        }
+    }
+
+    private func run() {
+        _ = acc_set_thread_name(name)
+        var param = sched_param()
+        param.sched_priority = priority
+        let ok = priority > 0 && pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0
+        result.store(ok ? RealtimeResult.fifo.rawValue : RealtimeResult.denied.rawValue, ordering: .releasing)
+        body()
+    }
+
+    public func join() {
+        pthread_join(thread, nil)
+    }
+}

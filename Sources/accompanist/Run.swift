@@ -1,0 +1,124 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Live
+import Logging
+
+/// `accompanist run`: the live daemon.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Listen to a MIDI keyboard and play an accompaniment, live.",
+        discussion: """
+            Opens an ALSA sequencer client with an input port (connect your keyboard) and an output \
+            port (connect a DAW or a synth), and plays through FluidSynth. Settings come from the \
+            config file (see Configs/accompanist.toml, where every key is documented); the options \
+            below override it. A bad config value exits with status 78 and names the key. Stop with \
+            SIGTERM or Ctrl-C: every sounding note is ended first.
+            """)
+
+    @Option(name: .shortAndLong, help: "Config file (default: $ACCOMPANIST_CONFIG, /etc/accompanist/accompanist.toml, ./Configs/accompanist.toml, else built-in defaults).")
+    var config: String?
+
+    @Option(help: "Engine: rules or model.") var engine: String?
+    @Option(help: "Fixed tempo in BPM (20…300).") var bpm: Double?
+    @Option(name: .customLong("tempo-source"), help: "fixed or midi-clock.") var tempoSource: String?
+    @Option(name: .customLong("count-in"), help: "Bars of count-in on the metronome channel (0…8).") var countIn: Int?
+    @Option(name: .customLong("beats-per-bar"), help: "Beats per bar (2…16).") var beatsPerBar: Int?
+    @Option(help: "Random seed.") var seed: Int?
+    @Option(help: "Rules engine pattern: block, broken, bass-chord.") var pattern: String?
+    @Option(name: .customLong("client-name"), help: "ALSA client name.") var clientName: String?
+    @Option(name: .customLong("input"), help: "Input port to connect (name or client:port); repeat for more. Replaces the config's list.") var inputs: [String] = []
+    @Option(name: .customLong("output"), help: "Destination port to connect; repeat for more. Replaces the config's list.") var outputs: [String] = []
+    @Option(help: "SoundFont file.") var soundfont: String?
+    @Option(name: .customLong("audio-driver"), help: "alsa, pulseaudio, jack, pipewire or file.") var audioDriver: String?
+    @Option(name: .customLong("audio-file"), help: "Output file of the file audio driver.") var audioFile: String?
+    @Flag(name: .customLong("no-sound"), help: "No FluidSynth: MIDI out only.") var noSound = false
+    @Flag(name: .customLong("melody-passthrough"), help: "Also send the melody to the output port.") var melodyPassthrough = false
+    @Option(help: "Stop after this many seconds (for tests and benchmarks).") var duration: Double?
+
+    func loadConfig() throws -> (DaemonConfig, String) {
+        let env = ProcessInfo.processInfo.environment["ACCOMPANIST_CONFIG"]
+        let candidates = [config, env, "/etc/accompanist/accompanist.toml", "Configs/accompanist.toml"].compactMap { $0 }
+        var c = DaemonConfig()
+        var source = "built-in defaults"
+        if let path = config ?? env {
+            guard FileManager.default.fileExists(atPath: path) else { throw CLIError(message: "config file \(path) not found", exitCode: DaemonConfig.exitCode) }
+            c = try parse(path)
+            source = path
+        } else if let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            c = try parse(path)
+            source = path
+        }
+        func set(_ key: String, _ v: TOMLValue?) throws {
+            guard let v else { return }
+            do { try c.set(key, v) } catch let p as DaemonConfig.Problem {
+                throw CLIError(message: "option for \(p.key): \(p.message)", exitCode: DaemonConfig.exitCode)
+            }
+        }
+        try set("engine.engine", engine.map { .string($0) })
+        try set("tempo.bpm", bpm.map { .float($0) })
+        try set("tempo.source", tempoSource.map { .string($0) })
+        try set("tempo.count_in_bars", countIn.map { .integer($0) })
+        try set("tempo.beats_per_bar", beatsPerBar.map { .integer($0) })
+        try set("engine.seed", seed.map { .integer($0) })
+        try set("engine.pattern", pattern.map { .string($0) })
+        try set("alsa.client_name", clientName.map { .string($0) })
+        try set("alsa.inputs", inputs.isEmpty ? nil : .array(inputs.map { .string($0) }))
+        try set("alsa.outputs", outputs.isEmpty ? nil : .array(outputs.map { .string($0) }))
+        try set("sound.soundfont", soundfont.map { .string($0) })
+        try set("sound.audio_driver", audioDriver.map { .string($0) })
+        try set("sound.file", audioFile.map { .string($0) })
+        if noSound { try set("sound.enabled", .boolean(false)) }
+        if melodyPassthrough { try set("midi.melody_passthrough", .boolean(true)) }
+        if countIn.map({ $0 > 0 }) == true { try set("tempo.phase", .string("count-in")) }
+        do { try c.validate() } catch let p as DaemonConfig.Problem { throw CLIError(message: "\(p.key): \(p.message)", exitCode: DaemonConfig.exitCode) }
+        return (c, source)
+    }
+
+    private func parse(_ path: String) throws -> DaemonConfig {
+        do { return try DaemonConfig.load(path: path) } catch let p as DaemonConfig.Problem {
+            throw CLIError(message: "\(path): \(p)", exitCode: DaemonConfig.exitCode)
+        }
+    }
+
+    func validate() throws {
+        if let d = duration, !(d > 0) { throw ValidationError("--duration must be positive") }
+    }
+
+    func run() throws {
+        let log = Logger(label: "accompanist")
+        let (config, source) = try loadConfig()
+        guard config.engine == "rules" else {
+            throw CLIError.unavailable("the model engine is not available in this build yet (no neural runtime); set engine = \"rules\"")
+        }
+        var rules = RulesConfiguration(pattern: RulesConfiguration.Pattern(rawValue: config.pattern) ?? .bassChord, beatsPerBar: config.beatsPerBar)
+        rules.lowestChordPitch = max(config.lowestPitch, 0)
+        rules.highestChordPitch = max(config.highestPitch - 5, rules.lowestChordPitch + 11)
+        rules.bassLow = max(0, min(config.lowestPitch, 115))
+        if let problem = rules.problem { throw CLIError(message: "engine: \(problem)", exitCode: DaemonConfig.exitCode) }
+        let engine = RulesEngine(configuration: rules, seed: config.seed)
+        let session = LiveSession(config: config, logger: log, duration: duration)
+        do {
+            try session.run(engine: engine, engineDescription: "rules (\(config.pattern)), seed \(config.seed)", configSource: source)
+        } catch let f as LiveSession.Failure {
+            if case .noSequencer = f { throw CLIError.unavailable(f.description) }
+            throw CLIError(message: f.description)
+        }
+    }
+}
+
+/// `accompanist ports`: the sequencer's ports, like `aseqdump -l`.
+struct Ports: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the ALSA sequencer ports (sources you can connect as inputs, and destinations).")
+
+    func run() throws {
+        let seq: Sequencer
+        do { seq = try Sequencer(clientName: "accompanist-ports") } catch let e as ALSAError { throw CLIError.unavailable(e.description) }
+        print(" Port    Client name                      Port name                        Direction")
+        for p in seq.ports() where p.client != seq.clientID && (p.isReadable || p.isWritable) {
+            let dir = [p.isReadable ? "source" : nil, p.isWritable ? "destination" : nil].compactMap { $0 }.joined(separator: ", ")
+            func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+            print(" \(pad(p.address, 7)) \(pad(p.clientName, 32)) \(pad(p.portName, 32)) \(dir)")
+        }
+    }
+}
