@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: swift6),
 
         // Kernel micro-benchmark (docs/kernels.md): swift run -c release kernels-bench
-        .executableTarget(name: "kernels-bench", dependencies: ["Kernels"], path: "Benchmarks/KernelsBench",
+        .executableTarget(name: "kernels-bench", dependencies: ["Kernels", "Model"], path: "Benchmarks/KernelsBench",
                           swiftSettings: swift6 + cpuFlags),
 
         .testTarget(name: "MIDITests", dependencies: ["MIDI"], swiftSettings: swift6),

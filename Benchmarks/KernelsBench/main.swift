@@ -3,6 +3,7 @@
 //
 //   swift run -c release --scratch-path .build-kernels kernels-bench [--reps N]
 //   ACCOMPANIST_NATIVE=1 swift run -c release --scratch-path .build-kernels-native kernels-bench
+//   ... kernels-bench --model [--model-steps N]   the streaming model per step (ModelBench.swift)
 
 #if canImport(Glibc)
 import Glibc
@@ -32,9 +33,16 @@ func median(_ reps: Int, _ body: () -> Void) -> Double {
 }
 
 var reps = 200
+var modelSteps = 0
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     if a == "--reps", let v = args.popFirst(), let n = Int(v) { reps = n }
+    if a == "--model" { modelSteps = 2000 }
+    if a == "--model-steps", let v = args.popFirst(), let n = Int(v) { modelSteps = n }
+}
+if modelSteps > 0 {
+    try runModelBench(steps: modelSteps)
+    exit(0)
 }
 
 // A decoder-like weight set: d_model 256, FFN 1024, 3 layers; per layer
