@@ -311,7 +311,10 @@ def load_model(path: str):
 
 def summarize(rows: list[dict]) -> dict:
     keys = [k for k in rows[0] if not k.startswith("_")]
-    out = {k: float(np.nanmean([r[k] for r in rows])) for k in keys}
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = {k: float(np.nanmean([r[k] for r in rows])) for k in keys}
     j = sum(r["_judged"] for r in rows)
     out["note_in_chord"] = sum(r["_inc"] for r in rows) / j if j else float("nan")   # pooled over notes
     return out
