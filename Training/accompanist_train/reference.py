@@ -49,8 +49,10 @@ class StreamingModel:
         self.enc_ring = {}                                    # step -> encoder column (d,), bounded
         # cross K/V per decoder layer for the last cross_window columns: deque of (step, k, v)
         self.cross_kv = [deque(maxlen=c.cross_window) for _ in range(c.dec_layers)]
-        # self-attention K/V per decoder layer, last self_window - 1 tokens (+ current)
-        self.self_kv = [deque(maxlen=c.self_window - 1) for _ in range(c.dec_layers)]
+        # self-attention K/V per decoder layer: the last self_window tokens, current included
+        # (capacity self_window, so that dropping the newest entry restores the previous window)
+        self.self_kv = [deque(maxlen=c.self_window) for _ in range(c.dec_layers)]
+        self.n_tokens = 0
         self.start_kv = []
         P = self.P
         start = P["dec.start"]
@@ -111,8 +113,9 @@ class StreamingModel:
             a = _ln(h, P[pre + "ln1.scale"], P[pre + "ln1.bias"], c.ln_eps)
             q, k, v = a @ P[pre + "self_attn.wq"], a @ P[pre + "self_attn.wk"], a @ P[pre + "self_attn.wv"]
             cache = self.self_kv[l]
-            ks = np.stack([kk for kk, _ in cache] + [k])      # (n, d), oldest first
-            vs = np.stack([vv for _, vv in cache] + [v])
+            cache.append((k, v))
+            ks = np.stack([kk for kk, _ in cache])           # (n, d), oldest first, newest = this token
+            vs = np.stack([vv for _, vv in cache])
             n = len(ks)
             dist = np.arange(n - 1, -1, -1, dtype=self.dtype)  # newest has distance 0
             o = np.zeros(c.d_model, dtype=self.dtype)
@@ -121,7 +124,6 @@ class StreamingModel:
                 sc = ks[:, sl] @ q[sl] / math.sqrt(dh) - self.slopes[hh] * dist
                 p = _softmax(sc)
                 o[sl] = p @ vs[:, sl]
-            cache.append((k, v))
             h = h + o @ P[pre + "self_attn.wo"]
             # cross-attention: start column + columns j in [ptime - cross_window, ptime - 1]
             a = _ln(h, P[pre + "ln2.scale"], P[pre + "ln2.bias"], c.ln_eps)
@@ -143,7 +145,15 @@ class StreamingModel:
             a = _ln(h, P[pre + "ln3.scale"], P[pre + "ln3.bias"], c.ln_eps)
             h = h + _gelu(a @ P[pre + "ffn.w1"] + P[pre + "ffn.b1"]) @ P[pre + "ffn.w2"] + P[pre + "ffn.b2"]
         h = _ln(h, P["dec.ln_f.scale"], P["dec.ln_f.bias"], c.ln_eps)
+        self.n_tokens += 1
         return h @ P["dec.out_w"] + P["dec.out_b"]
+
+    def drop_last_token(self) -> None:
+        """Truncate the decoder cache by one position (a pending time shift cut short by a
+        melody onset is fed again with its shorter length)."""
+        for cache in self.self_kv:
+            cache.pop()
+        self.n_tokens -= 1
 
     def _enc_col(self, s: int) -> np.ndarray:
         """Encoder column s (the engine keeps the last cross_window + 1 columns)."""

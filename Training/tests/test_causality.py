@@ -73,5 +73,33 @@ def test_long_sequence_windows_bound_the_state():
             m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
         out.append(m.step(int(tok), int(p), int(mt)))
         assert len(m.enc_ring) <= TINY.cross_window + 1
-        assert all(len(c) <= TINY.self_window - 1 for c in m.self_kv)
+        assert all(len(c) <= TINY.self_window for c in m.self_kv)
     np.testing.assert_allclose(np.stack(out), full, atol=1e-4 * max(1, np.abs(full).max()))
+
+
+def test_cut_shift_by_cache_truncation():
+    """Feeding TIME_SHIFT n, dropping it and feeding TIME_SHIFT k < n gives the same logits as
+    feeding TIME_SHIFT k directly, also with a full self-attention window."""
+    frames, meter, ids, pt, tm = _inputs(5)
+    flat = random_params(TINY, 2)
+    n_prefix = 20   # > self_window: the cache is full
+    a = StreamingModel(flat, TINY)
+    b = StreamingModel(flat, TINY)
+    for m in (a, b):
+        for tok, p, mt in zip(ids[:n_prefix], pt[:n_prefix], tm[:n_prefix]):
+            while m.n_steps < p:
+                s = m.n_steps
+                m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
+            m.step(int(tok), int(p), int(mt))
+    t = int(pt[n_prefix - 1])          # time of the next token
+    for m in (a, b):
+        while m.n_steps < t + 6:
+            s = m.n_steps
+            m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
+    a.step(Tk.TIME_SHIFT + 6, t + 6, int(meter[t + 6]))
+    a.drop_last_token()
+    la = a.step(Tk.TIME_SHIFT + 2, t + 2, int(meter[t + 2]))
+    lb = b.step(Tk.TIME_SHIFT + 2, t + 2, int(meter[t + 2]))
+    np.testing.assert_allclose(la, lb, atol=1e-9)
+    # and the following token too
+    np.testing.assert_allclose(a.step(60, t + 2, int(meter[t + 2])), b.step(60, t + 2, int(meter[t + 2])), atol=1e-9)
