@@ -40,9 +40,11 @@ def test_export_cli_from_checkpoint(tmp_path):
     ck = tmp_path / "ck.msgpack"
     save_checkpoint(ck, state)
     out = tmp_path / "Models" / "a.safetensors"
-    r = subprocess.run([sys.executable, "-m", "accompanist_train.export", "--checkpoint", str(ck), "--out", str(out)],
-                       capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "accompanist_train.export", "--checkpoint", str(ck), "--out", str(out),
+                        "--card", str(tmp_path / "card.md")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    card = (tmp_path / "card.md").read_text()
+    assert "POP909" in card and "parameters:" in card
     back, cfg2, meta = export.load(out)
     assert cfg2 == TINY and json.loads(meta["training"])["step"] == 7
     for k in flat:
