@@ -23,6 +23,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "accompanist", targets: ["accompanist"]),
+        // Kernels and the model as a library, for the malloc-counting benchmarks in
+        // Benchmarks/Malloc (a separate package, so its dependency stays out of this build).
+        .library(name: "AccompanistModel", targets: ["Kernels", "Model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,6 +66,9 @@ let package = Package(
         // Kernel micro-benchmark (docs/kernels.md): swift run -c release kernels-bench
         .executableTarget(name: "kernels-bench", dependencies: ["Kernels", "Model"], path: "Benchmarks/KernelsBench",
                           swiftSettings: swift6 + cpuFlags),
+
+        // A test client for the live tests in the VM (not installed).
+        .executableTarget(name: "seq-probe", dependencies: ["CALSA"], path: "Tests/LiveVM/SeqProbe", swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .testTarget(name: "MIDITests", dependencies: ["MIDI"], swiftSettings: swift6),
         .testTarget(name: "TokensTests", dependencies: ["Tokens", "MIDI"],

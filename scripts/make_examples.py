@@ -82,7 +82,7 @@ def write(path, bpm, metre, notes):
         length = round(beats * PPQ)
         if pitch is not None:
             melody.append((tick, bytes([0x90, pitch, 88])))
-            melody.append((tick + length - PPQ // 16, bytes([0x80, pitch, 64])))  # slightly detached
+            melody.append((tick + length - PPQ // 32, bytes([0x80, pitch, 64])))  # slightly detached
         tick += length
     melody.sort(key=lambda e: (e[0], e[1][0] != 0x80))  # at one tick, note-offs first
     data = chunk(b"MThd", struct.pack(">HHH", 1, 2, PPQ)) + track(conductor) + track(melody)

@@ -2,11 +2,12 @@
 // Swift cannot call, so the ones we use are wrapped here as static inline functions.
 #ifndef ACCOMPANIST_CALSA_SHIM_H
 #define ACCOMPANIST_CALSA_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <pthread.h>
 #include <alsa/asoundlib.h>
+
+/* glibc declares this only under _GNU_SOURCE, which would change fd_set for every module that
+ * imports this one; declare it alone instead. */
+extern int pthread_setname_np(pthread_t thread, const char *name);
 
 /* Names the calling thread (15 bytes at most), for top -H and the journal. Not ALSA, but the
  * Live module's only other C need. */
@@ -21,6 +22,31 @@ static void acc_alsa_quiet(const char *file, int line, const char *function, int
     (void)file; (void)line; (void)function; (void)err; (void)fmt;
 }
 static inline void acc_silence_alsa_errors(void) { snd_lib_error_set_handler(acc_alsa_quiet); }
+
+/* Drives a queue from the high-resolution timer (snd-hrtimer) instead of the system timer, whose
+ * resolution is a jiffy (1-4 ms). Returns 0, or a negative error when there is no hrtimer. */
+static inline int acc_seq_use_hrtimer(snd_seq_t *seq, int queue) {
+    snd_seq_queue_timer_t *qt;
+    snd_timer_id_t *id;
+    int err;
+    if ((err = snd_seq_queue_timer_malloc(&qt)) < 0) return err;
+    if ((err = snd_timer_id_malloc(&id)) < 0) { snd_seq_queue_timer_free(qt); return err; }
+    snd_timer_id_set_class(id, SND_TIMER_CLASS_GLOBAL);
+    snd_timer_id_set_sclass(id, SND_TIMER_SCLASS_NONE);
+    snd_timer_id_set_card(id, -1);
+    snd_timer_id_set_device(id, SND_TIMER_GLOBAL_HRTIMER);
+    snd_timer_id_set_subdevice(id, 0);
+    err = snd_seq_get_queue_timer(seq, queue, qt);
+    if (err >= 0) {
+        snd_seq_queue_timer_set_type(qt, SND_SEQ_TIMER_ALSA);
+        snd_seq_queue_timer_set_id(qt, id);
+        snd_seq_queue_timer_set_resolution(qt, 1000000000 / 10000); /* 0.1 ms */
+        err = snd_seq_set_queue_timer(seq, queue, qt);
+    }
+    snd_timer_id_free(id);
+    snd_seq_queue_timer_free(qt);
+    return err;
+}
 
 static inline void acc_seq_ev_clear(snd_seq_event_t *ev) { snd_seq_ev_clear(ev); }
 static inline void acc_seq_ev_set_source(snd_seq_event_t *ev, int port) { snd_seq_ev_set_source(ev, port); }

@@ -76,6 +76,9 @@ public final class RulesEngine: AccompanimentEngine {
     private var strikePending = false
     /// The lowest melody pitch of the last bar that had melody (keeps voicings below it in rests).
     private var lastLowestMelody = Int.max
+    /// The last step at which a melody note sounded: after two silent bars the rules stop playing
+    /// (and start again with the next melody note).
+    private var lastMelodyStep = -1
 
     public init(configuration: RulesConfiguration = RulesConfiguration(), seed: UInt64 = 0) {
         self.configuration = configuration
@@ -116,6 +119,7 @@ public final class RulesEngine: AccompanimentEngine {
         lastOnsetPitch = -1
         strikePending = false
         lastLowestMelody = Int.max
+        lastMelodyStep = -1
     }
 
     /// Melody events dropped by a flood (more pending than the queue holds).
@@ -136,6 +140,7 @@ public final class RulesEngine: AccompanimentEngine {
                 let pc = Int(frame.pitch) % 12
                 histogram[pc] += frame.onset ? 2 : 1
                 heardMelody = true
+                lastMelodyStep = f
                 if frame.onset {
                     lastOnsetStep = f
                     lastOnsetPitch = Int(frame.pitch)
@@ -149,7 +154,7 @@ public final class RulesEngine: AccompanimentEngine {
             out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: 0))
             noteEnd[p] = -1
         }
-        guard heardMelody else { return }
+        guard heardMelody, s - lastMelodyStep <= 2 * stepsPerBar else { return }
 
         var strike = false
         let beat = s / 8

@@ -35,7 +35,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var metronomeChannel = 10
 
     // [midi]
-    public var accompanimentChannel = 1
+    public var accompanimentChannel = 2
     public var melodyPassthrough = false
     /// The controller number that silences everything (panic), or -1 for none.
     public var panicCC = 64 + 56  // 120, "All Sound Off"

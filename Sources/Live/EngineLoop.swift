@@ -69,6 +69,8 @@ public final class EngineLoop: @unchecked Sendable {
     private var external = ExternalClock()
     private var nextStep = 0
     private var playing = false
+    /// The step the performance started at.
+    private var firstStep = 0
     /// Start step of each sounding accompaniment pitch (-1 silent). (128,)
     private let sounding: UnsafeMutablePointer<Int>
     /// Source (client << 8 | port) of each held melody pitch, -1 when up. (16 channels × 128)
@@ -160,6 +162,7 @@ public final class EngineLoop: @unchecked Sendable {
             case .started(let from):
                 engine.reset(seed: settings.seed)
                 nextStep = from
+                firstStep = from
                 playing = true
                 status.state.store(1, ordering: .relaxed)
             default: break
@@ -216,7 +219,9 @@ public final class EngineLoop: @unchecked Sendable {
 
     private func generate(step s: Int, at time: Int64, now: Int64) {
         let t0 = monotonicNanoseconds()
-        if now > time { status.lateSteps.add(1, ordering: .relaxed) }
+        // Late: computed after the step should have sounded. (Step 0 of a performance that starts
+        // on its first note is always computed after that note: it cannot be earlier.)
+        if now > time && s != firstStep { status.lateSteps.add(1, ordering: .relaxed) }
         buffer.removeAll()
         engine.generate(step: s, into: buffer)
         // A note held past the longest allowed duration is ended here, whatever the engine does.

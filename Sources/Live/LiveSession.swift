@@ -42,6 +42,9 @@ public final class LiveSession {
         }
         try seq.startQueue()
         log.info("config: \(configSource)")
+        if !seq.hasHighResolutionTimer {
+            log.warning("no high-resolution sequencer timer (modprobe snd-hrtimer): output times are quantised to the system timer's ticks")
+        }
         let queueOffset = monotonicNanoseconds() - seq.queueTime()
 
         var synth: LiveSynth? = nil

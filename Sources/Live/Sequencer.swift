@@ -61,6 +61,8 @@ public final class Sequencer: @unchecked Sendable {
     public let outputPort: Int32
     public let queue: Int32
     public let clientName: String
+    /// Whether the queue runs on snd-hrtimer (else the system timer).
+    public let hasHighResolutionTimer: Bool
 
     /// Opens the sequencer. A machine without one (no /dev/snd/seq) gives a clear error.
     public init(clientName: String) throws {
@@ -80,6 +82,9 @@ public final class Sequencer: @unchecked Sendable {
             // A larger kernel input pool rides out bursts; past it the kernel reports ENOSPC.
             _ = snd_seq_set_client_pool_input(handle, 2000)
             queue = try check("snd_seq_alloc_named_queue", snd_seq_alloc_named_queue(handle, "\(clientName) clock"))
+            // Precise scheduling needs the high-resolution timer; without it the system timer's
+            // jiffies (1-4 ms) quantise every output time.
+            hasHighResolutionTimer = acc_seq_use_hrtimer(handle, queue) >= 0
 
             let type = UInt32(SND_SEQ_PORT_TYPE_APPLICATION | SND_SEQ_PORT_TYPE_MIDI_GENERIC)
             var info: OpaquePointer? = nil

@@ -55,6 +55,9 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("sample-rate"), help: "Sample rate of the WAV file (8000…192000).")
     var sampleRate: Int = 44_100
 
+    @Option(help: "Also write the accompaniment events as JSON lines (step, pitch, velocity; 0 = note off), as the engine emitted them.")
+    var events: String?
+
     func validate() throws {
         if let bpm, !(20...400).contains(bpm) { throw ValidationError("--bpm must be between 20 and 400, got \(bpm)") }
         if let beatsPerBar, !(2...16).contains(beatsPerBar) { throw ValidationError("--beats-per-bar must be between 2 and 16, got \(beatsPerBar)") }
@@ -100,6 +103,11 @@ struct Render: ParsableCommand {
         }
         do { try result.file.write(to: URL(fileURLWithPath: output)) }
         catch { throw CLIError.cannotCreate("cannot write \(output): \(error.localizedDescription)") }
+        if let events {
+            let lines = result.events.map { "{\"step\": \($0.step), \"pitch\": \($0.pitch), \"velocity\": \($0.velocity)}\n" }.joined()
+            do { try Data(lines.utf8).write(to: URL(fileURLWithPath: events)) }
+            catch { throw CLIError.cannotCreate("cannot write \(events): \(error.localizedDescription)") }
+        }
         let notes = result.events.filter(\.isNoteOn).count
         log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engine.rawValue), seed \(seed))")
     }

@@ -91,10 +91,9 @@ struct Run: ParsableCommand {
         guard config.engine == "rules" else {
             throw CLIError.unavailable("the model engine is not available in this build yet (no neural runtime); set engine = \"rules\"")
         }
-        var rules = RulesConfiguration(pattern: RulesConfiguration.Pattern(rawValue: config.pattern) ?? .bassChord, beatsPerBar: config.beatsPerBar)
-        rules.lowestChordPitch = max(config.lowestPitch, 0)
-        rules.highestChordPitch = max(config.highestPitch - 5, rules.lowestChordPitch + 11)
-        rules.bassLow = max(0, min(config.lowestPitch, 115))
+        // The same rules as `accompanist render` with the same pattern and metre, so that a live
+        // performance and a render of the same melody give the same notes.
+        let rules = RulesConfiguration(pattern: RulesConfiguration.Pattern(rawValue: config.pattern) ?? .bassChord, beatsPerBar: config.beatsPerBar)
         if let problem = rules.problem { throw CLIError(message: "engine: \(problem)", exitCode: DaemonConfig.exitCode) }
         let engine = RulesEngine(configuration: rules, seed: config.seed)
         let session = LiveSession(config: config, logger: log, duration: duration)

@@ -1,0 +1,1 @@
+// Model: weights, streaming encoder, cached decoder, sampler.

@@ -1,0 +1,176 @@
+// seq-probe: a small ALSA sequencer client for the live tests in the VM (Tests/LiveVM).
+//
+//   seq-probe record  --from NAME --out FILE [--seconds N]   record note/controller events with
+//                      the kernel's delivery timestamps (our queue, real time) as JSON lines
+//   seq-probe keyboard --name NAME --hold PITCH [--seconds N] a keyboard that appears, holds a
+//                      note and vanishes without its note-off (an unplugged keyboard)
+//   seq-probe flood   --to NAME --rate R --seconds N         R note events per second, direct
+//   seq-probe play    --to NAME --pitch P --seconds N         one note on, wait, note off
+//
+// Ports are found by a case-insensitive substring of "client:port" names. Exit status 0 on
+// success; 2 with a message on bad use or a missing port.
+import CALSA
+import Foundation
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("seq-probe: \(message)\n".utf8))
+    exit(2)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else { fail("usage: seq-probe record|keyboard|flood|play ...") }
+arguments.removeFirst()
+func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+
+var handle: OpaquePointer? = nil
+guard snd_seq_open(&handle, "default", SND_SEQ_OPEN_DUPLEX, 0) >= 0, let seq = handle else { fail("cannot open the sequencer") }
+let me = snd_seq_client_id(seq)
+
+func findPort(_ pattern: String, readable: Bool) -> (Int32, Int32)? {
+    var cinfo: OpaquePointer? = nil, pinfo: OpaquePointer? = nil
+    snd_seq_client_info_malloc(&cinfo); snd_seq_port_info_malloc(&pinfo)
+    defer { snd_seq_client_info_free(cinfo); snd_seq_port_info_free(pinfo) }
+    snd_seq_client_info_set_client(cinfo, -1)
+    let want = UInt32(readable ? SND_SEQ_PORT_CAP_SUBS_READ : SND_SEQ_PORT_CAP_SUBS_WRITE)
+    while snd_seq_query_next_client(seq, cinfo) >= 0 {
+        let client = snd_seq_client_info_get_client(cinfo)
+        if client == me { continue }
+        let cname = String(cString: snd_seq_client_info_get_name(cinfo))
+        snd_seq_port_info_set_client(pinfo, client)
+        snd_seq_port_info_set_port(pinfo, -1)
+        while snd_seq_query_next_port(seq, pinfo) >= 0 {
+            let name = "\(cname):\(String(cString: snd_seq_port_info_get_name(pinfo)))".lowercased()
+            if snd_seq_port_info_get_capability(pinfo) & want != 0 && name.contains(pattern.lowercased()) {
+                return (client, snd_seq_port_info_get_port(pinfo))
+            }
+        }
+    }
+    return nil
+}
+
+func waitForPort(_ pattern: String, readable: Bool) -> (Int32, Int32) {
+    for _ in 0..<200 {
+        if let p = findPort(pattern, readable: readable) { return p }
+        usleep(50_000)
+    }
+    fail("no port matching \"\(pattern)\"")
+}
+
+var stop = false
+signal(SIGTERM) { _ in stop = true }
+signal(SIGINT) { _ in stop = true }
+let seconds = Double(option("--seconds") ?? "3600") ?? 3600
+let deadline = Date().addingTimeInterval(seconds)
+
+func send(_ port: Int32, on: Bool, channel: UInt8, note: UInt8, velocity: UInt8, buffered: Bool = false) {
+    var ev = snd_seq_event_t()
+    acc_seq_ev_clear(&ev)
+    if on { acc_seq_ev_set_noteon(&ev, Int32(channel), Int32(note), Int32(velocity)) }
+    else { acc_seq_ev_set_noteoff(&ev, Int32(channel), Int32(note), 0) }
+    acc_seq_ev_set_source(&ev, port)
+    acc_seq_ev_set_subs(&ev)
+    acc_seq_ev_set_direct(&ev)
+    if buffered { _ = snd_seq_event_output(seq, &ev) } else { _ = snd_seq_event_output_direct(seq, &ev) }
+}
+
+switch command {
+case "record":
+    guard let from = option("--from"), let out = option("--out") else { fail("record needs --from NAME --out FILE") }
+    snd_seq_set_client_name(seq, "probe-recorder")
+    let queue = snd_seq_alloc_queue(seq)
+    if acc_seq_use_hrtimer(seq, queue) < 0 { FileHandle.standardError.write(Data("seq-probe: no hrtimer, timestamps at jiffy resolution\n".utf8)) }
+    var info: OpaquePointer? = nil
+    snd_seq_port_info_malloc(&info)
+    snd_seq_port_info_set_name(info, "record")
+    snd_seq_port_info_set_capability(info, UInt32(SND_SEQ_PORT_CAP_WRITE | SND_SEQ_PORT_CAP_SUBS_WRITE))
+    snd_seq_port_info_set_type(info, UInt32(SND_SEQ_PORT_TYPE_APPLICATION))
+    snd_seq_port_info_set_timestamping(info, 1)
+    snd_seq_port_info_set_timestamp_real(info, 1)
+    snd_seq_port_info_set_timestamp_queue(info, queue)
+    guard snd_seq_create_port(seq, info) >= 0 else { fail("cannot create the record port") }
+    let port = snd_seq_port_info_get_port(info)
+    snd_seq_control_queue(seq, queue, Int32(SND_SEQ_EVENT_START.rawValue), 0, nil)
+    snd_seq_drain_output(seq)
+    let source = waitForPort(from, readable: true)
+    guard snd_seq_connect_from(seq, port, source.0, source.1) >= 0 else { fail("cannot connect from \(from)") }
+    FileHandle.standardError.write(Data("seq-probe: recording \(source.0):\(source.1)\n".utf8))
+    snd_seq_nonblock(seq, 1)
+    var lines: [String] = []
+    while !stop && Date() < deadline {
+        var ev: UnsafeMutablePointer<snd_seq_event_t>? = nil
+        let r = snd_seq_event_input(seq, &ev)
+        if r == -EAGAIN { usleep(1000); continue }
+        guard r >= 0, let e = ev?.pointee else { continue }
+        let t = Int64(e.time.time.tv_sec) * 1_000_000_000 + Int64(e.time.time.tv_nsec)
+        switch Int32(e.type) {
+        case Int32(SND_SEQ_EVENT_NOTEON.rawValue), Int32(SND_SEQ_EVENT_NOTEOFF.rawValue):
+            let on = Int32(e.type) == Int32(SND_SEQ_EVENT_NOTEON.rawValue) && e.data.note.velocity > 0
+            lines.append("{\"t\": \(t), \"type\": \"\(on ? "on" : "off")\", \"channel\": \(e.data.note.channel), \"pitch\": \(e.data.note.note), \"velocity\": \(on ? Int(e.data.note.velocity) : 0)}")
+        case Int32(SND_SEQ_EVENT_CONTROLLER.rawValue):
+            lines.append("{\"t\": \(t), \"type\": \"cc\", \"channel\": \(e.data.control.channel), \"controller\": \(e.data.control.param), \"value\": \(e.data.control.value)}")
+        default: break
+        }
+    }
+    try? (lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).write(toFile: out, atomically: true, encoding: .utf8)
+    FileHandle.standardError.write(Data("seq-probe: recorded \(lines.count) events\n".utf8))
+
+case "keyboard":
+    guard let name = option("--name"), let pitch = option("--hold").flatMap(UInt8.init) else { fail("keyboard needs --name NAME --hold PITCH") }
+    snd_seq_set_client_name(seq, name)
+    let port = snd_seq_create_simple_port(seq, "keys", UInt32(SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ),
+                                          UInt32(SND_SEQ_PORT_TYPE_MIDI_GENERIC | SND_SEQ_PORT_TYPE_HARDWARE))
+    // Wait until someone subscribed (the daemon connects us by name), then hold a note.
+    var sub: OpaquePointer? = nil
+    snd_seq_query_subscribe_malloc(&sub)
+    var root = snd_seq_addr_t(client: UInt8(me), port: UInt8(port))
+    snd_seq_query_subscribe_set_root(sub, &root)
+    snd_seq_query_subscribe_set_type(sub, SND_SEQ_QUERY_SUBS_READ)
+    var subscribed = false
+    for _ in 0..<200 where !subscribed {
+        snd_seq_query_subscribe_set_index(sub, 0)
+        subscribed = snd_seq_query_port_subscribers(seq, sub) >= 0
+        if !subscribed { usleep(50_000) }
+    }
+    guard subscribed else { fail("nobody connected to \(name)") }
+    FileHandle.standardError.write(Data("seq-probe: \(name) connected, holding \(pitch)\n".utf8))
+    send(port, on: true, channel: 0, note: pitch, velocity: 100)
+    while !stop && Date() < deadline { usleep(20_000) }
+    // Gone without the note-off, like a keyboard pulled out mid-note.
+    exit(0)
+
+case "flood", "play":
+    guard let to = option("--to") else { fail("\(command) needs --to NAME") }
+    snd_seq_set_client_name(seq, "probe-\(command)")
+    let port = snd_seq_create_simple_port(seq, "out", UInt32(SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ), UInt32(SND_SEQ_PORT_TYPE_APPLICATION))
+    let dest = waitForPort(to, readable: false)
+    guard snd_seq_connect_to(seq, port, dest.0, dest.1) >= 0 else { fail("cannot connect to \(to)") }
+    if command == "play" {
+        let pitch = UInt8(option("--pitch") ?? "60") ?? 60
+        send(port, on: true, channel: 0, note: pitch, velocity: 90)
+        while !stop && Date() < deadline { usleep(10_000) }
+        send(port, on: false, channel: 0, note: pitch, velocity: 0)
+    } else {
+        let rate = Double(option("--rate") ?? "10000") ?? 10000
+        let start = Date()
+        var sent = 0
+        while !stop && Date() < deadline {
+            let due = Int(Date().timeIntervalSince(start) * rate)
+            while sent < due {
+                let pitch = UInt8(48 + sent / 2 % 36)
+                send(port, on: sent % 2 == 0, channel: 0, note: pitch, velocity: 80, buffered: true)
+                sent += 1
+            }
+            snd_seq_drain_output(seq)
+            usleep(1000)
+        }
+        FileHandle.standardError.write(Data("seq-probe: sent \(sent) events in \(String(format: "%.1f", Date().timeIntervalSince(start))) s\n".utf8))
+    }
+    snd_seq_drain_output(seq)
+    usleep(100_000)
+
+default:
+    fail("unknown command \(command)")
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Checks of the live tests (standard library only; runs in the VM guest).
+
+  analyze.py replay --render R.jsonl --recorded REC.jsonl --bpm BPM
+      The daemon's recorded output equals `accompanist render --events` of the same melody and
+      seed, note for note (pitch, velocity, step), up to the render's end; prints the timing
+      error of each recorded event against its grid time (p50/p99/max) from the kernel's
+      timestamps, and fails if p99 is over the limit.
+  analyze.py balanced --recorded REC.jsonl
+      Every note-on has its note-off (or an All Notes Off on its channel) by the end.
+  analyze.py wav --file F.wav --min-rms R
+      The WAV file has sound.
+"""
+import argparse
+import json
+import statistics
+import sys
+import wave
+import array
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def percentile(values, q):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def replay(args):
+    rendered = load(args.render)
+    recorded = [e for e in load(args.recorded) if e["type"] in ("on", "off")]
+    end = max(e["step"] for e in rendered)  # the render's final all-notes-off step
+    want = [(e["step"], e["pitch"], e["velocity"]) for e in rendered if e["velocity"] > 0 and e["step"] < end]
+    got_on = [e for e in recorded if e["type"] == "on" and e["channel"] == args.channel]
+    step_ns = 60e9 / args.bpm / 8
+    if not got_on:
+        print("FAIL replay: nothing recorded")
+        return 1
+    # The recorder's clock has another origin: align on the first note, then read each event's step.
+    origin = got_on[0]["t"] - want[0][0] * step_ns if want else got_on[0]["t"]
+    origin = statistics.median([e["t"] - round((e["t"] - origin) / step_ns) * step_ns for e in got_on])
+    got = [(round((e["t"] - origin) / step_ns), e["pitch"], e["velocity"]) for e in got_on]
+    got = [g for g in got if g[0] < end]
+    # Within one step the order of simultaneous notes is free: compare sorted.
+    if sorted(got) != sorted(want):
+        missing = sorted(set(want) - set(got))[:10]
+        extra = sorted(set(got) - set(want))[:10]
+        print(f"FAIL replay: {len(got)} notes live, {len(want)} rendered; missing {missing}; extra {extra}")
+        return 1
+    errors = [abs(e["t"] - origin - round((e["t"] - origin) / step_ns) * step_ns) / 1e6
+              for e in recorded if e["channel"] == args.channel and e["t"] - origin < end * step_ns]
+    p50, p99, worst = percentile(errors, 0.5), percentile(errors, 0.99), max(errors)
+    print(f"replay: {len(got)} notes equal to the render (steps < {end}); timing error against the grid "
+          f"over {len(errors)} events: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {worst:.3f} ms")
+    if p99 > args.max_p99_ms:
+        print(f"FAIL replay: p99 timing error {p99:.3f} ms over {args.max_p99_ms} ms")
+        return 1
+    print("PASS replay")
+    return 0
+
+
+def balanced(args):
+    sounding = {}
+    for e in load(args.recorded):
+        key = (e["channel"], e.get("pitch"))
+        if e["type"] == "on":
+            sounding[key] = sounding.get(key, 0) + 1
+        elif e["type"] == "off" and sounding.get(key, 0) > 0:
+            sounding[key] -= 1
+        elif e["type"] == "cc" and e["controller"] in (120, 123):
+            for k in list(sounding):
+                if k[0] == e["channel"]:
+                    sounding[k] = 0
+    hanging = {k: v for k, v in sounding.items() if v > 0}
+    if hanging:
+        print(f"FAIL balanced: notes left hanging (channel, pitch): {sorted(hanging)}")
+        return 1
+    print("PASS balanced: every note ended")
+    return 0
+
+
+def wav(args):
+    with wave.open(args.file) as w:
+        frames = w.readframes(w.getnframes())
+        width, rate, channels = w.getsampwidth(), w.getframerate(), w.getnchannels()
+    if width != 2:
+        print(f"FAIL wav: {width * 8}-bit samples, expected 16")
+        return 1
+    samples = array.array("h", frames)
+    rms = (sum(s * s for s in samples) / max(1, len(samples))) ** 0.5 / 32768
+    seconds = len(samples) / channels / rate
+    print(f"wav: {seconds:.1f} s, RMS {rms:.4f}")
+    if rms < args.min_rms:
+        print(f"FAIL wav: silent (RMS {rms:.5f} < {args.min_rms})")
+        return 1
+    print("PASS wav")
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("replay")
+    r.add_argument("--render", required=True)
+    r.add_argument("--recorded", required=True)
+    r.add_argument("--bpm", type=float, required=True)
+    r.add_argument("--channel", type=int, default=0)
+    r.add_argument("--max-p99-ms", type=float, default=1.0)
+    b = sub.add_parser("balanced")
+    b.add_argument("--recorded", required=True)
+    w = sub.add_parser("wav")
+    w.add_argument("--file", required=True)
+    w.add_argument("--min-rms", type=float, default=0.001)
+    args = p.parse_args()
+    return {"replay": replay, "balanced": balanced, "wav": wav}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+#!/bin/bash
+# The live tests, run INSIDE the QEMU guest by Tests/LiveVM/run.sh (the guest has the real ALSA
+# sequencer: snd-seq, snd-seq-dummy, snd-virmidi). Artefacts and logs go to $1.
+set -u
+cd "$(dirname "$0")/../.."
+OUT=$1
+BIN=.build/release/accompanist
+PROBE=.build/release/seq-probe
+PY="python3 Tests/LiveVM/analyze.py"
+fail=0
+section() { echo; echo "=== $* ($(cut -d' ' -f1 /proc/uptime) s)"; }
+check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fail=1; fi; }
+wait_for_port() { for _ in $(seq 100); do aconnect -l | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
+rss_kb() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
+
+section "no sequencer here? (the guest has one; the host test checks the error)"
+$BIN ports > "$OUT/ports.txt"; check "accompanist ports lists Midi Through" 'grep -q "Midi Through" "$OUT/ports.txt"'
+
+section "replay: a melody played live gives what render gives, at grid times"
+song=Examples/ode_to_joy.mid; bpm=108; seed=5
+$BIN render "$song" -o "$OUT/render.mid" --events "$OUT/render.jsonl" --seed $seed 2>/dev/null
+$BIN run --no-sound --bpm $bpm --seed $seed --input none > "$OUT/replay-daemon.log" 2>&1 & daemon=$!
+check "daemon ports visible" 'wait_for_port "accompaniment out"'
+$PROBE record --from "Accompanist:accompaniment" --out "$OUT/replay.jsonl" 2>>"$OUT/replay-daemon.log" & rec=$!
+sleep 1
+aplaymidi -p Accompanist:0 "$song"
+sleep 1
+kill -TERM $daemon; wait $daemon; status=$?
+check "SIGTERM: daemon exits 0 ($status)" '[ $status -eq 0 ]'
+sleep 0.3; kill -INT $rec; wait $rec
+cat "$OUT/replay-daemon.log"
+$PY replay --render "$OUT/render.jsonl" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 || fail=1
+$PY balanced --recorded "$OUT/replay.jsonl" || fail=1
+
+section "SIGTERM while notes sound: every note gets its note-off"
+$BIN run --no-sound --bpm 120 --input none --pattern block > "$OUT/sigterm-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+$PROBE record --from "Accompanist:accompaniment" --out "$OUT/sigterm.jsonl" 2>/dev/null & rec=$!
+sleep 0.5
+$PROBE play --to Accompanist:melody --pitch 72 --seconds 3 &
+sleep 2.2
+kill -TERM $daemon; wait $daemon; status=$?
+check "SIGTERM mid-chord: exit 0 ($status)" '[ $status -eq 0 ]'
+sleep 0.3; kill -INT $rec; wait $rec
+check "notes were playing when the signal came" '[ $(grep -c "\"on\"" "$OUT/sigterm.jsonl") -gt 0 ]'
+$PY balanced --recorded "$OUT/sigterm.jsonl" || fail=1
+
+section "a keyboard that goes away and comes back"
+$BIN run --no-sound --bpm 120 --input TestKeys --melody-passthrough > "$OUT/unplug-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+$PROBE record --from "Accompanist:accompaniment" --out "$OUT/unplug.jsonl" 2>/dev/null & rec=$!
+sleep 0.5
+$PROBE keyboard --name TestKeys --hold 72 --seconds 2
+sleep 0.5
+$PROBE keyboard --name TestKeys --hold 74 --seconds 2
+sleep 0.5
+kill -TERM $daemon; wait $daemon
+sleep 0.3; kill -INT $rec; wait $rec
+cat "$OUT/unplug-daemon.log"
+check "connected twice by name" '[ $(grep -c "input: connected .*TestKeys" "$OUT/unplug-daemon.log") -eq 2 ]'
+check "logged going away twice" '[ $(grep -c "TestKeys.*went away" "$OUT/unplug-daemon.log") -eq 2 ]'
+check "the held note ended when its keyboard went" 'grep -q "\"off\", \"channel\": 0, \"pitch\": 72" "$OUT/unplug.jsonl"'
+$PY balanced --recorded "$OUT/unplug.jsonl" || fail=1
+
+section "FluidSynth through the file driver"
+$BIN run --bpm 120 --input none --audio-driver file --audio-file /tmp/live.wav > "$OUT/synth-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+sleep 0.5
+$PROBE play --to Accompanist:melody --pitch 67 --seconds 3
+kill -TERM $daemon; wait $daemon
+cat "$OUT/synth-daemon.log"
+cp /tmp/live.wav "$OUT/live.wav" 2>/dev/null
+$PY wav --file /tmp/live.wav --min-rms 0.002 || fail=1
+
+section "a flood of 10,000 events/s for 10 s"
+$BIN run --no-sound --bpm 120 --input none > "$OUT/flood-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+sleep 1
+before=$(rss_kb $daemon)
+$PROBE flood --to Accompanist:melody --rate 10000 --seconds 10 2>&1 | tee -a "$OUT/flood-daemon.log"
+sleep 1
+after=$(rss_kb $daemon)
+check "daemon survived the flood" 'kill -0 $daemon'
+echo "RSS before ${before} kB, after ${after} kB"
+check "memory bounded (RSS grew $((after - before)) kB, under 8 MB)" '[ $((after - before)) -lt 8192 ]'
+kill -TERM $daemon; wait $daemon; status=$?
+cat "$OUT/flood-daemon.log" | tail -5
+check "clean exit after the flood ($status)" '[ $status -eq 0 ]'
+check "the daemon reported what it dropped or that it kept up" 'grep -q "events dropped" "$OUT/flood-daemon.log"'
+
+echo
+[ $fail = 0 ] && echo "ALL LIVE CHECKS PASSED" || echo "SOME LIVE CHECKS FAILED"
+exit $fail

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the live tests against the real ALSA sequencer: builds the release binaries, boots a
+# throw-away QEMU guest with the Debian kernel's sound modules (run-in-alsa-vm.sh) and runs
+# guest-tests.sh in it. Artefacts and logs: $LIVE_VM_OUT (default .build/live-vm).
+# Needs: qemu-system-x86 linux-image-amd64 busybox-static xz-utils cpio (scripts/setup.sh --test).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
+out="${LIVE_VM_OUT:-$PWD/.build/live-vm}"
+rm -rf "$out"; mkdir -p "$out"
+swift build -c release --product accompanist 2>&1 | grep -E "error|warning: " || true
+swift build -c release --product seq-probe 2>&1 | grep -E "error|warning: " || true
+test -x .build/release/accompanist && test -x .build/release/seq-probe || { echo "live tests: release build failed" >&2; exit 1; }
+# The guest's ALSA libraries look for their config where the host keeps it; the whole host root
+# is shared read-only, so the release binaries run there unchanged.
+Tests/LiveVM/run-in-alsa-vm.sh --timeout 900 --files "$out" -- "$PWD/Tests/LiveVM/guest-tests.sh" "$out"
