@@ -5,16 +5,20 @@
 #   scripts/setup.sh            everything
 #   scripts/setup.sh --system   only the system packages
 #   scripts/setup.sh --no-python   skip Training/.venv (the Swift parts need no Python)
+#   scripts/setup.sh --system --test   also what the tests need: QEMU, a Debian kernel with the
+#                                      sound modules, busybox (the live tests boot a VM)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_python=1
 only_system=0
+for_tests=0
 for arg in "$@"; do
     case "$arg" in
         --system) only_system=1 ;;
         --no-python) want_python=0 ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        --test) for_tests=1 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown option $arg" >&2; exit 64 ;;
     esac
 done
@@ -23,6 +27,8 @@ done
 # General MIDI soundfont for audio, ALSA tools (aconnect, aplaymidi) for the live daemon, Python's
 # venv for Training/.
 packages=(pkg-config libasound2-dev libfluidsynth-dev fluidsynth timgm6mb-soundfont alsa-utils python3-venv)
+# The live tests run the daemon against the real sequencer in a QEMU guest (Tests/LiveVM).
+((for_tests)) && packages+=(qemu-system-x86 linux-image-amd64 busybox-static xz-utils cpio)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test of the project: system packages first (scripts/setup.sh is idempotent), then
-# the Swift tests (all modules), the disassembly check of the SIMD kernels, and the Python tests
-# of Training/. Exits non-zero if anything fails.
+# the Swift tests (all modules), the disassembly check of the SIMD kernels, the live tests in a
+# QEMU guest with the real ALSA sequencer, and the Python tests of Training/. Exits non-zero if
+# anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 
-bash scripts/setup.sh --system
+bash scripts/setup.sh --system --test
 status=0
 
 echo "== Swift tests" >&2
@@ -18,6 +19,9 @@ fi
 
 echo "== SIMD kernels: vector FMAs, no fmaf calls" >&2
 bash scripts/check-fma.sh || status=1
+
+echo "== Live tests: the daemon against the real ALSA sequencer, in a QEMU guest" >&2
+bash Tests/LiveVM/run.sh || status=1
 
 echo "== Python tests (Training/)" >&2
 bash Training/setup.sh

@@ -38,7 +38,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var accompanimentChannel = 2
     public var melodyPassthrough = false
     /// The controller number that silences everything (panic), or -1 for none.
-    public var panicCC = 64 + 56  // 120, "All Sound Off"
+    public var panicCC = 120  // "All Sound Off"
     /// A note that triggers panic, or -1 for none.
     public var panicNote = -1
 

@@ -4,7 +4,7 @@ import MIDI
 
 /// The `accompanist` binary, run as a user runs it.
 final class RenderCommandTests: XCTestCase {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = CLIPaths.repository
     var temp: URL!
 
     override func setUpWithError() throws {
@@ -14,32 +14,7 @@ final class RenderCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: temp) }
 
-    /// The binary built beside the test bundle.
-    static var binary: URL {
-        var dir = Bundle.main.bundleURL
-        if dir.pathExtension == "xctest" { dir.deleteLastPathComponent() }
-        for candidate in [dir, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("accompanist")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return repository.appendingPathComponent(".build/debug/accompanist")
-    }
-
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    func accompanist(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    func accompanist(_ args: [String]) throws -> CLIResult { try runAccompanist(args) }
 
     func example(_ name: String) -> String { Self.repository.appendingPathComponent("Examples/\(name).mid").path }
 
