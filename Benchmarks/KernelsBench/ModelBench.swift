@@ -7,48 +7,13 @@ import Glibc
 import Foundation
 import Model
 
-/// A random model with the given config, as a weights file in memory.
-func randomModelFile(_ c: ModelConfig) throws -> SafeTensorsFile {
-    var lcg = LCG()
-    var w = SafeTensorsWriter(metadata: ["config": String(decoding: try JSONEncoder().encode(c), as: UTF8.self),
-                                         "format": "accompanist-v1"])
-    func add(_ name: String, _ shape: [Int], scale: Float = 0.1, offset: Float = 0) {
-        let n = shape.reduce(1, *)
-        w.add(name, shape: shape, values: (0..<n).map { _ in offset + scale * lcg.next() })
-    }
-    let d = c.dModel, f = c.dFF
-    add("enc.pitch_emb", [129, d]); add("enc.onset_emb", [2, d]); add("enc.vel_emb", [32, d])
-    add("enc.meter_emb", [c.nMeter, d])
-    for l in 0..<c.encLayers {
-        let p = "enc.layers.\(l)."
-        add(p + "ln1.scale", [d], offset: 1); add(p + "ln1.bias", [d])
-        add(p + "conv.kernel", [c.convWindow, d], scale: 0.05)
-        add(p + "ln2.scale", [d], offset: 1); add(p + "ln2.bias", [d])
-        add(p + "ffn.w1", [d, f]); add(p + "ffn.b1", [f]); add(p + "ffn.w2", [f, d]); add(p + "ffn.b2", [d])
-    }
-    add("enc.ln_f.scale", [d], offset: 1); add("enc.ln_f.bias", [d])
-    add("enc.chord_w", [d, c.nChord]); add("enc.chord_b", [c.nChord])
-    add("dec.tok_emb", [c.vocabSize, d]); add("dec.meter_emb", [c.nMeter, d]); add("dec.start", [d])
-    add("dec.enc_w", [d, d]); add("dec.enc_b", [d])
-    for l in 0..<c.decLayers {
-        let p = "dec.layers.\(l)."
-        for ln in ["ln1", "ln2", "ln3"] { add(p + ln + ".scale", [d], offset: 1); add(p + ln + ".bias", [d]) }
-        for a in ["self_attn", "cross_attn"] { for m in ["wq", "wk", "wv", "wo"] { add(p + a + "." + m, [d, d]) } }
-        add(p + "ffn.w1", [d, f]); add(p + "ffn.b1", [f]); add(p + "ffn.w2", [f, d]); add(p + "ffn.b2", [d])
-    }
-    add("dec.ln_f.scale", [d], offset: 1); add("dec.ln_f.bias", [d])
-    add("dec.out_w", [d, c.vocabSize]); add("dec.out_b", [c.vocabSize])
-    return try SafeTensorsFile(bytes: w.serialize())
-}
-
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
 func runModelBench(steps: Int) throws {
-    let c = ModelConfig(dModel: 128, nHeads: 4, dFF: 512, encLayers: 3, decLayers: 3, convWindow: 128,
-                        selfWindow: 256, crossWindow: 128)
-    let file = try randomModelFile(c)
+    let c = ModelConfig.baseD128
+    let file = try SafeTensorsFile(bytes: SafeTensorsWriter.randomModel(c).serialize())
     print("model-bench: base-d128 shape (d 128, 4 heads, FFN 512, 3+3 layers, windows conv 128 / self 256 / cross 128), random weights")
     for precision in WeightPrecision.allCases {
         let m = try StreamingModel(file: file, precision: precision)

@@ -151,3 +151,15 @@ struct ParityFixture {
         }
     }
 }
+
+@Suite struct RandomModelTests {
+    /// The random weights have every tensor the loader needs, and steps give finite logits.
+    @Test func randomBaseModelLoadsAndSteps() throws {
+        let file = try SafeTensorsFile(bytes: SafeTensorsWriter.randomModel(.baseD128).serialize())
+        #expect(try ModelConfig(metadata: file.metadata) == .baseD128)
+        let m = try StreamingModel(file: file, precision: .fp16)
+        m.encoderPush(pitch: 60, onset: 1, velocityBin: 20, meter: 0)
+        let logits = m.decoderStep(token: 321, ptime: 1, meter: 1)
+        #expect((0..<323).allSatisfy { logits[$0].isFinite })
+    }
+}
