@@ -20,6 +20,14 @@ fi
 echo "== SIMD kernels: vector FMAs, no fmaf calls" >&2
 bash scripts/check-fma.sh || status=1
 
+echo "== systemd units: exposure (systemd-analyze security, offline)" >&2
+# Exposure scores are out of 10 (lower is safer); the thresholds are the measured scores, so a
+# change that weakens the hardening fails here.
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze security --offline=yes --threshold=12 systemd/accompanist-system.service | tail -1 || status=1
+    systemd-analyze security --offline=yes --threshold=58 systemd/accompanist.service | tail -1 || status=1
+fi
+
 echo "== Live tests: the daemon against the real ALSA sequencer, in a QEMU guest" >&2
 bash Tests/LiveVM/run.sh || status=1
 

@@ -72,6 +72,34 @@ cat "$OUT/synth-daemon.log"
 cp /tmp/live.wav "$OUT/live.wav" 2>/dev/null
 $PY wav --file /tmp/live.wav --min-rms 0.002 || fail=1
 
+section "systemd notify protocol: READY=1, WATCHDOG=1 while the engine runs, STOPPING=1"
+python3 - "$OUT/notify.txt" <<'PY' & listener=$!
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/tmp/notify.sock")
+s.settimeout(30)
+with open(sys.argv[1], "w") as f:
+    while True:
+        try:
+            data = s.recv(4096).decode()
+        except socket.timeout:
+            break
+        f.write(f"{time.monotonic():.3f} {data.replace(chr(10), '|')}\n")
+        f.flush()
+        if "STOPPING=1" in data:
+            break
+PY
+sleep 0.5
+NOTIFY_SOCKET=/tmp/notify.sock WATCHDOG_USEC=1000000 $BIN run --no-sound --bpm 120 --input none > "$OUT/notify-daemon.log" 2>&1 & daemon=$!
+sleep 4
+kill -TERM $daemon; wait $daemon; status=$?
+wait $listener
+cat "$OUT/notify.txt"
+check "notify: exit 0 ($status)" '[ $status -eq 0 ]'
+check "notify: READY=1 first" 'head -1 "$OUT/notify.txt" | grep -q "READY=1"'
+check "notify: WATCHDOG=1 while running" '[ $(grep -c "WATCHDOG=1" "$OUT/notify.txt") -ge 3 ]'
+check "notify: STOPPING=1 last" 'tail -1 "$OUT/notify.txt" | grep -q "STOPPING=1"'
+
 section "a flood of 10,000 events/s for 10 s"
 $BIN run --no-sound --bpm 120 --input none > "$OUT/flood-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
