@@ -199,9 +199,10 @@ def sample(logits: np.ndarray, legal: np.ndarray, temperature: float, top_p: flo
 
 
 def generate(flat, cfg, frames: np.ndarray, meter: np.ndarray, n_steps: int, temperature=0.9, top_p=0.95,
-             seed=0, lo=21, hi=108, polyphony=10, max_tokens=None) -> tuple[list[int], list[Tk.Note]]:
+             seed=0, lo=21, hi=108, polyphony=10, max_tokens=None, max_duration=64) -> tuple[list[int], list[Tk.Note]]:
     """Causal streaming generation: the engine loop of docs/model.md with the tokens.md grammar;
-    a pending time shift is cut where a melody onset becomes visible."""
+    a pending time shift is cut where a melody onset becomes visible; a note that has sounded
+    max_duration steps gets a forced NOTE_OFF (fed to the model like a sampled one)."""
     from .reference import StreamingModel
     m = StreamingModel(flat, cfg, np.float32)
     g = Tk.Grammar(lo, hi, polyphony)
@@ -216,7 +217,11 @@ def generate(flat, cfg, frames: np.ndarray, meter: np.ndarray, n_steps: int, tem
             s = m.n_steps
             m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
         logits = m.step(tok, p, int(meter[p]))
-        nxt = sample(logits, g.mask(), temperature, top_p, rng)
+        overdue = [q for q, st in g.sounding.items() if max_duration and p - st >= max_duration]
+        if overdue:
+            nxt = Tk.NOTE_OFF + min(overdue)
+        else:
+            nxt = sample(logits, g.mask(), temperature, top_p, rng)
         n = Tk.shift_of(nxt)
         if n:
             for c in range(p + 1, p + n):
@@ -338,6 +343,7 @@ def main(argv=None) -> int:
     ap.add_argument("--temperature", type=float, default=0.9)
     ap.add_argument("--top-p", type=float, default=0.95)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-duration", type=int, default=64, help="steps after which a generated note is released")
     ap.add_argument("--rolls", type=int, default=3, help="piano-roll PNGs to draw")
     ap.add_argument("--out", default=str(REPO / "Training/runs/eval"))
     a = ap.parse_args(argv)
@@ -389,7 +395,8 @@ def main(argv=None) -> int:
         if model:
             flat, cfg, _ = model
             meter = song.meter.astype(np.int64)
-            _, gen = generate(flat, cfg, frames, meter, n, a.temperature, a.top_p, a.seed + i)
+            _, gen = generate(flat, cfg, frames, meter, n, a.temperature, a.top_p, a.seed + i,
+                              max_duration=a.max_duration)
             systems["model"] = gen
         for k, notes in systems.items():
             rows[k].append(metrics(notes, frames, chords, n))
@@ -407,7 +414,8 @@ def main(argv=None) -> int:
     lines = ["# Evaluation", "",
              f"Data: `{root}`, {len(sids)} songs ({'test split' if not a.songs else 'chosen'}), "
              f"first {a.max_bars or 'all'} bars each. Model: `{a.model}`; sampling temperature {a.temperature}, "
-             f"top-p {a.top_p}, seed {a.seed}; generated causally with the streaming reference.", ""]
+             f"top-p {a.top_p}, seed {a.seed}, notes released after {a.max_duration} steps; generated causally "
+             f"with the streaming reference.", ""]
     if nll is not None:
         lines += [f"Teacher-forced NLL on these songs (whole songs): **{nll['true']:.4f} nats/token** "
                   f"(NOTE_ON targets {nll['true_note_on']:.4f}); with another song's melody {nll['wrong']:.4f} "
