@@ -174,3 +174,15 @@ let tg = median(reps * 50) { SIMDKernels.gelu(x, y, count: 1024) }
 report("gelu 1024", tg, flops: 20 * 1024, bytes: 2 * 4 * 1024)
 let tsm = median(reps * 50) { SIMDKernels.softmax(x, y, count: 300) }
 report("softmax 300", tsm, flops: 20 * 300, bytes: 2 * 4 * 300)
+
+// Attention at the shipped model's shape: head 32, self window 256 (cross 128 is half of it).
+let ta32s = median(reps * 20) {
+    SIMDKernels.attend(x, keys: keys32, values: vals32, capacity: 256, newest: 100, count: 256, scale: 0.18,
+                       slope: 0.25, scores: scores, y, dim: 32)
+}
+report("attend 1 head x 32, 256 positions, fp32", ta32s, flops: 4 * 256 * 32, bytes: 2 * 4 * 256 * 32)
+let ta16s = median(reps * 20) {
+    SIMDKernels.attend(x, keys: keys16, values: vals16, capacity: 256, newest: 100, count: 256, scale: 0.18,
+                       slope: 0.25, scores: scores, y, dim: 32)
+}
+report("attend 1 head x 32, 256 positions, fp16", ta16s, flops: 4 * 256 * 32, bytes: 2 * 2 * 256 * 32)

@@ -84,6 +84,8 @@ struct DecoderLayer {
 public final class StreamingModel {
     public let config: ModelConfig
     public let precision: WeightPrecision
+    /// Storage of the K/V caches.
+    public let cachePrecision: WeightPrecision
     /// Self-attention cache slots: selfWindow rounded up to 16.
     public let selfCapacity: Int
     /// Encoder column slots (cross K/V and columns): crossWindow + 16, rounded up to 16. The
@@ -96,7 +98,8 @@ public final class StreamingModel {
 
     // Shapes: d = dModel, V = vocabSize, H = nHeads, dh = headDim.
     let d: Int, dh: Int, heads: Int, dFF: Int, vocab: Int, nMeter: Int, convWindow: Int
-    let half: Bool
+    let half: Bool                                  // weights (and conv filters) in fp16
+    let cacheHalf: Bool                             // K/V caches in fp16
     let attnScale: Float
     let slopes: UnsafeMutablePointer<Float>         // [H]
     // Encoder weights
@@ -133,16 +136,23 @@ public final class StreamingModel {
 
     private let memory: Allocations
 
-    /// Loads and validates the weights file; `precision` chooses the storage of weights and caches.
-    public convenience init(path: String, precision: WeightPrecision = .fp32) throws(SafeTensorsError) {
-        try self.init(file: SafeTensorsFile(path: path), precision: precision)
+    /// Loads and validates the weights file. `precision` chooses the storage of the weights,
+    /// `cachePrecision` that of the K/V caches (by default the same).
+    public convenience init(
+        path: String, precision: WeightPrecision = .fp32, cachePrecision: WeightPrecision? = nil
+    ) throws(SafeTensorsError) {
+        try self.init(file: SafeTensorsFile(path: path), precision: precision, cachePrecision: cachePrecision)
     }
 
-    public init(file: SafeTensorsFile, precision: WeightPrecision = .fp32) throws(SafeTensorsError) {
+    public init(
+        file: SafeTensorsFile, precision: WeightPrecision = .fp32, cachePrecision: WeightPrecision? = nil
+    ) throws(SafeTensorsError) {
         let c = try ModelConfig(metadata: file.metadata)
         config = c
         self.precision = precision
         half = precision == .fp16
+        self.cachePrecision = cachePrecision ?? precision
+        cacheHalf = (cachePrecision ?? precision) == .fp16
         d = c.dModel; dh = c.headDim; heads = c.nHeads; dFF = c.dFF; vocab = c.vocabSize
         nMeter = c.nMeter; convWindow = c.convWindow
         selfCapacity = (c.selfWindow + 15) / 16 * 16
@@ -186,7 +196,7 @@ public final class StreamingModel {
         startInput = mem.floats(d)
         encW.apply(start, bias: encB, residual: nil, startInput)
         decLayers = mem.typed(DecoderLayer.self, c.decLayers)
-        let cacheBytes = half ? 2 : 4
+        let cacheBytes = cacheHalf ? 2 : 4
         for l in 0..<c.decLayers {
             let p = "dec.layers.\(l)."
             let startKV = mem.floats(2 * d)
@@ -238,7 +248,7 @@ public final class StreamingModel {
         for l in 0..<config.encLayers {
             encLayers[l].convRing.update(repeating: 0, count: convWindow * d)
         }
-        let cacheBytes = half ? 2 : 4
+        let cacheBytes = cacheHalf ? 2 : 4
         for l in 0..<config.decLayers {
             let layer = decLayers[l]
             layer.selfKeys.initializeMemory(as: UInt8.self, repeating: 0, count: heads * selfCapacity * dh * cacheBytes)
@@ -404,7 +414,7 @@ public final class StreamingModel {
         values: UnsafeMutableRawPointer, head: Int, capacity: Int, slot: Int
     ) {
         let offset = head * capacity * dh
-        if half {
+        if cacheHalf {
             SIMDKernels.storeKey(k, into: keys.assumingMemoryBound(to: Float16.self) + offset, slot: slot, dim: dh)
             SIMDKernels.storeValue(v, into: values.assumingMemoryBound(to: Float16.self) + offset, slot: slot, dim: dh)
         } else {
@@ -419,7 +429,7 @@ public final class StreamingModel {
         head: Int, capacity: Int, newest: Int, count: Int, out: UnsafeMutablePointer<Float>
     ) -> AttentionStats {
         let offset = head * capacity * dh
-        if half {
+        if cacheHalf {
             return SIMDKernels.attend(q, keys: UnsafePointer(keys.assumingMemoryBound(to: Float16.self) + offset),
                                       values: UnsafePointer(values.assumingMemoryBound(to: Float16.self) + offset),
                                       capacity: capacity, newest: newest, count: count, scale: attnScale,

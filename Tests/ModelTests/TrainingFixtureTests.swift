@@ -40,9 +40,11 @@ func rowError(_ a: UnsafePointer<Float>, _ b: [Float]) -> Float {
 }
 
 @Suite struct TrainingFixtureTests {
-    func run(_ precision: WeightPrecision) throws -> (enc: Float, chord: Float, logits: Float, tolerance: Float) {
+    func run(_ precision: WeightPrecision, cache: WeightPrecision? = nil) throws
+        -> (enc: Float, chord: Float, logits: Float, tolerance: Float)
+    {
         let (file, c) = try TrainingCase.load()
-        let m = try StreamingModel(file: file, precision: precision)
+        let m = try StreamingModel(file: file, precision: precision, cachePrecision: cache)
         let chord = UnsafeMutablePointer<Float>.allocate(capacity: m.config.nChord)
         defer { chord.deallocate() }
         var encErr: Float = 0, chordErr: Float = 0, logitErr: Float = 0
@@ -57,7 +59,7 @@ func rowError(_ a: UnsafePointer<Float>, _ b: [Float]) -> Float {
             let logits = m.decoderStep(token: c.tokens[i], ptime: c.ptimes[i], meter: c.tokenMeter[i])
             logitErr = max(logitErr, rowError(logits, c.logits[i]))
         }
-        print("training fixture \(precision): enc \(encErr), chord \(chordErr), logits \(logitErr) over \(c.tokens.count) tokens")
+        print("training fixture \(precision) weights, \(m.cachePrecision) caches: enc \(encErr), chord \(chordErr), logits \(logitErr) over \(c.tokens.count) tokens")
         return (encErr, chordErr, logitErr, c.tolerance)
     }
 
@@ -70,5 +72,15 @@ func rowError(_ a: UnsafePointer<Float>, _ b: [Float]) -> Float {
     @Test func parityFP16() throws {
         let r = try run(.fp16)
         #expect(r.enc < 2e-3 && r.chord < 2e-3 && r.logits < 2e-3)
+    }
+
+    @Test func parityFP16WeightsFP32Caches() throws {
+        let r = try run(.fp16, cache: .fp32)
+        #expect(r.enc < 2e-3 && r.chord < 2e-3 && r.logits < 2e-3)
+    }
+
+    @Test func parityFP32WeightsFP16Caches() throws {
+        let r = try run(.fp32, cache: .fp16)
+        #expect(r.enc < r.tolerance && r.chord < r.tolerance && r.logits < 2e-3)
     }
 }
