@@ -81,7 +81,9 @@ struct DecoderLayer {
     var crossValues: UnsafeMutableRawPointer       // [H][crossCapacity][dh]
 }
 
-public final class StreamingModel {
+/// Not thread-safe: one thread uses it at a time. `@unchecked Sendable` so that it can be built
+/// on one thread and handed to the engine thread (the hand-over is the caller's to order).
+public final class StreamingModel: @unchecked Sendable {
     public let config: ModelConfig
     public let precision: WeightPrecision
     /// Storage of the K/V caches.
