@@ -25,7 +25,7 @@ let package = Package(
         .executable(name: "accompanist", targets: ["accompanist"]),
         // Kernels and the model as a library, for the malloc-counting benchmarks in
         // Benchmarks/Malloc (a separate package, so its dependency stays out of this build).
-        .library(name: "AccompanistModel", targets: ["Kernels", "Model"]),
+        .library(name: "AccompanistModel", targets: ["Kernels", "Model", "Tokens"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -22,31 +22,44 @@ extension ScalarKernels {
     }
 }
 
-/// The top-p (nucleus) set: sorts the indices of `probs` by decreasing probability (ties by
-/// increasing index) and returns how many of them form the smallest prefix whose mass reaches
-/// `p` (at least 1). In-place heap sort: no allocation, O(n log n).
+/// The top-p (nucleus) set over all of `probs`: order[0..<result] are the indices of the
+/// smallest set of most likely entries whose mass reaches `p` of the total (at least 1), most
+/// likely first (ties: lower index first). See `topPSet(_:candidates:count:p:)`.
 /// - Parameters:
-///   - probs: [n] probabilities (need not sum to 1; `p` is relative to their sum)
+///   - probs: [n] non-negative weights (need not sum to 1)
 ///   - p: in (0, 1]
-///   - order: [n] scratch; on return order[0..<result] are the kept indices, most likely first
+///   - order: [n] scratch; on return order[0..<result] hold the kept indices
 public func topPSet(
     _ probs: UnsafePointer<Float>, count n: Int, p: Float, order: UnsafeMutablePointer<Int32>
 ) -> Int {
-    guard n > 0 else { return 0 }
     for i in 0..<n { order[i] = Int32(i) }
-    // "a before b" in the final order: higher probability, then lower index.
+    return topPSet(probs, candidates: order, count: n, p: p)
+}
+
+/// The top-p set among `count` candidate indices: heap-select, O(n + k log n) for k kept
+/// entries, in place, no allocation. The mass is relative to the candidates' total.
+/// - Parameters:
+///   - probs: [*] non-negative weights, read at the candidate indices
+///   - candidates: [count] indices into probs on entry; on return [0..<result] hold the kept
+///     ones, most likely first (ties: lower index first); the rest are the others, in no order
+///   - p: in (0, 1]
+public func topPSet(
+    _ probs: UnsafePointer<Float>, candidates order: UnsafeMutablePointer<Int32>, count n: Int, p: Float
+) -> Int {
+    guard n > 0 else { return 0 }
+    // "a before b": a is more likely (or as likely with a lower index).
     @inline(__always) func before(_ a: Int32, _ b: Int32) -> Bool {
         let pa = probs[Int(a)], pb = probs[Int(b)]
         return pa > pb || (pa == pb && a < b)
     }
-    // Max-heap with `before` as "<" (the root goes last), then pop the root to the back.
+    // Heap with the most likely at the root.
     @inline(__always) func siftDown(_ start: Int, _ end: Int) {
         var root = start
         while true {
             var child = 2 * root + 1
             if child >= end { return }
-            if child + 1 < end && before(order[child], order[child + 1]) { child += 1 }
-            if before(order[root], order[child]) {
+            if child + 1 < end && before(order[child + 1], order[child]) { child += 1 }
+            if before(order[child], order[root]) {
                 let t = order[root]; order[root] = order[child]; order[child] = t
                 root = child
             } else {
@@ -54,21 +67,25 @@ public func topPSet(
             }
         }
     }
+    var total: Float = 0
+    for i in 0..<n { total += probs[Int(order[i])] }
+    let target = p * total
     var s = n / 2 - 1
     while s >= 0 { siftDown(s, n); s -= 1 }
-    var end = n - 1
-    while end > 0 {
-        let t = order[0]; order[0] = order[end]; order[end] = t
-        siftDown(0, end)
-        end -= 1
-    }
-    var total: Float = 0
-    for i in 0..<n { total += probs[i] }
-    let target = p * total
+    // Pop the most likely to the back until the mass is reached: order[n-k..<n], least likely first.
+    var end = n
     var acc: Float = 0
-    for k in 0..<n {
-        acc += probs[Int(order[k])]
-        if acc >= target { return k + 1 }
+    while end > 0 {
+        let top = order[0]
+        end -= 1
+        order[0] = order[end]; order[end] = top
+        siftDown(0, end)
+        acc += probs[Int(top)]
+        if acc >= target { break }
     }
-    return n
+    let k = n - end
+    // Reverse the whole buffer: the kept ones come first, most likely first.
+    var i = 0, j = n - 1
+    while i < j { let t = order[i]; order[i] = order[j]; order[j] = t; i += 1; j -= 1 }
+    return k
 }

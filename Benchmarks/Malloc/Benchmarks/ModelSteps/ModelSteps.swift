@@ -4,6 +4,7 @@
 import Benchmark
 import Kernels
 import Model
+import Tokens
 
 /// A model with full caches, ready to step.
 final class WarmModel: @unchecked Sendable {
@@ -64,6 +65,21 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         keys.deallocate(); values.deallocate(); q.deallocate(); scores.deallocate(); out.deallocate()
+    }
+
+    Benchmark("sample a token (grammar, temperature 1, top-p 0.9)") { benchmark in
+        let sampler = TokenSampler(temperature: 1, topP: 0.9)
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: 323)
+        for i in 0..<323 { logits[i] = Float((i * 37) % 101) / 20 }
+        var grammar = Grammar()
+        grammar.apply(Vocabulary.velocity(bin: 20))
+        var rng = SystemRandomNumberGenerator()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(sampler.sample(logits, grammar: grammar, using: &rng))
+        }
+        benchmark.stopMeasurement()
+        logits.deallocate()
     }
 
     for precision in WeightPrecision.allCases {
