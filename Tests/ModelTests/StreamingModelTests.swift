@@ -163,3 +163,32 @@ struct ParityFixture {
         #expect((0..<323).allSatisfy { logits[$0].isFinite })
     }
 }
+
+/// Misuse by the engine stops the process (a precondition) instead of reading outside a buffer.
+@Suite struct StreamingModelMisuseTests {
+    @Test func tokenBeforeItsColumnsStops() async {
+        await #expect(processExitsWith: .failure) {
+            let f = try ParityFixture()
+            let m = try StreamingModel(file: f.model)
+            m.decoderStep(token: 1, ptime: 3, meter: 0)           // no column pushed yet
+        }
+    }
+
+    @Test func truncatingTooFarStops() async {
+        await #expect(processExitsWith: .failure) {
+            let f = try ParityFixture()
+            let m = try StreamingModel(file: f.model)
+            m.decoderStep(token: 321, ptime: 0, meter: 0)
+            m.decoderTruncate(by: 2)
+        }
+    }
+
+    @Test func encoderTooFarAheadStops() async {
+        await #expect(processExitsWith: .failure) {
+            let f = try ParityFixture()
+            let m = try StreamingModel(file: f.model)                // cross window 6, capacity 32
+            for s in 0..<40 { m.encoderPush(pitch: 60, onset: 0, velocityBin: 10, meter: s) }
+            m.decoderStep(token: 321, ptime: 2, meter: 0)          // columns 0, 1 were overwritten
+        }
+    }
+}
