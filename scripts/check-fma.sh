@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # check-fma.sh: builds the Kernels module in release and checks its disassembly: every hot SIMD
 # kernel must contain vector FMAs (x86_64: vfmadd/vfnmadd ...ps on ymm or zmm registers;
-# aarch64: fmla on .4s vectors) and no kernel may call fmaf / fma or the fp16 conversion
-# helpers (__extendhfsf2, __gnu_h2f_ieee). Without a target CPU, Swift turns
+# aarch64: fmla on .4s vectors) and nothing in Kernels or Model (the streaming model's own
+# loops) may call fmaf / fma or the fp16 conversion helpers (__extendhfsf2, __gnu_h2f_ieee). Without a target CPU, Swift turns
 # SIMD16<Float>.addingProduct into fmaf calls, ~60x slower (../shared/notes/cpu-kernels.md).
 #
 #   scripts/check-fma.sh                     default build (x86-64-v3 on x86_64), .build-kernels
@@ -25,18 +25,19 @@ fi
 arch="$(uname -m)"
 
 if (( build )); then
-    swift build -c release --scratch-path "$scratch" --target Kernels >/dev/null \
-        || { echo "check-fma: release build of Kernels failed" >&2; exit 2; }
+    swift build -c release --scratch-path "$scratch" --target Model >/dev/null \
+        || { echo "check-fma: release build of Kernels and Model failed" >&2; exit 2; }
 fi
 objdir="$scratch/release/Kernels.build"
 shopt -s nullglob
 objects=("$objdir"/*.o)
+model_objects=("$scratch/release/Model.build"/*.o)
 (( ${#objects[@]} > 0 )) || { echo "check-fma: no objects in $objdir" >&2; exit 2; }
 command -v objdump >/dev/null || { echo "check-fma: objdump not found (binutils)" >&2; exit 2; }
 
 listing="$(mktemp)"
 trap 'rm -f "$listing"' EXIT
-objdump -dr --no-show-raw-insn "${objects[@]}" >"$listing"
+objdump -dr --no-show-raw-insn "${objects[@]}" "${model_objects[@]}" >"$listing"
 
 # Hot kernels (mangled names of SIMDKernels' static functions; both fp32 and fp16 overloads).
 kernels=(gemv gemm attend causalConvStep softmax gelu layerNorm exp)
@@ -81,7 +82,7 @@ bad="$(grep "BAD:" <<<"$report" || true)"
 if [[ -n "$bad" ]]; then
     echo "FAIL library calls to fmaf / fp16 conversion helpers:"; echo "$bad"; status=1
 else
-    echo "ok   no calls to fmaf or fp16 conversion helpers in Kernels"
+    echo "ok   no calls to fmaf or fp16 conversion helpers in Kernels and Model (${#model_objects[@]} Model objects)"
 fi
 if [[ "${ACCOMPANIST_NATIVE:-}" == "1" && -n "$wide" ]]; then
     if grep -qE '^<\$s7Kernels11SIMDKernelsO4gemv.* [1-9][0-9]* [1-9]' <<<"$report"; then
