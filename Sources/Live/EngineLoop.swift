@@ -123,7 +123,11 @@ public final class EngineLoop: @unchecked Sendable {
             let now = monotonicNanoseconds() - queueOffset
             while let c = commands.pop() { handle(c, now: now) }
             while let e = input.pop() { handle(e) }
-            var wake = now + 1_000_000
+            // Input carries the kernel's timestamps, so it need not be read at once: while playing
+            // at a fixed tempo the thread sleeps to the next deadline (at most 5 ms, so a panic or
+            // a vanished keyboard is handled promptly); waiting for the first note or following an
+            // external clock, it looks every millisecond.
+            var wake = now + (playing && !usesClock ? 5_000_000 : 1_000_000)
             if usesClock {
                 while playing && nextStep <= external.lastDueStep { generate(step: nextStep, at: external.time(of: nextStep), now: now) }
             } else if playing {

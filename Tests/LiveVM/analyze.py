@@ -6,8 +6,9 @@
       seed, note for note (pitch, velocity, step), up to the render's end; prints the timing
       error of each recorded event against its grid time (p50/p99/max) from the kernel's
       timestamps, and fails if p99 is over the limit.
-  analyze.py balanced --recorded REC.jsonl
-      Every note-on has its note-off (or an All Notes Off on its channel) by the end.
+  analyze.py balanced --recorded REC.jsonl [--until-cc C]
+      Every note-on has its note-off (or an All Notes Off on its channel) by the end; with
+      --until-cc, every note sounding before the first controller C got its own note-off.
   analyze.py wav --file F.wav --min-rms R
       The WAV file has sound.
 """
@@ -65,6 +66,8 @@ def replay(args):
 def balanced(args):
     sounding = {}
     for e in load(args.recorded):
+        if args.until_cc is not None and e["type"] == "cc" and e["controller"] == args.until_cc:
+            break  # judge the explicit note-offs sent before this controller
         key = (e["channel"], e.get("pitch"))
         if e["type"] == "on":
             sounding[key] = sounding.get(key, 0) + 1
@@ -111,6 +114,7 @@ def main():
     r.add_argument("--max-p99-ms", type=float, default=1.0)
     b = sub.add_parser("balanced")
     b.add_argument("--recorded", required=True)
+    b.add_argument("--until-cc", type=int, default=None)
     w = sub.add_parser("wav")
     w.add_argument("--file", required=True)
     w.add_argument("--min-rms", type=float, default=0.001)

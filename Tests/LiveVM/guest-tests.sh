@@ -29,7 +29,12 @@ kill -TERM $daemon; wait $daemon; status=$?
 check "SIGTERM: daemon exits 0 ($status)" '[ $status -eq 0 ]'
 sleep 0.3; kill -INT $rec; wait $rec
 cat "$OUT/replay-daemon.log"
-$PY replay --render "$OUT/render.jsonl" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 || fail=1
+# The budget on real hardware is p99 < 1 ms. Under software emulation the guest kernel's queue
+# timer itself fires late when the host is busy (whole steps arrive 3-5 ms late together, with
+# every event of the step already queued; measured p99 0.2 ms on an idle host, 3-5 ms with a
+# training job on both cores), so the VM check allows 10 ms: still far below what sending notes
+# when they are computed (up to half a step, 30 ms) or computing them late would give.
+$PY replay --render "$OUT/render.jsonl" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 --max-p99-ms 10 || fail=1
 $PY balanced --recorded "$OUT/replay.jsonl" || fail=1
 
 section "SIGTERM while notes sound: every note gets its note-off"
@@ -62,6 +67,44 @@ check "logged going away twice" '[ $(grep -c "TestKeys.*went away" "$OUT/unplug-
 check "the held note ended when its keyboard went" 'grep -q "\"off\", \"channel\": 0, \"pitch\": 72" "$OUT/unplug.jsonl"'
 $PY balanced --recorded "$OUT/unplug.jsonl" || fail=1
 
+section "panic: the configured controller ends every note at once"
+$BIN run --no-sound --bpm 120 --input none --pattern block > "$OUT/panic-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+$PROBE record --from "Accompanist:accompaniment" --out "$OUT/panic.jsonl" 2>/dev/null & rec=$!
+sleep 0.5
+$PROBE play --to Accompanist:melody --pitch 72 --seconds 1.5
+$PROBE cc --to Accompanist:melody --controller 120 --value 0
+sleep 0.5
+kill -INT $rec; wait $rec
+check "panic logged" 'sleep 0.3; grep -q "panic: all notes off" "$OUT/panic-daemon.log"'
+# At the panic, every sounding note gets its own note-off before the All Notes Off.
+$PY balanced --recorded "$OUT/panic.jsonl" --until-cc 123 || fail=1
+kill -TERM $daemon; wait $daemon
+
+section "count-in: one bar of clicks on channel 10 before beat 1"
+$PROBE record --from "Accompanist:accompaniment" --out "$OUT/countin.jsonl" 2>/dev/null & rec=$!
+sleep 0.5
+$BIN run --no-sound --bpm 60 --input none --count-in 1 > "$OUT/countin-daemon.log" 2>&1 & daemon=$!
+sleep 6
+kill -TERM $daemon; wait $daemon
+sleep 0.3; kill -INT $rec; wait $rec
+check "four clicks on channel 10" '[ $(grep -c "\"on\", \"channel\": 9" "$OUT/countin.jsonl") -eq 4 ]'
+
+section "external MIDI clock: Start, clock at 132 BPM, a melody note, Stop"
+$BIN run --no-sound --tempo-source midi-clock --input none > "$OUT/clock-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+$PROBE record --from "Accompanist:accompaniment" --out "$OUT/clock.jsonl" 2>/dev/null & rec=$!
+sleep 0.5
+$PROBE clock --to Accompanist:melody --bpm 132 --seconds 6
+sleep 0.5
+kill -TERM $daemon; wait $daemon
+sleep 0.3; kill -INT $rec; wait $rec
+cat "$OUT/clock-daemon.log"
+check "tempo from the clock logged" 'grep -q "tempo source: MIDI clock, 13[12]\.[0-9] BPM" "$OUT/clock-daemon.log"'
+check "stopped by the clock logged" 'grep -q "stopped by the external clock" "$OUT/clock-daemon.log"'
+check "the accompaniment played" '[ $(grep -c "\"on\"" "$OUT/clock.jsonl") -gt 2 ]'
+$PY balanced --recorded "$OUT/clock.jsonl" || fail=1
+
 section "FluidSynth through the file driver"
 $BIN run --bpm 120 --input none --audio-driver file --audio-file /tmp/live.wav > "$OUT/synth-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
@@ -76,8 +119,9 @@ section "systemd notify protocol: READY=1, WATCHDOG=1 while the engine runs, STO
 python3 - "$OUT/notify.txt" <<'PY' & listener=$!
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/tmp/notify.sock")
+s.bind("\0accompanist-test-notify")  # abstract: sockets on the guest's overlay /tmp do not connect
 s.settimeout(30)
+open("/tmp/notify.ready", "w").close()
 with open(sys.argv[1], "w") as f:
     while True:
         try:
@@ -89,8 +133,8 @@ with open(sys.argv[1], "w") as f:
         if "STOPPING=1" in data:
             break
 PY
-sleep 0.5
-NOTIFY_SOCKET=/tmp/notify.sock WATCHDOG_USEC=1000000 $BIN run --no-sound --bpm 120 --input none > "$OUT/notify-daemon.log" 2>&1 & daemon=$!
+for _ in $(seq 200); do [ -e /tmp/notify.ready ] && break; sleep 0.1; done  # python starts slowly under emulation
+NOTIFY_SOCKET=@accompanist-test-notify WATCHDOG_USEC=1000000 $BIN run --no-sound --bpm 120 --input none > "$OUT/notify-daemon.log" 2>&1 & daemon=$!
 sleep 4
 kill -TERM $daemon; wait $daemon; status=$?
 wait $listener

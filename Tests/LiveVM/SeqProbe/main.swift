@@ -6,6 +6,10 @@
 //                      note and vanishes without its note-off (an unplugged keyboard)
 //   seq-probe flood   --to NAME --rate R --seconds N         R note events per second, direct
 //   seq-probe play    --to NAME --pitch P --seconds N         one note on, wait, note off
+//   seq-probe cc      --to NAME --controller C --value V     one controller event
+//   seq-probe clock   --to NAME --bpm B --seconds N [--pitch P]  MIDI clock as a DAW sends it:
+//                      Start, 24 clocks per beat (scheduled on a queue), a melody note on beat 1
+//                      of bar 2 held for a bar, then Stop
 //
 // Ports are found by a case-insensitive substring of "client:port" names. Exit status 0 on
 // success; 2 with a message on bad use or a missing port.
@@ -62,7 +66,7 @@ func waitForPort(_ pattern: String, readable: Bool) -> (Int32, Int32) {
 var stop = false
 signal(SIGTERM) { _ in stop = true }
 signal(SIGINT) { _ in stop = true }
-let seconds = Double(option("--seconds") ?? "3600") ?? 3600
+let seconds = Double(option("--seconds") ?? "3600") ?? 3600  // clock: the length of the song
 let deadline = Date().addingTimeInterval(seconds)
 
 func send(_ port: Int32, on: Bool, channel: UInt8, note: UInt8, velocity: UInt8, buffered: Bool = false) {
@@ -141,13 +145,56 @@ case "keyboard":
     // Gone without the note-off, like a keyboard pulled out mid-note.
     exit(0)
 
-case "flood", "play":
+case "flood", "play", "cc", "clock":
     guard let to = option("--to") else { fail("\(command) needs --to NAME") }
     snd_seq_set_client_name(seq, "probe-\(command)")
     let port = snd_seq_create_simple_port(seq, "out", UInt32(SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ), UInt32(SND_SEQ_PORT_TYPE_APPLICATION))
     let dest = waitForPort(to, readable: false)
     guard snd_seq_connect_to(seq, port, dest.0, dest.1) >= 0 else { fail("cannot connect to \(to)") }
-    if command == "play" {
+    if command == "cc" {
+        var ev = snd_seq_event_t()
+        acc_seq_ev_clear(&ev)
+        acc_seq_ev_set_controller(&ev, 0, Int32(option("--controller") ?? "120") ?? 120, Int32(option("--value") ?? "0") ?? 0)
+        acc_seq_ev_set_source(&ev, port)
+        acc_seq_ev_set_subs(&ev)
+        acc_seq_ev_set_direct(&ev)
+        _ = snd_seq_event_output_direct(seq, &ev)
+    } else if command == "clock" {
+        let bpm = Double(option("--bpm") ?? "120") ?? 120
+        let pitch = UInt8(option("--pitch") ?? "67") ?? 67
+        let queue = snd_seq_alloc_queue(seq)
+        _ = acc_seq_use_hrtimer(seq, queue)
+        snd_seq_control_queue(seq, queue, Int32(SND_SEQ_EVENT_START.rawValue), 0, nil)
+        snd_seq_drain_output(seq)
+        let clockNs = 60e9 / bpm / 24
+        let total = Int(seconds * 1e9 / clockNs)
+        func schedule(_ type: snd_seq_event_type, at ns: Double, note: UInt8 = 0, velocity: UInt8 = 0) {
+            var ev = snd_seq_event_t()
+            acc_seq_ev_clear(&ev)
+            ev.type = snd_seq_event_type_t(type.rawValue)
+            if type == SND_SEQ_EVENT_NOTEON || type == SND_SEQ_EVENT_NOTEOFF {
+                ev.data.note.channel = 0
+                ev.data.note.note = note
+                ev.data.note.velocity = velocity
+            }
+            acc_seq_ev_set_source(&ev, port)
+            acc_seq_ev_set_subs(&ev)
+            let t = Int64(ns) + 200_000_000
+            acc_seq_ev_schedule_real(&ev, queue, 0, UInt32(t / 1_000_000_000), UInt32(t % 1_000_000_000))
+            _ = snd_seq_event_output(seq, &ev)
+        }
+        schedule(SND_SEQ_EVENT_START, at: -1)
+        for i in 0..<total {
+            schedule(SND_SEQ_EVENT_CLOCK, at: Double(i) * clockNs)
+            // The melody: beat 1 of bar 2 (clock 96), held for a bar.
+            if i == 96 { schedule(SND_SEQ_EVENT_NOTEON, at: Double(i) * clockNs, note: pitch, velocity: 100) }
+            if i == 96 + 96 { schedule(SND_SEQ_EVENT_NOTEOFF, at: Double(i) * clockNs, note: pitch) }
+            if i % 64 == 0 { snd_seq_drain_output(seq) }
+        }
+        schedule(SND_SEQ_EVENT_STOP, at: Double(total) * clockNs)
+        snd_seq_drain_output(seq)
+        while !stop && Date() < deadline.addingTimeInterval(0.5) { usleep(20_000) }
+    } else if command == "play" {
         let pitch = UInt8(option("--pitch") ?? "60") ?? 60
         send(port, on: true, channel: 0, note: pitch, velocity: 90)
         while !stop && Date() < deadline { usleep(10_000) }
