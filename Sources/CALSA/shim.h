@@ -8,6 +8,15 @@
 /* glibc declares this only under _GNU_SOURCE, which would change fd_set for every module that
  * imports this one; declare it alone instead. */
 extern int pthread_setname_np(pthread_t thread, const char *name);
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <sys/resource.h>
+static inline long acc_gettid(void) { return syscall(SYS_gettid); }
+/* RLIMIT_RTTIME (microseconds of real-time CPU without a blocking call), which rtkit requires. */
+static inline int acc_set_rttime_limit(unsigned long usec) {
+    struct rlimit l = { usec, usec };
+    return setrlimit(RLIMIT_RTTIME, &l);
+}
 
 /* Names the calling thread (15 bytes at most), for top -H and the journal. Not ALSA, but the
  * Live module's only other C need. */

@@ -138,10 +138,19 @@ public final class LiveSession {
                 let release = connector.handleAnnounce(a)
                 for r in release { _ = loop.commands.push(.releaseMelody(client: r.client, port: r.port)) }
             }
-            if !realtimeLogged, let r = RealtimeResult(rawValue: engineThread.result.load(ordering: .acquiring)), r != .pending {
+            if !realtimeLogged, let r = RealtimeResult(rawValue: engineThread.result.load(ordering: .acquiring)), r != .pending,
+               reader.result.load(ordering: .acquiring) != RealtimeResult.pending.rawValue {
                 realtimeLogged = true
                 if r == .denied {
-                    log.warning("no real-time priority (SCHED_FIFO not permitted): timing may suffer under load; run as the systemd unit (LimitRTPRIO) or join the audio group")
+                    // SCHED_FIFO refused: ask rtkit, then warn once.
+                    let threads = [reader, engineThread].map { (tid: $0.threadID.load(ordering: .acquiring), priority: $0.priority) }
+                    if RealtimeKit.request(threads: threads) {
+                        log.info("real-time priority granted by rtkit")
+                    } else {
+                        log.warning("no real-time priority (SCHED_FIFO not permitted, rtkit not available): timing may suffer under load; run as the systemd unit (LimitRTPRIO) or join the audio group")
+                    }
+                } else {
+                    log.info("real-time priority: SCHED_FIFO")
                 }
             }
             let s = loop.status

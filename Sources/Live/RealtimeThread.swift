@@ -26,15 +26,17 @@ public enum RealtimeResult: Int, Sendable {
 /// given priority, and if that is not allowed (no CAP_SYS_NICE, no rtprio limit) the thread runs
 /// at normal priority and the result says so, for the control thread to log one warning.
 ///
-/// (rtkit, the desktop's way to grant real-time priority over D-Bus, is not asked: the systemd
-/// units grant it with LimitRTPRIO, and a desktop user can add themselves to the audio group.)
+/// When SCHED_FIFO is refused, the control thread may ask rtkit (`RealtimeKit.request`), the
+/// desktop's way to grant it over D-Bus, before it logs one warning.
 public final class RealtimeThread: @unchecked Sendable {
-    // @unchecked Sendable: `result` is atomic; the body runs on the new thread only.
+    // @unchecked Sendable: `result` and `threadID` are atomic; the body runs on the new thread only.
     public let name: String
     public let result = Atomic<Int>(RealtimeResult.pending.rawValue)
+    /// The kernel's id of the thread (gettid), once it runs; 0 before.
+    public let threadID = Atomic<Int>(0)
+    public let priority: Int32
     private var thread = pthread_t()
     private let body: @Sendable () -> Void
-    private let priority: Int32
 
     public init(name: String, priority: Int32, body: @escaping @Sendable () -> Void) {
         self.name = name
@@ -57,6 +59,7 @@ public final class RealtimeThread: @unchecked Sendable {
 
     private func run() {
         _ = acc_set_thread_name(name)
+        threadID.store(Int(acc_gettid()), ordering: .releasing)
         var param = sched_param()
         param.sched_priority = priority
         let ok = priority > 0 && pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0
@@ -66,5 +69,31 @@ public final class RealtimeThread: @unchecked Sendable {
 
     public func join() {
         pthread_join(thread, nil)
+    }
+}
+
+/// rtkit (org.freedesktop.RealtimeKit1 on the system bus) grants SCHED_FIFO to an unprivileged
+/// desktop process. It is asked through `busctl`, so no D-Bus library is linked; it requires
+/// RLIMIT_RTTIME to be set, which is done here. Control thread only (it starts a process).
+public enum RealtimeKit {
+    /// Asks rtkit to make the given threads of this process real-time; returns whether all
+    /// requests succeeded.
+    public static func request(threads: [(tid: Int, priority: Int32)]) -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/busctl") else { return false }
+        // rtkit refuses processes without a CPU-time limit for real-time threads (200 ms here).
+        _ = acc_set_rttime_limit(200_000)
+        for t in threads {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/busctl")
+            p.arguments = ["call", "--system", "--timeout=2", "org.freedesktop.RealtimeKit1", "/org/freedesktop/RealtimeKit1",
+                           "org.freedesktop.RealtimeKit1", "MakeThreadRealtimeWithPID", "ttu",
+                           "\(getpid())", "\(t.tid)", "\(min(t.priority, 20))"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            do { try p.run() } catch { return false }
+            p.waitUntilExit()
+            if p.terminationStatus != 0 { return false }
+        }
+        return true
     }
 }

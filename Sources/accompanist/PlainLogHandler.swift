@@ -2,8 +2,12 @@ import Foundation
 import Logging
 
 /// One line per message on stderr, `level: message [key=value …]`, no timestamp: journald and a
-/// terminal both add their own. (Never used on a real-time thread.)
+/// terminal both add their own. Under systemd (stderr connected to the journal, $JOURNAL_STREAM)
+/// each line starts with its syslog priority, `<4>`, which journald reads as the entry's level.
+/// (Never used on a real-time thread.)
 struct PlainLogHandler: LogHandler {
+    static let toJournal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
+
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
 
@@ -15,6 +19,18 @@ struct PlainLogHandler: LogHandler {
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let tail = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        FileHandle.standardError.write(Data("\(event.level): \(event.message)\(tail)\n".utf8))
+        let prefix = Self.toJournal ? "<\(Self.syslogPriority(event.level))>" : ""
+        FileHandle.standardError.write(Data("\(prefix)\(event.level): \(event.message)\(tail)\n".utf8))
+    }
+
+    static func syslogPriority(_ level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
+        }
     }
 }
