@@ -47,7 +47,7 @@ let package = Package(
         // Weights, streaming encoder, cached decoder, sampler.
         .target(name: "Model", dependencies: ["Kernels", "Tokens"], swiftSettings: swift6 + cpuFlags),
         // The streaming engine contract, the rule-based accompanist, offline rendering.
-        .target(name: "Engine", dependencies: ["MIDI", "Tokens"], swiftSettings: swift6),
+        .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, FluidSynth (live and offline).
         .target(name: "Live", dependencies: [
             "CALSA", "CFluidSynth", "MIDI", "Engine",
@@ -75,7 +75,7 @@ let package = Package(
                     swiftSettings: swift6),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Tokens"], swiftSettings: swift6),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens"], swiftSettings: swift6),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
         .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI"], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "MIDI"], swiftSettings: swift6),
     ]

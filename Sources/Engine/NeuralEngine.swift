@@ -1,0 +1,183 @@
+import Model
+import Tokens
+
+/// Settings of the neural accompanist (the sampler and the safety limits).
+public struct NeuralConfiguration: Equatable, Sendable {
+    /// Softmax temperature; 0 samples greedily.
+    public var temperature: Float = 0.9
+    /// Nucleus mass (0, 1].
+    public var topP: Float = 0.95
+    /// NOTE_ON pitches allowed, and the most pitches sounding at once (the grammar's limits).
+    public var lowestPitch = 21
+    public var highestPitch = 108
+    public var maxPolyphony = 10
+    /// A note that has sounded this many steps gets a NOTE_OFF, fed to the model like a sampled one,
+    /// at the next step the decoder decides (at least every beat). 0: no limit.
+    public var maxNoteSteps = 64
+    /// Steps the accompaniment listens before it joins (whole time shifts, as in the data when
+    /// the piano enters late).
+    public var listenSteps = 0
+    /// Beats (quarter notes) per bar: metrical positions are steps within a bar of 8×this.
+    public var beatsPerBar = 4
+    /// A guard that the grammar makes unreachable: at most this many tokens at one step.
+    public var maxTokensPerStep = 96
+
+    public init() {}
+}
+
+/// The neural accompanist: the streaming model of docs/model.md run by the engine contract.
+///
+/// Step `s` (called once melody frame `s−1` is final): the encoder takes the new frames; if a
+/// sampled time shift is pending, it ends at its step, or is cut short where a melody onset has
+/// just become visible (`o + 1`), and is fed to the decoder with the steps really waited; then the
+/// decoder samples tokens at `s` — NOTE_ON/NOTE_OFF become events at `s`, VELOCITY sets the
+/// velocity — until it samples the next time shift. Exactly the loop of the Python reference
+/// (`evaluate.generate`), so a greedy run gives the same tokens.
+///
+/// Threading: one engine thread owns it (with its model and sampler); nothing here allocates
+/// after `init`.
+public final class NeuralEngine: AccompanimentEngine {
+    public let configuration: NeuralConfiguration
+    public let model: StreamingModel
+    private let sampler: TokenSampler
+    private let tracker = MelodyTracker()
+    private var grammar: Grammar
+    private var rng = SplitMix64(seed: 0)
+    private let stepsPerBar: Int
+
+    /// The token to feed next, and its prediction time.
+    private var token = Vocabulary.bos
+    private var ptime = 0
+    private var started = false
+    /// A sampled TIME_SHIFT waiting for its steps to pass: it began at `shiftStart`, `shiftLength` long.
+    private var shiftPending = false
+    private var shiftStart = 0
+    private var shiftLength = 0
+    /// Pitches already sent a note-off by allNotesOff, still to be fed to the model. (128,)
+    private let silenced: UnsafeMutablePointer<Bool>
+    /// Every token fed, in order, when recording (tests and parity); off on the live path.
+    public private(set) var recordedTokens: [Int] = []
+    public var recordsTokens = false
+
+    public init(model: StreamingModel, configuration: NeuralConfiguration = NeuralConfiguration(), seed: UInt64 = 0) {
+        self.model = model
+        self.configuration = configuration
+        sampler = TokenSampler(vocabSize: model.config.vocabSize, temperature: configuration.temperature, topP: configuration.topP)
+        grammar = Grammar(lowestPitch: configuration.lowestPitch, highestPitch: configuration.highestPitch, maxPolyphony: configuration.maxPolyphony)
+        stepsPerBar = max(1, configuration.beatsPerBar) * 8
+        silenced = .allocate(capacity: 128)
+        silenced.initialize(repeating: false, count: 128)
+        reset(seed: seed)
+    }
+
+    deinit { silenced.deallocate() }
+
+    public func reset(seed: UInt64) {
+        model.reset()
+        tracker.reset()
+        grammar = Grammar(lowestPitch: configuration.lowestPitch, highestPitch: configuration.highestPitch, maxPolyphony: configuration.maxPolyphony)
+        rng = SplitMix64(seed: seed)
+        token = Vocabulary.bos
+        ptime = 0
+        started = false
+        shiftPending = false
+        silenced.update(repeating: false, count: 128)
+        recordedTokens.removeAll(keepingCapacity: true)
+    }
+
+    public var droppedMelodyEvents: Int { tracker.droppedEvents }
+
+    public func melodyNoteOn(pitch: Int, velocity: Int, step: Int) {
+        tracker.push(pitch: pitch, velocity: max(1, velocity), step: step)
+    }
+
+    public func melodyNoteOff(pitch: Int, step: Int) {
+        tracker.push(pitch: pitch, velocity: 0, step: step)
+    }
+
+    @inline(__always)
+    private func meter(_ s: Int) -> Int { ((s % stepsPerBar) + stepsPerBar) % stepsPerBar }
+
+    public func generate(step s: Int, into out: EventBuffer) {
+        tracker.finalize(before: s) { f, frame in
+            model.encoderPush(pitch: Int(frame.pitch), onset: frame.onset ? 1 : 0, velocityBin: Int(frame.velocityBin), meter: meter(f))
+        }
+        if !started {
+            started = true
+            token = Vocabulary.bos
+            ptime = s
+            grammar.setTime(s)
+            if recordsTokens { recordedTokens.append(token) }
+        } else if shiftPending {
+            var length = shiftLength
+            if s < shiftStart + shiftLength {
+                // Cut short where a melody note has just become visible (its onset was at s−1).
+                guard s > shiftStart, let f = tracker.frame(at: s - 1), f.onset else { return }
+                length = s - shiftStart
+            } else if s > shiftStart + shiftLength {
+                return  // cannot happen: generate is called for every step
+            }
+            shiftPending = false
+            token = Vocabulary.timeShift(length)
+            grammar.apply(token)
+            ptime = shiftStart + length
+            if recordsTokens { recordedTokens.append(token) }
+        }
+        guard ptime == s else { return }
+        decode(at: s, into: out)
+    }
+
+    /// Feeds tokens at step s until a time shift is sampled.
+    private func decode(at s: Int, into out: EventBuffer) {
+        var count = 0
+        while true {
+            let logits = model.decoderStep(token: token, ptime: s, meter: meter(s))
+            var next: Int
+            var emit = true
+            if let p = nextForcedOff(at: s) {
+                next = Vocabulary.noteOff(p.pitch)
+                emit = !p.silenced
+            } else if s < configuration.listenSteps {
+                next = Vocabulary.timeShift(min(grammar.maxTimeShift, configuration.listenSteps - s))
+            } else if count >= configuration.maxTokensPerStep {
+                next = Vocabulary.timeShift(1)
+            } else {
+                next = sampler.sample(logits, grammar: grammar, using: &rng) ?? Vocabulary.timeShift(1)
+            }
+            count += 1
+            if case .timeShift(let n)? = Token(id: next) {
+                shiftPending = true
+                shiftStart = s
+                shiftLength = n
+                token = next
+                return  // fed (with the steps really waited) when the shift ends or is cut
+            }
+            if recordsTokens { recordedTokens.append(next) }
+            switch Token(id: next) {
+            case .noteOn(let p)?: if emit { out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: UInt8(Vocabulary.velocity(ofBin: grammar.velocityBin ?? 16)))) }
+            case .noteOff(let p)?: if emit { out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: 0)) }
+            default: break
+            }
+            grammar.apply(next)
+            token = next
+        }
+    }
+
+    /// The lowest pitch that must get its NOTE_OFF now: silenced by allNotesOff, or sounding
+    /// for `maxNoteSteps`.
+    private func nextForcedOff(at s: Int) -> (pitch: Int, silenced: Bool)? {
+        for p in 0..<128 {
+            guard let start = grammar.startOf(p) else { silenced[p] = false; continue }
+            if silenced[p] && start < s { silenced[p] = false; return (p, true) }
+            if configuration.maxNoteSteps > 0 && s - start >= configuration.maxNoteSteps { return (p, false) }
+        }
+        return nil
+    }
+
+    public func allNotesOff(step: Int, into out: EventBuffer) {
+        for p in 0..<128 where grammar.isSounding(p) && !silenced[p] {
+            out.append(AccompanimentEvent(step: step, pitch: UInt8(p), velocity: 0))
+            silenced[p] = true
+        }
+    }
+}
