@@ -14,6 +14,8 @@ public struct DaemonConfig: Equatable, Sendable {
     // [engine]
     public var engine = "rules"
     public var model = ""
+    /// Storage of the model's weights: "fp32" or "fp16".
+    public var precision = "fp32"
     public var seed: UInt64 = 0
     public var pattern = "bass-chord"
     public var temperature = 0.9
@@ -117,6 +119,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case "alsa.outputs": outputs = try strings()
         case "engine.engine": engine = try oneOf(try string(), ["rules", "model"])
         case "engine.model": model = try string()
+        case "engine.precision": precision = try oneOf(try string(), ["fp32", "fp16"])
         case "engine.seed": seed = UInt64(try range(try int(), 0...Int.max))
         case "engine.pattern": pattern = try oneOf(try string(), ["block", "broken", "bass-chord"])
         case "engine.temperature": temperature = try range(try double(), 0.05...2.0)

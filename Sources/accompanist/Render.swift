@@ -4,6 +4,9 @@ import Foundation
 import Live
 import Logging
 import MIDI
+import Model
+
+extension WeightPrecision: ExpressibleByArgument {}
 
 enum EngineKind: String, ExpressibleByArgument, CaseIterable {
     case rules, model
@@ -31,8 +34,20 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("melody-track"), help: "The melody track: its name, or its number counting from 1 (default: the first track with notes).")
     var melodyTrack: String?
 
-    @Option(help: "The engine: rules (rule-based) or model (the neural accompanist).")
-    var engine: EngineKind = .rules
+    @Option(help: "The engine: model (the neural accompanist) or rules (rule-based).")
+    var engine: EngineKind = .model
+
+    @Option(help: "Weights of the model engine (default: Models/accompanist.safetensors, or $ACCOMPANIST_MODEL).")
+    var model: String?
+
+    @Option(help: "Storage of the model's weights: fp32 or fp16 (half the memory traffic, ~1e-3 relative error).")
+    var precision: WeightPrecision = .fp32
+
+    @Option(help: "Sampling temperature of the model engine (0 = greedy, up to 2).")
+    var temperature: Float = 0.9
+
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass of the model engine (0.05…1).")
+    var topP: Float = 0.95
 
     @Option(help: "Accompaniment pattern of the rules engine: block, broken, bass-chord.")
     var pattern: RulesConfiguration.Pattern = .bassChord
@@ -64,13 +79,13 @@ struct Render: ParsableCommand {
         if !(8000...192_000).contains(sampleRate) { throw ValidationError("--sample-rate must be between 8000 and 192000, got \(sampleRate)") }
         if soundfont != nil && wav == nil { throw ValidationError("--soundfont is only used with --wav") }
         if let t = melodyTrack, let i = Int(t), i < 1 { throw ValidationError("--melody-track numbers count from 1, got \(i)") }
+        if !(0...2).contains(temperature) { throw ValidationError("--temperature must be between 0 and 2, got \(temperature)") }
+        if !(0.05...1).contains(topP) { throw ValidationError("--top-p must be between 0.05 and 1, got \(topP)") }
+        if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
     }
 
     func run() throws {
         let log = Logger(label: "accompanist.render")
-        if engine == .model {
-            throw CLIError.unavailable("the model engine is not available in this build yet (no neural runtime); use --engine rules")
-        }
         // Find the soundfont before any work, so a bad --soundfont fails fast.
         let soundfontPath: String? = try wav.map { _ in
             do { return try Soundfonts.resolve(soundfont) } catch let e as SynthError { throw CLIError.noInput(e.description) }
@@ -80,14 +95,30 @@ struct Render: ParsableCommand {
         do { index = try OfflineRenderer.melodyTrackIndex(in: file, selector: melodyTrack.map(TrackSelector.init)) }
         catch let e as RenderError { throw CLIError.input("\(input): \(e.description)") }
 
+        // Then the model, before the render's work.
+        let modelPath: String? = try engine == .model ? {
+            do { return try ShippedModel.locate(model) } catch let e as ShippedModel.Failure { throw CLIError.noInput(e.description) }
+        }() : nil
         let bars: Int
         if let beatsPerBar { bars = beatsPerBar } else if let b = OfflineRenderer.beatsPerBar(of: file) { bars = b } else {
             bars = 4
             if !file.timeSignatures.isEmpty { log.warning("ignoring the file's implausible time signature; assuming 4/4 (use --beats-per-bar)") }
         }
         if bpm != nil && file.hasTempo { log.warning("the file has its own tempo map; --bpm is ignored") }
-        let rules = RulesEngine(configuration: RulesConfiguration(pattern: pattern, beatsPerBar: bars), seed: seed)
-        let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: rules, seed: seed, beatsPerBar: bars, bpm: bpm)
+        let accompanist: AccompanimentEngine
+        if let modelPath {
+            var c = NeuralConfiguration()
+            c.temperature = temperature
+            c.topP = topP
+            c.beatsPerBar = bars
+            do { accompanist = try ShippedModel.engine(path: modelPath, precision: precision, configuration: c, seed: seed) }
+            catch let e as ShippedModel.Failure { throw CLIError.input(e.description) }
+        } else {
+            accompanist = RulesEngine(configuration: RulesConfiguration(pattern: pattern, beatsPerBar: bars), seed: seed)
+        }
+        let start = Date()
+        let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: accompanist, seed: seed, beatsPerBar: bars, bpm: bpm)
+        let renderSeconds = Date().timeIntervalSince(start)
 
         // Audio first: if the soundfont turns out to be unusable, nothing is written.
         if let wav, let soundfontPath {
@@ -109,7 +140,9 @@ struct Render: ParsableCommand {
             catch { throw CLIError.cannotCreate("cannot write \(events): \(error.localizedDescription)") }
         }
         let notes = result.events.filter(\.isNoteOn).count
-        log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engine.rawValue), seed \(seed))")
+        let musicSeconds = result.file.tempoMap.seconds(atStep: result.endStep)
+        let engineText = modelPath.map { "model \($0), \(precision.rawValue)" } ?? "rules (\(pattern.rawValue))"
+        log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engineText), seed \(seed)); \(String(format: "%.0f", musicSeconds / max(renderSeconds, 1e-6)))x real time")
     }
 }
 

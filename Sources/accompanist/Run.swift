@@ -19,7 +19,8 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: "Config file (default: $ACCOMPANIST_CONFIG, /etc/accompanist/accompanist.toml, ./Configs/accompanist.toml, else built-in defaults).")
     var config: String?
 
-    @Option(help: "Engine: rules or model.") var engine: String?
+    @Option(help: "Engine: model or rules.") var engine: String?
+    @Option(help: "Model weights (safetensors).") var model: String?
     @Option(help: "Fixed tempo in BPM (20…300).") var bpm: Double?
     @Option(name: .customLong("tempo-source"), help: "fixed or midi-clock.") var tempoSource: String?
     @Option(name: .customLong("count-in"), help: "Bars of count-in on the metronome channel (0…8).") var countIn: Int?
@@ -56,6 +57,7 @@ struct Run: ParsableCommand {
             }
         }
         try set("engine.engine", engine.map { .string($0) })
+        try set("engine.model", model.map { .string($0) })
         try set("tempo.bpm", bpm.map { .float($0) })
         try set("tempo.source", tempoSource.map { .string($0) })
         try set("tempo.count_in_bars", countIn.map { .integer($0) })
@@ -88,21 +90,44 @@ struct Run: ParsableCommand {
     func run() throws {
         let log = Logger(label: "accompanist")
         let (config, source) = try loadConfig()
-        guard config.engine == "rules" else {
-            throw CLIError.unavailable("the model engine is not available in this build yet (no neural runtime); set engine = \"rules\"")
+        let engine: AccompanimentEngine
+        let description: String
+        if config.engine == "model" {
+            let path: String
+            do { path = try ShippedModel.locate(config.model.isEmpty ? nil : config.model) }
+            catch let e as ShippedModel.Failure { throw CLIError(message: "engine.model: \(e.description)", exitCode: DaemonConfig.exitCode) }
+            var c = NeuralConfiguration()
+            c.temperature = Float(config.temperature)
+            c.topP = Float(config.topP)
+            c.lowestPitch = config.lowestPitch
+            c.highestPitch = config.highestPitch
+            c.maxPolyphony = config.maxPolyphony
+            c.maxNoteSteps = config.maxNoteBeats * 8
+            c.listenSteps = config.listenBeats * 8
+            c.beatsPerBar = config.beatsPerBar
+            // Loaded here, before READY=1: every buffer of the model is allocated now.
+            do { engine = try ShippedModel.engine(path: path, precision: config.precision == "fp16" ? .fp16 : .fp32, configuration: c, seed: config.seed) }
+            catch let e as ShippedModel.Failure { throw CLIError(message: e.description, exitCode: 66) }
+            description = "model \(path) (\(config.precision)), temperature \(config.temperature), top-p \(config.topP), seed \(config.seed)"
+        } else {
+            engine = try rulesEngine(config)
+            description = "rules (\(config.pattern)), seed \(config.seed)"
         }
-        // The same rules as `accompanist render` with the same pattern and metre, so that a live
-        // performance and a render of the same melody give the same notes.
-        let rules = RulesConfiguration(pattern: RulesConfiguration.Pattern(rawValue: config.pattern) ?? .bassChord, beatsPerBar: config.beatsPerBar)
-        if let problem = rules.problem { throw CLIError(message: "engine: \(problem)", exitCode: DaemonConfig.exitCode) }
-        let engine = RulesEngine(configuration: rules, seed: config.seed)
         let session = LiveSession(config: config, logger: log, duration: duration)
         do {
-            try session.run(engine: engine, engineDescription: "rules (\(config.pattern)), seed \(config.seed)", configSource: source)
+            try session.run(engine: engine, engineDescription: description, configSource: source)
         } catch let f as LiveSession.Failure {
             if case .noSequencer = f { throw CLIError.unavailable(f.description) }
             throw CLIError(message: f.description)
         }
+    }
+
+    private func rulesEngine(_ config: DaemonConfig) throws -> RulesEngine {
+        // The same rules as `accompanist render` with the same pattern and metre, so that a live
+        // performance and a render of the same melody give the same notes.
+        let rules = RulesConfiguration(pattern: RulesConfiguration.Pattern(rawValue: config.pattern) ?? .bassChord, beatsPerBar: config.beatsPerBar)
+        if let problem = rules.problem { throw CLIError(message: "engine: \(problem)", exitCode: DaemonConfig.exitCode) }
+        return RulesEngine(configuration: rules, seed: config.seed)
     }
 }
 

@@ -17,12 +17,13 @@ final class RenderCommandTests: XCTestCase {
     func accompanist(_ args: [String]) throws -> CLIResult { try runAccompanist(args) }
 
     func example(_ name: String) -> String { Self.repository.appendingPathComponent("Examples/\(name).mid").path }
+    var tinyModel: String { Self.repository.appendingPathComponent("Tests/Fixtures/model/tiny.safetensors").path }
 
     func testRenderEndToEnd() throws {
         let out1 = temp.appendingPathComponent("a.mid").path, out2 = temp.appendingPathComponent("b.mid").path
-        let r = try accompanist(["render", example("ode_to_joy"), "-o", out1, "--seed", "7"])
+        let r = try accompanist(["render", example("ode_to_joy"), "-o", out1, "--seed", "7", "--engine", "rules"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try accompanist(["render", example("ode_to_joy"), "-o", out2, "--seed", "7"]).status, 0)
+        XCTAssertEqual(try accompanist(["render", example("ode_to_joy"), "-o", out2, "--seed", "7", "--engine", "rules"]).status, 0)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out1)), try Data(contentsOf: URL(fileURLWithPath: out2)), "same input and seed: same bytes")
 
         let input = try MIDIFile(contentsOf: URL(fileURLWithPath: example("ode_to_joy")))
@@ -34,8 +35,24 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertEqual(output.tempoMap, input.tempoMap)
 
         let other = temp.appendingPathComponent("c.mid").path
-        XCTAssertEqual(try accompanist(["render", example("ode_to_joy"), "-o", other, "--seed", "8", "--pattern", "broken"]).status, 0)
+        XCTAssertEqual(try accompanist(["render", example("ode_to_joy"), "-o", other, "--seed", "8", "--pattern", "broken", "--engine", "rules"]).status, 0)
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: other)), try Data(contentsOf: URL(fileURLWithPath: out1)))
+    }
+
+    /// The model engine end to end (the tiny random model of the parity fixtures): a valid file,
+    /// deterministic for a seed, and fp16 weights load too.
+    func testRenderWithTheModelEngine() throws {
+        let a = temp.appendingPathComponent("m1.mid").path, b = temp.appendingPathComponent("m2.mid").path
+        let r = try accompanist(["render", example("twinkle"), "-o", a, "--engine", "model", "--model", tinyModel, "--seed", "3"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("x real time"), r.stderr)
+        XCTAssertEqual(try accompanist(["render", example("twinkle"), "-o", b, "--model", tinyModel, "--seed", "3"]).status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), try Data(contentsOf: URL(fileURLWithPath: b)))
+        let output = try MIDIFile(contentsOf: URL(fileURLWithPath: a))
+        XCTAssertEqual(output.tracks[2].name, "Accompaniment")
+        XCTAssertGreaterThan(output.tracks[2].notes.count, 10)
+        let half = temp.appendingPathComponent("m3.mid").path
+        XCTAssertEqual(try accompanist(["render", example("twinkle"), "-o", half, "--model", tinyModel, "--precision", "fp16", "--temperature", "0"]).status, 0)
     }
 
     func testWavIsRenderedAndNotSilent() throws {
@@ -44,7 +61,7 @@ final class RenderCommandTests: XCTestCase {
             throw XCTSkip("no GM soundfont installed (scripts/setup.sh installs timgm6mb-soundfont)")
         }
         let wav = temp.appendingPathComponent("out.wav")
-        let r = try accompanist(["render", example("twinkle"), "-o", temp.appendingPathComponent("t.mid").path, "--wav", wav.path, "--sample-rate", "22050"])
+        let r = try accompanist(["render", example("twinkle"), "-o", temp.appendingPathComponent("t.mid").path, "--wav", wav.path, "--sample-rate", "22050", "--engine", "rules"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let data = try Data(contentsOf: wav)
         XCTAssertEqual(String(decoding: data.prefix(4), as: UTF8.self), "RIFF")
@@ -73,9 +90,11 @@ final class RenderCommandTests: XCTestCase {
             (["render", example("twinkle"), "-o", out, "--bpm", "-3"], "--bpm"),
             (["render", example("twinkle"), "-o", out, "--seed", "banana"], "seed"),
             (["render", example("twinkle"), "-o", out, "--engine", "magic"], "engine"),
-            (["render", example("twinkle"), "-o", out, "--engine", "model"], "model"),
+            (["render", example("twinkle"), "-o", out, "--engine", "model", "--model", "/no/model.safetensors"], "no model found"),
+            (["render", example("twinkle"), "-o", out, "--engine", "model", "--model", notMIDI.path], "cannot load the model"),
+            (["render", example("twinkle"), "-o", out, "--temperature", "5"], "--temperature"),
             (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("x.wav").path, "--soundfont", "/nonexistent.sf2"], "soundfont not found"),
-            (["render", example("twinkle"), "-o", temp.appendingPathComponent("no/such/dir/o.mid").path], "cannot write"),
+            (["render", example("twinkle"), "-o", temp.appendingPathComponent("no/such/dir/o.mid").path, "--engine", "rules"], "cannot write"),
             (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("y.wav").path, "--soundfont", notMIDI.path], "could not load the soundfont"),
         ]
         for (args, fragment) in cases {
@@ -93,7 +112,7 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.contains("--melody-track"))
         let out = temp.appendingPathComponent("e.mid").path
-        XCTAssertEqual(try accompanist(["render", example("twinkle"), "-o", out]).status, 0)
+        XCTAssertEqual(try accompanist(["render", example("twinkle"), "-o", out, "--engine", "rules"]).status, 0)
         // Twinkle: C for two bars, then F C G C ... A chord file of C major throughout scores the
         // C-major triad tones only.
         let chords = temp.appendingPathComponent("chords.txt")

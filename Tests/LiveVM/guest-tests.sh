@@ -18,7 +18,7 @@ $BIN ports > "$OUT/ports.txt"; check "accompanist ports lists Midi Through" 'gre
 
 section "replay: a melody played live gives what render gives, at grid times"
 song=Examples/ode_to_joy.mid; bpm=108; seed=5
-$BIN render "$song" -o "$OUT/render.mid" --events "$OUT/render.jsonl" --seed $seed 2>/dev/null
+$BIN render "$song" -o "$OUT/render.mid" --events "$OUT/render.jsonl" --seed $seed --engine rules 2>/dev/null
 $BIN run --no-sound --bpm $bpm --seed $seed --input none > "$OUT/replay-daemon.log" 2>&1 & daemon=$!
 check "daemon ports visible" 'wait_for_port "accompaniment out"'
 $PROBE record --from "Accompanist:accompaniment" --out "$OUT/replay.jsonl" 2>>"$OUT/replay-daemon.log" & rec=$!
