@@ -17,6 +17,8 @@ let cpuCFlags: [CSetting] = []
 #endif
 
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// Lets the kernels report which build they are (MachineProbe.buildTarget, accompanist bench).
+let buildDefine: [SwiftSetting] = nativeBuild ? [.define("ACCOMPANIST_NATIVE_BUILD")] : []
 
 let package = Package(
     name: "Accompanist",
@@ -25,7 +27,7 @@ let package = Package(
         .executable(name: "accompanist", targets: ["accompanist"]),
         // Kernels and the model as a library, for the malloc-counting benchmarks in
         // Benchmarks/Malloc (a separate package, so its dependency stays out of this build).
-        .library(name: "AccompanistModel", targets: ["Kernels", "Model", "Tokens"]),
+        .library(name: "AccompanistModel", targets: ["Kernels", "Model", "Tokens", "Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,7 +45,7 @@ let package = Package(
         // Melody frames, accompaniment vocabulary, encode/decode, grammar (docs/tokens.md).
         .target(name: "Tokens", dependencies: ["MIDI"], swiftSettings: swift6),
         // SIMD kernels with scalar reference twins.
-        .target(name: "Kernels", swiftSettings: swift6 + cpuFlags),
+        .target(name: "Kernels", swiftSettings: swift6 + cpuFlags + buildDefine),
         // Weights, streaming encoder, cached decoder, sampler.
         .target(name: "Model", dependencies: ["Kernels", "Tokens"], swiftSettings: swift6 + cpuFlags),
         // The streaming engine contract, the rule-based accompanist, offline rendering.
@@ -57,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "accompanist",
             dependencies: [
-                "MIDI", "Tokens", "Engine", "Live",
+                "MIDI", "Tokens", "Engine", "Live", "Kernels", "Model",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
