@@ -21,9 +21,9 @@ public struct DaemonConfig: Equatable, Sendable {
     public var temperature = 0.9
     public var topP = 0.95
     public var listenBeats = 0
-    public var lowestPitch = 36
-    public var highestPitch = 72
-    public var maxPolyphony = 6
+    public var lowestPitch = 21
+    public var highestPitch = 108
+    public var maxPolyphony = 10
     public var maxNoteBeats = 8
 
     // [tempo]

@@ -51,8 +51,11 @@ def replay(args):
         extra = sorted(set(got) - set(want))[:10]
         print(f"FAIL replay: {len(got)} notes live, {len(want)} rendered; missing {missing}; extra {extra}")
         return 1
+    # Step 0 is left out: when the first melody note defines beat 1, the accompaniment of that
+    # step can only be computed after the note is heard, so it is late by its compute time.
     errors = [abs(e["t"] - origin - round((e["t"] - origin) / step_ns) * step_ns) / 1e6
-              for e in recorded if e["channel"] == args.channel and e["t"] - origin < end * step_ns]
+              for e in recorded if e["channel"] == args.channel
+              and step_ns / 2 <= e["t"] - origin < end * step_ns]
     p50, p99, worst = percentile(errors, 0.5), percentile(errors, 0.99), max(errors)
     print(f"replay: {len(got)} notes equal to the render (steps < {end}); timing error against the grid "
           f"over {len(errors)} events: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {worst:.3f} ms")

@@ -37,6 +37,23 @@ cat "$OUT/replay-daemon.log"
 $PY replay --render "$OUT/render.jsonl" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 --max-p99-ms 10 || fail=1
 $PY balanced --recorded "$OUT/replay.jsonl" || fail=1
 
+section "replay with the neural engine (the tiny test model): live equals render, token for token"
+model=Tests/Fixtures/model/tiny.safetensors
+song=Examples/twinkle.mid; bpm=100; seed=11
+$BIN render "$song" -o "$OUT/render-model.mid" --events "$OUT/render-model.jsonl" --seed $seed --engine model --model $model 2>/dev/null
+$BIN run --no-sound --bpm $bpm --seed $seed --input none --engine model --model $model > "$OUT/replay-model-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+$PROBE record --from "Accompanist:accompaniment" --out "$OUT/replay-model.jsonl" 2>/dev/null & rec=$!
+sleep 1
+aplaymidi -p Accompanist:0 "$song"
+sleep 1
+kill -TERM $daemon; wait $daemon; status=$?
+check "model engine: SIGTERM exit 0 ($status)" '[ $status -eq 0 ]'
+sleep 0.3; kill -INT $rec; wait $rec
+tail -3 "$OUT/replay-model-daemon.log"
+$PY replay --render "$OUT/render-model.jsonl" --recorded "$OUT/replay-model.jsonl" --bpm $bpm --channel 1 --max-p99-ms 10 || fail=1
+$PY balanced --recorded "$OUT/replay-model.jsonl" || fail=1
+
 section "SIGTERM while notes sound: every note gets its note-off"
 $BIN run --no-sound --bpm 120 --input none --pattern block > "$OUT/sigterm-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
