@@ -2,6 +2,7 @@
 // with malloc counts (must be 0) and wall-clock time.
 
 import Benchmark
+import Engine
 import Kernels
 import Model
 import Tokens
@@ -27,6 +28,42 @@ final class WarmModel: @unchecked Sendable {
     func decode() {
         model.decoderStep(token: token, ptime: model.encoderSteps, meter: step % 32)
         token = (token * 7 + 3) % 323
+    }
+}
+
+/// The neural engine at the shipped shape (random weights), fed a random-walk melody (a note
+/// every beat, an off-beat rest now and then) one grid step at a time, as the live engine thread
+/// does: push the melody events of the step, generate, drain the buffer. Nothing here allocates
+/// per step; the 600 steps in `init` fill every cache first.
+final class WarmEngine: @unchecked Sendable {
+    let engine: NeuralEngine
+    let buffer = EventBuffer(capacity: 1024)
+    var step = 0
+    var pitch = 67
+    var sounding = false
+    var state: UInt64 = 12345
+
+    init(_ precision: WeightPrecision) {
+        let file = try! SafeTensorsFile(bytes: SafeTensorsWriter.randomModel(.baseD128).serialize())
+        let model = try! StreamingModel(file: file, precision: precision)
+        engine = NeuralEngine(model: model, configuration: NeuralConfiguration(), seed: 7)
+        for _ in 0..<600 { generate() }
+    }
+
+    /// One grid step.
+    func generate() {
+        let s = step
+        if s % 8 == 0 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let r = Int(truncatingIfNeeded: state >> 33)
+            if sounding { engine.melodyNoteOff(pitch: pitch, step: s) }
+            sounding = r % 5 != 0
+            pitch = min(84, max(55, pitch + (r >> 3) % 5 - 2))
+            if sounding { engine.melodyNoteOn(pitch: pitch, velocity: 70 + r % 30, step: s) }
+        }
+        buffer.removeAll()
+        engine.generate(step: s + 1, into: buffer)   // frame s is final at step s + 1
+        step += 1
     }
 }
 
@@ -80,6 +117,15 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         logits.deallocate()
+    }
+
+    for precision in WeightPrecision.allCases {
+        let e = WarmEngine(precision)
+        Benchmark("NeuralEngine.generate per grid step, base-d128 random, \(precision.rawValue)") { benchmark in
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { e.generate() }
+            benchmark.stopMeasurement()
+        }
     }
 
     for precision in WeightPrecision.allCases {
