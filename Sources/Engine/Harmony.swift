@@ -86,7 +86,8 @@ public struct Key: Equatable, Hashable, Sendable, CustomStringConvertible {
         let mean = total / 12
         var best: Key? = nil
         var bestScore = -Double.infinity
-        for minor in [false, true] {
+        for mode in 0..<2 {  // (no array literal: this runs on the engine thread)
+            let minor = mode == 1
             let profile = minor ? minorProfile : majorProfile
             let pMean = profile.reduce(0, +) / 12
             for tonic in 0..<12 {
