@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Engine
 import Foundation
@@ -53,6 +56,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("jax-tokens"), help: "Timed tokens of the JAX reference.")
     var jaxTokens = 2000
 
+    @Option(help: "Run the measuring thread SCHED_FIFO at this priority, as the daemon's engine thread (needs the privilege).")
+    var realtime: Int32?
+
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 1
 
@@ -64,11 +70,15 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if let realtime {
+            guard Bench.makeRealtime(priority: realtime) else { throw CLIError.unavailable("cannot switch to SCHED_FIFO \(realtime) (no privilege?)") }
+        }
         let modelPath = try resolveModel()
         let header = try StreamingModel(path: modelPath, precision: .fp32).config
         print("accompanist bench: \(modelPath)")
         print("  model: d \(header.dModel), \(header.nHeads) heads, FFN \(header.dFF), \(header.encLayers)+\(header.decLayers) layers, windows conv \(header.convWindow) / self \(header.selfWindow) / cross \(header.crossWindow)")
         print("  machine: \(cpuName()), \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \(loadAverage()); build: \(buildName)")
+        print("  scheduling: \(realtime.map { "SCHED_FIFO \($0) (as the daemon's engine thread)" } ?? "normal (SCHED_OTHER)")")
         print("  times are one core, wall clock; p50/p99/max over the samples (medians are the robust numbers on a shared machine)")
 
         let (events, steps, songSeconds, source) = try loadMelody(minSteps: 4000)
@@ -84,17 +94,19 @@ struct Bench: ParsableCommand {
             let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: NeuralConfiguration(), seed: seed)
             let m = engine.model
             let r = Bench.drive(engine, events: events, steps: steps, seed: seed)
-            let st = Stats(r.times)
-            print(String(format: "  engine work per grid step: p50 %.1f µs  p99 %.1f µs  max %.1f µs   (%d steps; target p99 < 1000 µs)",
+            let st = Stats(r.times), sc = Stats(r.cpu)
+            print(String(format: "  engine work per grid step, wall:       p50 %.1f µs  p99 %.1f µs  max %.1f µs   (%d steps; target p99 < 1000 µs)",
                          st.p50 * 1e6, st.p99 * 1e6, st.max * 1e6, steps))
+            print(String(format: "  engine work per grid step, thread CPU: p50 %.1f µs  p99 %.1f µs  max %.1f µs   (without time preempted by other processes)",
+                         sc.p50 * 1e6, sc.p99 * 1e6, sc.max * 1e6))
             print(String(format: "  tokens per step: %.2f (%d tokens), accompaniment notes: %d", Double(m.tokenCount) / Double(steps), m.tokenCount, r.notes))
             let music = Double(steps) / 16
             print(String(format: "  render speed: %.0fx real time at 120 BPM (%.1f min of music in %.2f s of engine work), %.0fx at the songs' own tempi (as render reports it); target >= 500x",
                          music / r.wall, music / 60, r.wall, songSeconds / r.wall))
 
             // The model alone, caches full (the engine's run filled them).
-            let (dec, enc) = Bench.timeModel(m, steps: modelSteps)
-            let ds = Stats(dec), es = Stats(enc)
+            let (dec, enc, decCPU, encCPU) = Bench.timeModel(m, steps: modelSteps)
+            let ds = Stats(dec), es = Stats(enc), dc = Stats(decCPU), ec = Stats(encCPU)
             let c = m.config
             let e = m.cachePrecision == .fp16 ? 2 : 4
             let cacheBytes = c.decLayers * 2 * (c.selfWindow + c.crossWindow) * c.dModel * e
@@ -106,6 +118,8 @@ struct Bench: ParsableCommand {
             print(String(format: "  decoder per token: p50 %.1f µs  p99 %.1f µs  max %.1f µs   (%d tokens, full caches)",
                          ds.p50 * 1e6, ds.p99 * 1e6, ds.max * 1e6, dec.count))
             print(String(format: "  encoder column:    p50 %.1f µs  p99 %.1f µs  max %.1f µs", es.p50 * 1e6, es.p99 * 1e6, es.max * 1e6))
+            print(String(format: "  (thread CPU: decoder p50 %.1f µs  p99 %.1f µs; encoder p50 %.1f µs  p99 %.1f µs)",
+                         dc.p50 * 1e6, dc.p99 * 1e6, ec.p50 * 1e6, ec.p99 * 1e6))
             print(String(format: "  floor: %.2f MB of weights (%.2f) + K/V caches (%.2f) per token over %.0f GB/s read bandwidth (measured now, same working-set size) = %.1f µs;",
                          Double(bytes) / 1e6, Double(m.decoderWeightBytes) / 1e6, Double(cacheBytes) / 1e6, bandwidth / 1e9, memFloor * 1e6))
             print(String(format: "         %.2f MFLOP per token over %.0f GFLOP/s (FMA rate above) = %.1f µs.",
@@ -117,7 +131,9 @@ struct Bench: ParsableCommand {
         }
 
         if !noJax {
-            print("\n[JAX reference: the same file, decoder one token at a time, jax.jit, float32, one thread]")
+            print("\n[JAX reference: the same file, decoder one token at a time, jax.jit, float32, one thread, SCHED_OTHER]")
+            if realtime != nil { _ = Bench.makeNormal() }      // the subprocess would inherit SCHED_FIFO
+            defer { if let realtime { _ = Bench.makeRealtime(priority: realtime) } }
             switch runJAX(model: modelPath) {
             case .success(let j):
                 let p50 = (j["us_per_token_p50"] as? Double ?? .nan) * 1e-6
@@ -231,16 +247,20 @@ struct Bench: ParsableCommand {
     /// pushed + generate). `times` gets one entry per step. `every`/`probe` run between steps,
     /// outside the timed part.
     static func drive(_ engine: NeuralEngine, events: [Event], steps: Int, seed: UInt64,
-                      every: Int = 0, probe: ((Int) -> Void)? = nil) -> (times: [Double], wall: Double, notes: Int) {
+                      every: Int = 0, probe: ((Int) -> Void)? = nil) -> (times: [Double], cpu: [Double], wall: Double, notes: Int) {
         engine.reset(seed: seed)
         let buffer = EventBuffer(capacity: 1024)
         var times = [Double](repeating: 0, count: steps)
+        var cpu = [Double](repeating: 0, count: steps)
         var notes = 0
         var next = 0
         var wall = 0.0
+        if every > 0 { probe?(0) }                       // after every buffer of the run exists
         times.withUnsafeMutableBufferPointer { t in
+          cpu.withUnsafeMutableBufferPointer { c in
             events.withUnsafeBufferPointer { ev in
                 for s in 0..<steps {
+                    let c0 = cpuNow()
                     let t0 = MachineProbe.now()
                     while next < ev.count && Int(ev[next].step) < s {
                         let e = ev[next]
@@ -251,38 +271,44 @@ struct Bench: ParsableCommand {
                     buffer.removeAll()
                     engine.generate(step: s, into: buffer)
                     let dt = MachineProbe.now() - t0
+                    c[s] = cpuNow() - c0
                     t[s] = dt
                     wall += dt
                     for i in 0..<buffer.count where buffer[i].isNoteOn { notes += 1 }
                     if every > 0, (s + 1) % every == 0 { probe?(s + 1) }
                 }
             }
+          }
         }
         buffer.removeAll()
         engine.allNotesOff(step: steps, into: buffer)
-        return (times, wall, notes)
+        return (times, cpu, wall, notes)
     }
 
     /// Decoder token and encoder column alone, on the (already filled) model: one column and one
     /// token per step, at the newest prediction time (every window full).
-    static func timeModel(_ m: StreamingModel, steps: Int) -> (dec: [Double], enc: [Double]) {
+    static func timeModel(_ m: StreamingModel, steps: Int) -> (dec: [Double], enc: [Double], decCPU: [Double], encCPU: [Double]) {
         let v = m.config.vocabSize
         var token = 0
-        func one() -> (Double, Double) {
+        func one() -> (Double, Double, Double, Double) {
             let s = m.encoderSteps
+            let c0 = cpuNow()
             let t0 = MachineProbe.now()
             m.encoderPush(pitch: 60 + s % 12, onset: s % 4 == 0 ? 1 : 0, velocityBin: 20, meter: s % 32)
             let t1 = MachineProbe.now()
+            let c1 = cpuNow()
+            let t1b = MachineProbe.now()
             _ = m.decoderStep(token: token, ptime: m.encoderSteps, meter: m.encoderSteps % 32)
             let t2 = MachineProbe.now()
+            let c2 = cpuNow()
             token = (token * 7 + 3) % v
-            return (t2 - t1, t1 - t0)
+            return (t2 - t1b, t1 - t0, c2 - c1, c1 - c0)
         }
         // Warm-up also fills the windows when the engine run was short.
         for _ in 0..<(max(m.config.selfWindow, m.config.crossWindow) + 50) { _ = one() }
-        var dec = [Double](repeating: 0, count: steps), enc = [Double](repeating: 0, count: steps)
-        for i in 0..<steps { (dec[i], enc[i]) = one() }
-        return (dec, enc)
+        var dec = [Double](repeating: 0, count: steps), enc = dec, decCPU = dec, encCPU = dec
+        for i in 0..<steps { (dec[i], enc[i], decCPU[i], encCPU[i]) = one() }
+        return (dec, enc, decCPU, encCPU)
     }
 
     /// 2 FLOPs per weight of the decoder matrices, plus QK and PV over full windows.
@@ -304,6 +330,36 @@ struct Bench: ParsableCommand {
         init(_ values: [Double]) { self.init(values[...]) }
     }
 
+    /// CPU time of this thread, seconds: the work itself, without the time the scheduler gave
+    /// the core to another process (the machine is shared).
+    @inline(__always)
+    static func cpuNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// SCHED_FIFO at `priority` for the calling thread, as the daemon's engine thread runs.
+    static func makeRealtime(priority: Int32) -> Bool {
+        #if canImport(Glibc)
+        var param = sched_param()
+        param.sched_priority = priority
+        return pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0
+        #else
+        return false
+        #endif
+    }
+
+    static func makeNormal() -> Bool {
+        #if canImport(Glibc)
+        var param = sched_param()
+        param.sched_priority = 0
+        return pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0
+        #else
+        return false
+        #endif
+    }
+
     // MARK: - Long run
 
     func longRun(hours: Double, precision p: WeightPrecision, modelPath: String) throws {
@@ -321,17 +377,21 @@ struct Bench: ParsableCommand {
         let tenMinutes = 10 * 60 * 16
         var samples: [(Int, Int)] = []
         samples.reserveCapacity(64)
-        let rssStart = Bench.rssKB()
-        samples.append((0, rssStart))
+        let rssLoaded = Bench.rssKB()
         let r = Bench.drive(engine, events: events, steps: steps, seed: seed, every: tenMinutes) { s in samples.append((s, Bench.rssKB())) }
         let rssEnd = Bench.rssKB()
+        let rssStart = samples.first?.1 ?? rssLoaded
         let first = Stats(r.times.prefix(Swift.min(tenMinutes, steps)))
         let last = Stats(r.times.suffix(Swift.min(tenMinutes, steps)))
         let all = Stats(r.times)
-        print(String(format: "  RSS: start %.1f MB, end %.1f MB (VmRSS; after loading the model and the melody)", Double(rssStart) / 1024, Double(rssEnd) / 1024))
+        let firstCPU = Stats(r.cpu.prefix(Swift.min(tenMinutes, steps))), lastCPU = Stats(r.cpu.suffix(Swift.min(tenMinutes, steps)))
+        print(String(format: "  RSS (VmRSS): %.1f MB after loading the model and the melody; %.1f MB at the start of the run (its timing arrays allocated), %.1f MB at the end",
+                     Double(rssLoaded) / 1024, Double(rssStart) / 1024, Double(rssEnd) / 1024))
         print("  RSS every 10 min (MB): " + samples.map { String(format: "%.1f", Double($0.1) / 1024) }.joined(separator: " "))
         print(String(format: "  per step, first 10 min: p50 %.1f µs  p99 %.1f µs  max %.1f µs  mean %.1f µs", first.p50 * 1e6, first.p99 * 1e6, first.max * 1e6, first.mean * 1e6))
         print(String(format: "  per step, last 10 min:  p50 %.1f µs  p99 %.1f µs  max %.1f µs  mean %.1f µs", last.p50 * 1e6, last.p99 * 1e6, last.max * 1e6, last.mean * 1e6))
+        print(String(format: "  thread CPU per step, first 10 min: p50 %.1f µs  p99 %.1f µs  mean %.1f µs; last 10 min: p50 %.1f µs  p99 %.1f µs  mean %.1f µs",
+                     firstCPU.p50 * 1e6, firstCPU.p99 * 1e6, firstCPU.mean * 1e6, lastCPU.p50 * 1e6, lastCPU.p99 * 1e6, lastCPU.mean * 1e6))
         print(String(format: "  per step, whole run:    p50 %.1f µs  p99 %.1f µs  max %.1f µs; %.2f tokens per step; %d notes; %.0fx real time (%.1f s)",
                      all.p50 * 1e6, all.p99 * 1e6, all.max * 1e6, Double(engine.model.tokenCount) / Double(steps), r.notes,
                      Double(steps) / 16 / r.wall, r.wall))
