@@ -186,6 +186,34 @@ def rules_accompaniment(frames: np.ndarray, n_steps: int, velocity: int = 70) ->
 
 
 # ---- model generation (streaming) -------------------------------------------------------------
+QUALITY_TONES = [[0, 4, 7], [0, 3, 7], [0, 2, 5, 7], [0, 3, 6], [0, 4, 8]]   # data.QUALITIES order
+
+
+def chord_pc_matrix(n_chord: int = D.N_CHORD) -> np.ndarray:
+    """(n_chord, 12): 1 where the pitch class is a tone of the chord class (N: none)."""
+    m = np.zeros((n_chord, 12))
+    for c in range(n_chord - 1):
+        r, q = divmod(c, 5)
+        for i in QUALITY_TONES[q]:
+            m[c, (r + i) % 12] = 1.0
+    return m
+
+
+CHORD_PC = chord_pc_matrix()
+
+
+def chord_guidance_bias(chord_logits: np.ndarray, strength: float) -> np.ndarray:
+    """Bias for the 128 NOTE_ON logits: strength * log P(pitch class is a chord tone), with the
+    chord distribution from the encoder's chord head at the newest visible column."""
+    z = chord_logits - chord_logits.max()
+    p = np.exp(z)
+    p /= p.sum()
+    pc = p @ CHORD_PC + 1e-3
+    pc = pc / pc.max()
+    return strength * np.log(np.tile(pc, 11)[:128])
+
+
+
 def sample(logits: np.ndarray, legal: np.ndarray, temperature: float, top_p: float, rng) -> int:
     x = np.where(legal, logits / max(temperature, 1e-6), -np.inf)
     x = x - x.max()
@@ -199,7 +227,8 @@ def sample(logits: np.ndarray, legal: np.ndarray, temperature: float, top_p: flo
 
 
 def generate(flat, cfg, frames: np.ndarray, meter: np.ndarray, n_steps: int, temperature=0.9, top_p=0.95,
-             seed=0, lo=21, hi=108, polyphony=10, max_tokens=None, max_duration=64) -> tuple[list[int], list[Tk.Note]]:
+             seed=0, lo=21, hi=108, polyphony=10, max_tokens=None, max_duration=64,
+             chord_guidance=0.0) -> tuple[list[int], list[Tk.Note]]:
     """Causal streaming generation: the engine loop of docs/model.md with the tokens.md grammar;
     a pending time shift is cut where a melody onset becomes visible; a note that has sounded
     max_duration steps gets a forced NOTE_OFF (fed to the model like a sampled one)."""
@@ -217,6 +246,9 @@ def generate(flat, cfg, frames: np.ndarray, meter: np.ndarray, n_steps: int, tem
             s = m.n_steps
             m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
         logits = m.step(tok, p, int(meter[p]))
+        if chord_guidance and p > 0:
+            logits = logits.copy()
+            logits[:128] += chord_guidance_bias(m.chord_logits(m.enc_ring[p - 1]), chord_guidance)
         overdue = [q for q, st in g.sounding.items() if max_duration and p - st >= max_duration]
         if overdue:
             nxt = Tk.NOTE_OFF + min(overdue)
@@ -343,6 +375,9 @@ def main(argv=None) -> int:
     ap.add_argument("--temperature", type=float, default=0.9)
     ap.add_argument("--top-p", type=float, default=0.95)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chord-guidance", type=float, default=0.0,
+                    help="add this times log P(chord tone) from the chord head to NOTE_ON logits (0: off)")
+    ap.add_argument("--subset", default="test", choices=["test", "valid", "train"], help="split subset to evaluate")
     ap.add_argument("--max-duration", type=int, default=64, help="steps after which a generated note is released")
     ap.add_argument("--rolls", type=int, default=3, help="piano-roll PNGs to draw")
     ap.add_argument("--out", default=str(REPO / "Training/runs/eval"))
@@ -359,7 +394,7 @@ def main(argv=None) -> int:
         sids = avail
         sp = Path(a.split)
         if sp.is_file():
-            test = [s for s in D.load_split(sp)["test"] if s in avail]
+            test = [s for s in D.load_split(sp)[a.subset] if s in avail]
             if test:
                 sids = test
     if a.max_songs:
@@ -396,7 +431,7 @@ def main(argv=None) -> int:
             flat, cfg, _ = model
             meter = song.meter.astype(np.int64)
             _, gen = generate(flat, cfg, frames, meter, n, a.temperature, a.top_p, a.seed + i,
-                              max_duration=a.max_duration)
+                              max_duration=a.max_duration, chord_guidance=a.chord_guidance)
             systems["model"] = gen
         for k, notes in systems.items():
             rows[k].append(metrics(notes, frames, chords, n))
@@ -412,9 +447,9 @@ def main(argv=None) -> int:
     cols = ["note_in_chord", "pcs", "doubling", "notes_per_beat", "notes_per_onset", "on_16th", "coverage",
             "pitch_lo", "pitch_hi"]
     lines = ["# Evaluation", "",
-             f"Data: `{root}`, {len(sids)} songs ({'test split' if not a.songs else 'chosen'}), "
+             f"Data: `{root}`, {len(sids)} songs ({a.subset + ' split' if not a.songs else 'chosen'}), "
              f"first {a.max_bars or 'all'} bars each. Model: `{a.model}`; sampling temperature {a.temperature}, "
-             f"top-p {a.top_p}, seed {a.seed}, notes released after {a.max_duration} steps; generated causally "
+             f"top-p {a.top_p}, chord guidance {a.chord_guidance}, seed {a.seed}, notes released after {a.max_duration} steps; generated causally "
              f"with the streaming reference.", ""]
     if nll is not None:
         lines += [f"Teacher-forced NLL on these songs (whole songs): **{nll['true']:.4f} nats/token** "

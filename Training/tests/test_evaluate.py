@@ -63,3 +63,13 @@ def test_evaluate_cli_writes_report(tmp_path):
     assert "| model |" in rep and "| rules |" in rep and "NLL" in rep
     assert (tmp_path / "ev" / "roll_001.png").is_file()
     assert E.main(["--data", str(tmp_path / "missing")]) == 2
+
+
+def test_chord_guidance_bias_prefers_chord_tones():
+    logits = np.full(61, -20.0)
+    logits[0] = 10.0                          # C major, certain
+    b = E.chord_guidance_bias(logits, 2.0)
+    assert b.shape == (128,)
+    assert b[60] == 0.0 and b[64] == 0.0 and b[67] == 0.0    # C E G: no penalty
+    assert b[61] < -10 and b[62] < -10                      # C#, D: strong penalty
+    assert E.CHORD_PC[60].sum() == 0 and E.CHORD_PC[5 * 9 + 1].tolist() == [1 if k in (9, 0, 4) else 0 for k in range(12)]
