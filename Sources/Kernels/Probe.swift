@@ -89,18 +89,22 @@ public enum MachineProbe {
             sink += (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9).sum()
         }
         let t16 = median(reps) {
-            var a0 = y16, a1 = y16 + 1, a2 = y16 + 2, a3 = y16 + 3
-            var a4 = y16 + 4, a5 = y16 + 5, a6 = y16 + 6, a7 = y16 + 7
+            // 12 chains: enough to cover FMA latency x 2 pipes on zmm (spills on ymm-only builds,
+            // where the 8-lane loop above is the peak).
+            var a0 = y16, a1 = y16 + 1, a2 = y16 + 2, a3 = y16 + 3, a4 = y16 + 4, a5 = y16 + 5
+            var a6 = y16 + 6, a7 = y16 + 7, a8 = y16 + 8, a9 = y16 + 9, a10 = y16 + 10, a11 = y16 + 11
             for _ in 0..<n {
                 a0 = a0.addingProduct(a0, x16); a1 = a1.addingProduct(a1, x16)
                 a2 = a2.addingProduct(a2, x16); a3 = a3.addingProduct(a3, x16)
                 a4 = a4.addingProduct(a4, x16); a5 = a5.addingProduct(a5, x16)
                 a6 = a6.addingProduct(a6, x16); a7 = a7.addingProduct(a7, x16)
+                a8 = a8.addingProduct(a8, x16); a9 = a9.addingProduct(a9, x16)
+                a10 = a10.addingProduct(a10, x16); a11 = a11.addingProduct(a11, x16)
             }
-            sink += (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7).sum()
+            sink += (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).sum()
         }
         if sink == .infinity { print("") }
-        let flops8 = Double(n) * 10 * 8 * 2, flops16 = Double(n) * 8 * 16 * 2
+        let flops8 = Double(n) * 10 * 8 * 2, flops16 = Double(n) * 12 * 16 * 2
         return max(flops8 / t8, flops16 / t16)
     }
 
