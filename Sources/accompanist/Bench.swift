@@ -374,8 +374,9 @@ struct Bench: ParsableCommand {
         else { files = ((try? FileManager.default.contentsOfDirectory(atPath: "Examples")) ?? []).filter { $0.hasSuffix(".mid") }.sorted().map { "Examples/\($0)" } }
         guard !files.isEmpty else { throw CLIError.noInput("no melody for --hours") }
         let (events, _, used, _) = try Bench.concatenate(files, minSteps: steps, count: 1, exactSteps: steps)
-        print(String(format: "\n[%.1f-hour performance, %@]: %d grid steps at 120 BPM, %d melodies concatenated (%@), %d note events",
-                     hours, p.rawValue, steps, used, songs.isEmpty ? "cycled" : "POP909", events.count))
+        let kind = melody != nil ? "--melody, repeated" : songs.isEmpty ? "Examples/, cycled" : "POP909 MELODY tracks"
+        print(String(format: "\n[%g-hour performance, %@]: %d grid steps at 120 BPM, %d melodies concatenated (%@), %d note events",
+                     hours, p.rawValue, steps, used, kind, events.count))
         let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: NeuralConfiguration(), seed: seed)
         let tenMinutes = 10 * 60 * 16
         var samples: [(Int, Int)] = []
