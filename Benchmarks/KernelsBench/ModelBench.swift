@@ -5,37 +5,16 @@
 import Glibc
 #endif
 import Foundation
+import Kernels
 import Model
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-/// Read bandwidth (bytes/s) over a working set of `bytes`, read again and again with vector
-/// loads and 4 independent sums (the same access pattern as the packed GEMV): the floor's
-/// denominator, measured in the same run as the model.
-func readBandwidth(bytes: Int) -> Double {
-    let n = bytes / 64 * 16                                // floats, a multiple of 16
-    let buf = UnsafeMutablePointer<Float>.allocate(capacity: n)
-    defer { buf.deallocate() }
-    for i in 0..<n { buf[i] = Float(i % 7) }
-    var sink: Float = 0
-    let t = median(200) {
-        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-        var i = 0
-        let raw = UnsafeRawPointer(buf)
-        while i + 64 <= n {
-            a0 += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
-            a1 += raw.loadUnaligned(fromByteOffset: 4 * (i + 16), as: SIMD16<Float>.self)
-            a2 += raw.loadUnaligned(fromByteOffset: 4 * (i + 32), as: SIMD16<Float>.self)
-            a3 += raw.loadUnaligned(fromByteOffset: 4 * (i + 48), as: SIMD16<Float>.self)
-            i += 64
-        }
-        sink += ((a0 + a1) + (a2 + a3)).sum()
-    }
-    if sink == .infinity { print("") }                     // keep the loads
-    return Double(n * 4) / t
-}
+/// Read bandwidth (bytes/s) over a working set of `bytes`: the floor's denominator, measured in
+/// the same run as the model (Kernels' MachineProbe, shared with `accompanist bench`).
+func readBandwidth(bytes: Int) -> Double { MachineProbe.readBandwidth(bytes: bytes) }
 
 func runModelBench(steps: Int) throws {
     let c = ModelConfig.baseD128
