@@ -104,7 +104,8 @@ section "count-in: one bar of clicks on channel 10 before beat 1"
 $PROBE record --from "Accompanist:accompaniment" --out "$OUT/countin.jsonl" 2>/dev/null & rec=$!
 sleep 0.5
 $BIN run --no-sound --bpm 60 --input none --count-in 1 > "$OUT/countin-daemon.log" 2>&1 & daemon=$!
-sleep 6
+wait_for_port "accompaniment out"
+sleep 6  # 4 clicks at 60 BPM, from half a beat after the start
 kill -TERM $daemon; wait $daemon
 sleep 0.3; kill -INT $rec; wait $rec
 check "four clicks on channel 10" '[ $(grep -c "\"on\", \"channel\": 9" "$OUT/countin.jsonl") -eq 4 ]'
