@@ -10,7 +10,7 @@ PY="python3 Tests/LiveVM/analyze.py"
 fail=0
 section() { echo; echo "=== $* ($(cut -d' ' -f1 /proc/uptime) s)"; }
 check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fail=1; fi; }
-wait_for_port() { for _ in $(seq 100); do aconnect -l | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
+wait_for_port() { for _ in $(seq 300); do aconnect -l | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
 
 section "no sequencer here? (the guest has one; the host test checks the error)"
