@@ -1,3 +1,4 @@
+import Foundation
 import Model
 import Tokens
 
@@ -19,6 +20,13 @@ public struct NeuralConfiguration: Equatable, Sendable {
     public var listenSteps = 0
     /// Beats (quarter notes) per bar: metrical positions are steps within a bar of 8×this.
     public var beatsPerBar = 4
+    /// Chord guidance (docs/model.md): every NOTE_ON logit gets `g · ln π(pitch class)`, where π is
+    /// the chord head's probability that the pitch class is a chord tone at the newest visible
+    /// column. 0: off.
+    public var chordGuidance: Float = NeuralConfiguration.defaultChordGuidance
+    /// The strength `render` and `run` use unless told otherwise (chosen on validation songs,
+    /// Models/README.md).
+    public static let defaultChordGuidance: Float = 0
     /// A guard that the grammar makes unreachable: at most this many tokens at one step.
     public var maxTokensPerStep = 96
 
@@ -55,6 +63,11 @@ public final class NeuralEngine: AccompanimentEngine {
     private var shiftLength = 0
     /// Pitches already sent a note-off by allNotesOff, still to be fed to the model. (128,)
     private let silenced: UnsafeMutablePointer<Bool>
+    /// Chord guidance scratch: chord logits (nChord,), then the bias per pitch class (12,); and
+    /// the pitch classes of each chord class (nChord,), bit k = pitch class k.
+    private let chordScratch: UnsafeMutablePointer<Float>
+    private let guidanceBias: UnsafeMutablePointer<Float>
+    private let chordClassMasks: UnsafeMutablePointer<Int>
     /// Every token fed, in order, when recording (tests and parity); off on the live path.
     public private(set) var recordedTokens: [Int] = []
     public var recordsTokens = false
@@ -67,10 +80,48 @@ public final class NeuralEngine: AccompanimentEngine {
         stepsPerBar = max(1, configuration.beatsPerBar) * 8
         silenced = .allocate(capacity: 128)
         silenced.initialize(repeating: false, count: 128)
+        let nChord = model.config.nChord
+        chordScratch = .allocate(capacity: max(nChord, 1))
+        chordScratch.initialize(repeating: 0, count: max(nChord, 1))
+        guidanceBias = .allocate(capacity: 12)
+        guidanceBias.initialize(repeating: 0, count: 12)
+        chordClassMasks = .allocate(capacity: max(nChord, 1))
+        // Class c < nChord−1: root c/5, quality c%5 (maj, min, sus, dim, aug); the last is N.
+        let qualityTones = [[0, 4, 7], [0, 3, 7], [0, 2, 5, 7], [0, 3, 6], [0, 4, 8]]
+        for c in 0..<max(nChord, 1) {
+            chordClassMasks[c] = c < nChord - 1 ? qualityTones[c % 5].reduce(0) { $0 | 1 << ((c / 5 + $1) % 12) } : 0
+        }
         reset(seed: seed)
     }
 
-    deinit { silenced.deallocate() }
+    deinit {
+        silenced.deallocate()
+        chordScratch.deallocate()
+        guidanceBias.deallocate()
+        chordClassMasks.deallocate()
+    }
+
+    /// The chord-guidance bias per pitch class from the newest encoder column (column s−1).
+    private func computeGuidance() {
+        let n = model.config.nChord
+        model.encoderChordLogits(chordScratch)
+        var mx = -Float.infinity
+        for c in 0..<n { mx = max(mx, chordScratch[c]) }
+        var total: Float = 0
+        for c in 0..<n { chordScratch[c] = expf(chordScratch[c] - mx); total += chordScratch[c] }
+        var pc = (0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float,
+                  0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float)
+        withUnsafeMutableBytes(of: &pc) { raw in
+            let pcs = raw.bindMemory(to: Float.self)
+            for c in 0..<n where chordClassMasks[c] != 0 {
+                let q = chordScratch[c] / total
+                for k in 0..<12 where (chordClassMasks[c] >> k) & 1 != 0 { pcs[k] += q }
+            }
+            var top: Float = 0
+            for k in 0..<12 { pcs[k] += 1e-3; top = max(top, pcs[k]) }
+            for k in 0..<12 { guidanceBias[k] = configuration.chordGuidance * logf(pcs[k] / top) }
+        }
+    }
 
     public func reset(seed: UInt64) {
         model.reset()
@@ -130,8 +181,14 @@ public final class NeuralEngine: AccompanimentEngine {
     /// Feeds tokens at step s until a time shift is sampled.
     private func decode(at s: Int, into out: EventBuffer) {
         var count = 0
+        let guided = configuration.chordGuidance != 0 && s > 0
+        if guided { computeGuidance() }
         while true {
             let logits = model.decoderStep(token: token, ptime: s, meter: meter(s))
+            if guided {
+                // model.logits is the buffer decoderStep just returned: bias its NOTE_ON entries.
+                for p in 0..<128 { model.logits[p] += guidanceBias[p % 12] }
+            }
             var next: Int
             var emit = true
             if let p = nextForcedOff(at: s) {

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Everything `accompanist run` can be told, with its defaults. Configs/accompanist.toml
@@ -20,6 +21,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var pattern = "bass-chord"
     public var temperature = 0.9
     public var topP = 0.95
+    public var chordGuidance = Double(NeuralConfiguration.defaultChordGuidance)
     public var listenBeats = 0
     public var lowestPitch = 21
     public var highestPitch = 108
@@ -124,6 +126,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.pattern": pattern = try oneOf(try string(), ["block", "broken", "bass-chord"])
         case "engine.temperature": temperature = try range(try double(), 0.05...2.0)
         case "engine.top_p": topP = try range(try double(), 0.05...1.0)
+        case "engine.chord_guidance": chordGuidance = try range(try double(), 0...10)
         case "engine.listen_beats": listenBeats = try range(try int(), 0...64)
         case "engine.lowest_pitch": lowestPitch = try range(try int(), 0...127)
         case "engine.highest_pitch": highestPitch = try range(try int(), 0...127)

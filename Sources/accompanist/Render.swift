@@ -49,6 +49,9 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("top-p"), help: "Nucleus sampling mass of the model engine (0.05…1).")
     var topP: Float = 0.95
 
+    @Option(name: .customLong("chord-guidance"), help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 10).")
+    var chordGuidance: Float = NeuralConfiguration.defaultChordGuidance
+
     @Option(help: "Accompaniment pattern of the rules engine: block, broken, bass-chord.")
     var pattern: RulesConfiguration.Pattern = .bassChord
 
@@ -81,6 +84,7 @@ struct Render: ParsableCommand {
         if let t = melodyTrack, let i = Int(t), i < 1 { throw ValidationError("--melody-track numbers count from 1, got \(i)") }
         if !(0...2).contains(temperature) { throw ValidationError("--temperature must be between 0 and 2, got \(temperature)") }
         if !(0.05...1).contains(topP) { throw ValidationError("--top-p must be between 0.05 and 1, got \(topP)") }
+        if !(0...10).contains(chordGuidance) { throw ValidationError("--chord-guidance must be between 0 and 10, got \(chordGuidance)") }
         if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
     }
 
@@ -110,6 +114,7 @@ struct Render: ParsableCommand {
             var c = NeuralConfiguration()
             c.temperature = temperature
             c.topP = topP
+            c.chordGuidance = chordGuidance
             c.beatsPerBar = bars
             do { accompanist = try ShippedModel.engine(path: modelPath, precision: precision, configuration: c, seed: seed) }
             catch let e as ShippedModel.Failure { throw CLIError.input(e.description) }

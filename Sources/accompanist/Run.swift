@@ -99,6 +99,7 @@ struct Run: ParsableCommand {
             var c = NeuralConfiguration()
             c.temperature = Float(config.temperature)
             c.topP = Float(config.topP)
+            c.chordGuidance = Float(config.chordGuidance)
             c.lowestPitch = config.lowestPitch
             c.highestPitch = config.highestPitch
             c.maxPolyphony = config.maxPolyphony
@@ -108,7 +109,7 @@ struct Run: ParsableCommand {
             // Loaded here, before READY=1: every buffer of the model is allocated now.
             do { engine = try ShippedModel.engine(path: path, precision: config.precision == "fp16" ? .fp16 : .fp32, configuration: c, seed: config.seed) }
             catch let e as ShippedModel.Failure { throw CLIError(message: e.description, exitCode: 66) }
-            description = "model \(path) (\(config.precision)), temperature \(config.temperature), top-p \(config.topP), seed \(config.seed)"
+            description = "model \(path) (\(config.precision)), temperature \(config.temperature), top-p \(config.topP), chord guidance \(config.chordGuidance), seed \(config.seed)"
         } else {
             engine = try rulesEngine(config)
             description = "rules (\(config.pattern)), seed \(config.seed)"

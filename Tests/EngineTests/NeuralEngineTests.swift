@@ -21,9 +21,22 @@ final class NeuralEngineTests: XCTestCase {
     /// same melody (Training/accompanist_train/engine_fixture.py): cut shifts, forced note-offs
     /// and the grammar included.
     func testGreedyTokensEqualThePythonReference() throws {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("engine_tiny_twinkle.json"))) as! [String: Any]
+        try checkGreedy(fixture: "engine_tiny_twinkle.json")
+    }
+
+    /// The same with chord guidance (the chord head's prior added to the NOTE_ON logits).
+    func testGreedyWithChordGuidanceEqualsThePythonReference() throws {
+        try checkGreedy(fixture: "engine_tiny_twinkle_guided.json")
+    }
+
+    func checkGreedy(fixture: String) throws {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent(fixture))) as! [String: Any]
         let expected = json["tokens"] as! [Int]
-        let engine = try tinyEngine { $0.temperature = 0 }
+        let guidance = Float(json["chord_guidance"] as? Double ?? 0)
+        let engine = try tinyEngine {
+            $0.temperature = 0
+            $0.chordGuidance = guidance
+        }
         engine.recordsTokens = true
         let file = try Fixtures.example("twinkle")
         let result = OfflineRenderer.render(file: file, melodyTrack: 1, engine: engine, seed: 0, beatsPerBar: 4)

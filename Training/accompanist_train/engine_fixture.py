@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     ap.add_argument("--midi", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--beats-per-bar", type=int, default=4)
+    ap.add_argument("--chord-guidance", type=float, default=0.0)
     args = ap.parse_args(argv)
 
     flat, cfg, _ = load(args.model)
@@ -39,9 +40,10 @@ def main(argv=None) -> int:
     n_steps = max(bar, (last + bar - 1) // bar * bar)  # render: the bar line at or after the end
     frames = Tk.melody_frames(melody, n_steps + 1)
     meter = np.arange(n_steps + 1) % bar
-    toks, _ = generate(flat, cfg, frames, meter, n_steps, temperature=0.0, top_p=1.0, seed=0)
+    toks, _ = generate(flat, cfg, frames, meter, n_steps, temperature=0.0, top_p=1.0, seed=0,
+                       chord_guidance=args.chord_guidance)
     out = {"model": Path(args.model).name, "midi": Path(args.midi).name, "beats_per_bar": args.beats_per_bar,
-           "steps": n_steps, "tokens": [int(t) for t in toks],
+           "steps": n_steps, "chord_guidance": args.chord_guidance, "tokens": [int(t) for t in toks],
            "made_by": "python -m accompanist_train.engine_fixture " + " ".join(argv if argv is not None else sys.argv[1:])}
     Path(args.out).write_text(json.dumps(out) + "\n")
     print(f"{args.out}: {len(toks)} tokens over {n_steps} steps")
