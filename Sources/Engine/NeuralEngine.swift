@@ -5,7 +5,7 @@ import Tokens
 /// Settings of the neural accompanist (the sampler and the safety limits).
 public struct NeuralConfiguration: Equatable, Sendable {
     /// Softmax temperature; 0 samples greedily.
-    public var temperature: Float = 0.9
+    public var temperature: Float = 0.6
     /// Nucleus mass (0, 1].
     public var topP: Float = 0.95
     /// NOTE_ON pitches allowed, and the most pitches sounding at once (the grammar's limits).
@@ -26,7 +26,7 @@ public struct NeuralConfiguration: Equatable, Sendable {
     public var chordGuidance: Float = NeuralConfiguration.defaultChordGuidance
     /// The strength `render` and `run` use unless told otherwise (chosen on validation songs,
     /// Models/README.md).
-    public static let defaultChordGuidance: Float = 0
+    public static let defaultChordGuidance: Float = 4
     /// A guard that the grammar makes unreachable: at most this many tokens at one step.
     public var maxTokensPerStep = 96
 

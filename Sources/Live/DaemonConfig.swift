@@ -13,13 +13,13 @@ public struct DaemonConfig: Equatable, Sendable {
     public var outputs: [String] = []
 
     // [engine]
-    public var engine = "rules"
+    public var engine = "model"
     public var model = ""
     /// Storage of the model's weights: "fp32" or "fp16".
-    public var precision = "fp32"
+    public var precision = "fp16"
     public var seed: UInt64 = 0
     public var pattern = "bass-chord"
-    public var temperature = 0.9
+    public var temperature = 0.6
     public var topP = 0.95
     public var chordGuidance = Double(NeuralConfiguration.defaultChordGuidance)
     public var listenBeats = 0

@@ -41,10 +41,10 @@ struct Render: ParsableCommand {
     var model: String?
 
     @Option(help: "Storage of the model's weights: fp32 or fp16 (half the memory traffic, ~1e-3 relative error).")
-    var precision: WeightPrecision = .fp32
+    var precision: WeightPrecision = .fp16
 
     @Option(help: "Sampling temperature of the model engine (0 = greedy, up to 2).")
-    var temperature: Float = 0.9
+    var temperature: Float = 0.6
 
     @Option(name: .customLong("top-p"), help: "Nucleus sampling mass of the model engine (0.05…1).")
     var topP: Float = 0.95

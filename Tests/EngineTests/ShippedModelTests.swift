@@ -7,7 +7,8 @@ import Model
 /// The shipped model (Models/accompanist.safetensors): greedy on a fixed melody, the Swift engine
 /// feeds exactly the tokens of the Python streaming reference
 /// (`python -m accompanist_train.engine_fixture --model Models/accompanist.safetensors --midi
-/// Examples/ode_to_joy.mid --out Tests/Fixtures/model/engine_shipped_ode_to_joy.json`).
+/// Examples/ode_to_joy.mid --chord-guidance 4 --out Tests/Fixtures/model/engine_shipped_ode_to_joy.json`:
+/// the shipped default guidance).
 final class ShippedModelTests: XCTestCase {
     static let model = Fixtures.repository.appendingPathComponent("Models/accompanist.safetensors")
     static let fixture = Fixtures.repository.appendingPathComponent("Tests/Fixtures/model/engine_shipped_ode_to_joy.json")
@@ -18,6 +19,7 @@ final class ShippedModelTests: XCTestCase {
         let expected = json["tokens"] as! [Int]
         var c = NeuralConfiguration()
         c.temperature = 0
+        c.chordGuidance = Float(json["chord_guidance"] as? Double ?? 0)
         let engine = try ShippedModel.engine(path: Self.model.path, precision: .fp32, configuration: c, seed: 0)
         engine.recordsTokens = true
         let file = try Fixtures.example("ode_to_joy")
