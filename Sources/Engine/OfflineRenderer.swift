@@ -101,13 +101,24 @@ public enum OfflineRenderer {
         // The bar line at or after the melody's last event.
         let endStep = max(stepsPerBar, (lastStep + stepsPerBar - 1) / stepsPerBar * stepsPerBar)
 
+        let events = run(engine, melody: input, steps: endStep, seed: seed)
+        return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: endStep, bpm: bpm),
+                            events: events, melodyTrackIndex: index, endStep: endStep, beatsPerBar: beatsPerBar)
+    }
+
+    /// Drives an engine over `steps` grid steps from a simulated clock: before step s, the melody
+    /// events of steps < s (in the order heard, velocity 0 = note-off); then `generate(step: s)`;
+    /// at the end, every note off at `steps`. The live daemon makes the same calls from the wall
+    /// clock.
+    public static func run(_ engine: AccompanimentEngine, melody: [(step: Int, pitch: Int, velocity: Int)],
+                           steps endStep: Int, seed: UInt64) -> [AccompanimentEvent] {
         engine.reset(seed: seed)
         let buffer = EventBuffer(capacity: 1024)
         var events: [AccompanimentEvent] = []
         var next = 0
         for s in 0..<endStep {
-            while next < input.count && input[next].step < s {
-                let e = input[next]
+            while next < melody.count && melody[next].step < s {
+                let e = melody[next]
                 if e.velocity > 0 { engine.melodyNoteOn(pitch: e.pitch, velocity: e.velocity, step: e.step) }
                 else { engine.melodyNoteOff(pitch: e.pitch, step: e.step) }
                 next += 1
@@ -118,10 +129,7 @@ public enum OfflineRenderer {
         }
         buffer.removeAll()
         engine.allNotesOff(step: endStep, into: buffer)
-        events += buffer.events
-
-        return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: endStep, bpm: bpm),
-                            events: events, melodyTrackIndex: index, endStep: endStep, beatsPerBar: beatsPerBar)
+        return events + buffer.events
     }
 
     /// The output file: conductor track, melody track unchanged, accompaniment track.

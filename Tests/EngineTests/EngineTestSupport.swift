@@ -32,22 +32,5 @@ func randomMelody(seed: UInt64, steps: Int) -> MelodyEvents {
 
 /// Drives an engine over `steps` steps the way the offline renderer does; returns every event.
 func drive(_ engine: AccompanimentEngine, melody: MelodyEvents, steps: Int, seed: UInt64 = 1) -> [AccompanimentEvent] {
-    engine.reset(seed: seed)
-    let buffer = EventBuffer(capacity: 512)
-    var out: [AccompanimentEvent] = []
-    var next = 0
-    for s in 0..<steps {
-        while next < melody.count && melody[next].step < s {
-            let e = melody[next]
-            if e.velocity > 0 { engine.melodyNoteOn(pitch: e.pitch, velocity: e.velocity, step: e.step) }
-            else { engine.melodyNoteOff(pitch: e.pitch, step: e.step) }
-            next += 1
-        }
-        buffer.removeAll()
-        engine.generate(step: s, into: buffer)
-        out += buffer.events
-    }
-    buffer.removeAll()
-    engine.allNotesOff(step: steps, into: buffer)
-    return out + buffer.events
+    OfflineRenderer.run(engine, melody: melody, steps: steps, seed: seed)
 }
