@@ -6,7 +6,8 @@
 #   scripts/setup.sh --system   only the system packages
 #   scripts/setup.sh --no-python   skip Training/.venv (the Swift parts need no Python)
 #   scripts/setup.sh --system --test   also what the tests need: QEMU, a Debian kernel with the
-#                                      sound modules, busybox (the live tests boot a VM)
+#                                      sound modules, busybox (the live tests boot a VM); aarch64
+#                                      glibc headers, cross linker, qemu-user (check-aarch64.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,9 @@ done
 packages=(pkg-config libasound2-dev libfluidsynth-dev fluidsynth timgm6mb-soundfont alsa-utils python3-venv)
 # The live tests run the daemon against the real sequencer in a QEMU guest (Tests/LiveVM).
 ((for_tests)) && packages+=(qemu-system-x86 linux-image-amd64 busybox-static xz-utils cpio)
+# scripts/check-aarch64.sh cross-compiles the kernels for aarch64 against Debian's aarch64 glibc
+# headers, links a static test with the cross gcc and runs it under qemu-aarch64.
+((for_tests)) && packages+=(libc6-dev-arm64-cross gcc-aarch64-linux-gnu qemu-user)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

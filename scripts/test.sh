@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: system packages first (scripts/setup.sh is idempotent), then
-# the Swift tests (all modules), the disassembly check of the SIMD kernels, the live tests in a
-# QEMU guest with the real ALSA sequencer, and the Python tests of Training/. Exits non-zero if
-# anything fails.
+# the Swift tests (all modules), the disassembly check of the SIMD kernels (x86_64; aarch64
+# cross-compiled, its kernels also run under qemu-user), the live tests in a QEMU guest with the
+# real ALSA sequencer, and the Python tests of Training/. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
@@ -19,6 +19,9 @@ fi
 
 echo "== SIMD kernels: vector FMAs, no fmaf calls" >&2
 bash scripts/check-fma.sh || status=1
+
+echo "== SIMD kernels on aarch64: cross-compiled, NEON FMAs, SIMD vs scalar twins under qemu-aarch64" >&2
+bash scripts/check-aarch64.sh || status=1
 
 echo "== systemd units: exposure (systemd-analyze security, offline)" >&2
 # Exposure scores are out of 10 (lower is safer); the thresholds are the measured scores, so a
