@@ -25,6 +25,8 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
     case noTrackWithNotes
     case trackNotFound(TrackSelector, available: [String])
     case emptyMelodyTrack(TrackSelector)
+    /// The melody runs past `limit` grid steps (OfflineRenderer.maximumSteps).
+    case tooLong(steps: Int, limit: Int, beatsPerBar: Int)
 
     public var description: String {
         switch self {
@@ -32,6 +34,11 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
         case .trackNotFound(let sel, let available):
             return "no \(sel) in the file (tracks: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
         case .emptyMelodyTrack(let sel): return "the melody \(sel) has no notes"
+        case .tooLong(let steps, let limit, let beatsPerBar):
+            let bars = steps / (beatsPerBar * Grid.stepsPerBeat)
+            return "the melody runs to bar \(bars) (grid step \(steps)), past the \(limit) steps render takes "
+                + "(\(limit / Grid.stepsPerBeat) beats, \(limit / Grid.stepsPerBeat / 3600) hours at 60 BPM): "
+                + "the file is probably damaged (an event far after the music)"
         }
     }
 }
@@ -78,32 +85,49 @@ public enum OfflineRenderer {
         return beats >= 2 && beats <= 16 ? beats : nil
     }
 
-    /// Renders the accompaniment of `file`'s melody track with `engine`.
-    ///
-    /// - Parameters:
-    ///   - bpm: the tempo written when the file has none (otherwise the file's tempo map is kept).
-    public static func render(file: MIDIFile, melodyTrack index: Int, engine: AccompanimentEngine,
-                              seed: UInt64, beatsPerBar: Int, bpm: Double? = nil) -> RenderResult {
-        let ppq = file.ticksPerQuarter
-        let melody = file.tracks[index]
-        let stepsPerBar = beatsPerBar * Grid.stepsPerBeat
+    /// The longest melody `render` takes, in grid steps: 125,000 beats, about 35 hours at 60 BPM
+    /// or 8.7 at 240. A real melody is minutes long; one past this is a damaged file (one stray
+    /// event far after the music), which would otherwise keep render busy for hours.
+    public static let maximumSteps = 1_000_000
 
-        // Melody note events in file order, with their steps.
+    /// The melody's note events in file order, with their grid steps (velocity 0 = note-off).
+    static func melodyInput(_ track: Track, ticksPerQuarter ppq: Int) -> [(step: Int, pitch: Int, velocity: Int)] {
         var input: [(step: Int, pitch: Int, velocity: Int)] = []
-        for e in melody.events {
+        for e in track.events {
             switch e.kind {
             case .noteOn(_, let k, let v): input.append((Grid.step(ofTick: e.tick, ticksPerQuarter: ppq), Int(k), Int(v)))
             case .noteOff(_, let k, _): input.append((Grid.step(ofTick: e.tick, ticksPerQuarter: ppq), Int(k), 0))
             default: break
             }
         }
-        let lastStep = input.map(\.step).max() ?? 0
-        // The bar line at or after the melody's last event.
-        let endStep = max(stepsPerBar, (lastStep + stepsPerBar - 1) / stepsPerBar * stepsPerBar)
+        return input
+    }
 
-        let events = run(engine, melody: input, steps: endStep, seed: seed)
-        return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: endStep, bpm: bpm),
-                            events: events, melodyTrackIndex: index, endStep: endStep, beatsPerBar: beatsPerBar)
+    /// Where a render of `melody` stops: the bar line at or after its last event (at least one bar).
+    static func endStep(of melody: [(step: Int, pitch: Int, velocity: Int)], stepsPerBar: Int) -> Int {
+        let lastStep = melody.map(\.step).max() ?? 0
+        return max(stepsPerBar, (lastStep + stepsPerBar - 1) / stepsPerBar * stepsPerBar)
+    }
+
+    /// Throws `RenderError.tooLong` when the melody track of `file` runs past `limit` grid steps.
+    public static func checkLength(file: MIDIFile, melodyTrack index: Int, beatsPerBar: Int,
+                                   limit: Int = maximumSteps) throws(RenderError) {
+        let melody = melodyInput(file.tracks[index], ticksPerQuarter: file.ticksPerQuarter)
+        let end = endStep(of: melody, stepsPerBar: beatsPerBar * Grid.stepsPerBeat)
+        if end > limit { throw .tooLong(steps: end, limit: limit, beatsPerBar: beatsPerBar) }
+    }
+
+    /// Renders the accompaniment of `file`'s melody track with `engine`.
+    ///
+    /// - Parameters:
+    ///   - bpm: the tempo written when the file has none (otherwise the file's tempo map is kept).
+    public static func render(file: MIDIFile, melodyTrack index: Int, engine: AccompanimentEngine,
+                              seed: UInt64, beatsPerBar: Int, bpm: Double? = nil) -> RenderResult {
+        let input = melodyInput(file.tracks[index], ticksPerQuarter: file.ticksPerQuarter)
+        let end = endStep(of: input, stepsPerBar: beatsPerBar * Grid.stepsPerBeat)
+        let events = run(engine, melody: input, steps: end, seed: seed)
+        return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: end, bpm: bpm),
+                            events: events, melodyTrackIndex: index, endStep: end, beatsPerBar: beatsPerBar)
     }
 
     /// Drives an engine over `steps` grid steps from a simulated clock: before step s, the melody

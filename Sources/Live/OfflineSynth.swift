@@ -8,6 +8,8 @@ public enum SynthError: Error, Equatable, CustomStringConvertible {
     case noDefaultSoundfont(searched: [String])
     case fluidsynth(String)
     case cannotWrite(String, String)
+    /// The audio would not fit in a WAV file (its sizes are 32-bit: 4 GiB of samples).
+    case tooLongForWAV(seconds: Double, sampleRate: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +19,9 @@ public enum SynthError: Error, Equatable, CustomStringConvertible {
             return "no soundfont given and none of the default ones exists (\(searched.joined(separator: ", "))); install timgm6mb-soundfont (scripts/setup.sh does) or pass --soundfont PATH"
         case .fluidsynth(let what): return "FluidSynth: \(what)"
         case .cannotWrite(let p, let why): return "cannot write \(p): \(why)"
+        case .tooLongForWAV(let seconds, let rate):
+            return String(format: "%.1f hours of audio at %d Hz do not fit in a WAV file (4 GiB at most: %.1f hours); use a lower --sample-rate or leave out --wav",
+                          seconds / 3600, rate, Double(WAVWriter.maximumDataBytes) / Double(rate * 4) / 3600)
         }
     }
 }
@@ -99,53 +104,133 @@ public enum OfflineSynth {
         }
         events.sort { ($0.seconds, $0.order) < ($1.seconds, $1.order) }
         let totalSeconds = (events.last?.seconds ?? 0) + options.tail
-        let totalFrames = Int((totalSeconds * Double(options.sampleRate)).rounded(.up))
+        let frameCount = (totalSeconds * Double(options.sampleRate)).rounded(.up)
+        guard frameCount.isFinite, frameCount <= Double(WAVWriter.maximumDataBytes / 4) else {
+            throw SynthError.tooLongForWAV(seconds: totalSeconds, sampleRate: options.sampleRate)
+        }
+        let totalFrames = Int(frameCount)
 
-        var pcm = [Int16](repeating: 0, count: totalFrames * 2)  // (frames, 2) interleaved stereo
+        // Rendered and written a chunk at a time: memory stays flat however long the music is.
+        let out = try WAVWriter(url: url, channels: 2, sampleRate: options.sampleRate, frames: totalFrames)
+        let chunkFrames = 4096
+        var chunk = [Int16](repeating: 0, count: chunkFrames * 2)  // (chunkFrames, 2) interleaved stereo
         var written = 0
-        func renderUntil(_ frame: Int) {
+        func renderUntil(_ frame: Int) throws {
             let target = min(frame, totalFrames)
             while written < target {
-                let n = Int32(min(4096, target - written))
-                pcm.withUnsafeMutableBufferPointer { buf in
-                    let base = UnsafeMutableRawPointer(buf.baseAddress! + written * 2)
-                    _ = fluid_synth_write_s16(synth, n, base, 0, 2, base, 1, 2)
+                let n = min(chunkFrames, target - written)
+                try chunk.withUnsafeMutableBufferPointer { buf in
+                    let base = UnsafeMutableRawPointer(buf.baseAddress!)
+                    _ = fluid_synth_write_s16(synth, Int32(n), base, 0, 2, base, 1, 2)
+                    try out.append(UnsafeBufferPointer(rebasing: buf[0..<(n * 2)]))
                 }
-                written += Int(n)
+                written += n
             }
         }
-        for e in events {
-            renderUntil(Int((e.seconds * Double(options.sampleRate)).rounded()))
-            switch e.kind {
-            case .noteOn(let c, let k, let v): fluid_synth_noteon(synth, Int32(c), Int32(k), Int32(v))
-            case .noteOff(let c, let k, _): fluid_synth_noteoff(synth, Int32(c), Int32(k))
-            case .programChange(let c, let p): fluid_synth_program_change(synth, Int32(c), Int32(p))
-            case .controlChange(let c, let n, let v): fluid_synth_cc(synth, Int32(c), Int32(n), Int32(v))
-            case .pitchBend(let c, let v): fluid_synth_pitch_bend(synth, Int32(c), Int32(v))
-            default: break
+        do {
+            for e in events {
+                try renderUntil(Int((e.seconds * Double(options.sampleRate)).rounded()))
+                switch e.kind {
+                case .noteOn(let c, let k, let v): fluid_synth_noteon(synth, Int32(c), Int32(k), Int32(v))
+                case .noteOff(let c, let k, _): fluid_synth_noteoff(synth, Int32(c), Int32(k))
+                case .programChange(let c, let p): fluid_synth_program_change(synth, Int32(c), Int32(p))
+                case .controlChange(let c, let n, let v): fluid_synth_cc(synth, Int32(c), Int32(n), Int32(v))
+                case .pitchBend(let c, let v): fluid_synth_pitch_bend(synth, Int32(c), Int32(v))
+                default: break
+                }
             }
+            try renderUntil(totalFrames)
+            try out.finish()
+        } catch {
+            out.abandon()
+            throw error
         }
-        renderUntil(totalFrames)
-        try writeWAV(pcm, channels: 2, sampleRate: options.sampleRate, to: url)
         return totalFrames
     }
 
-    /// A 16-bit PCM RIFF/WAVE file.
+    /// A 16-bit PCM RIFF/WAVE file of `samples` (interleaved by channel).
     static func writeWAV(_ samples: [Int16], channels: Int, sampleRate: Int, to url: URL) throws {
-        var data = Data(capacity: 44 + samples.count * 2)
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
-        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
-        data.append(contentsOf: Array("RIFF".utf8)); u32(36 + samples.count * 2)
-        data.append(contentsOf: Array("WAVE".utf8))
-        data.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(channels); u32(sampleRate)
-        u32(sampleRate * channels * 2); u16(channels * 2); u16(16)
-        data.append(contentsOf: Array("data".utf8)); u32(samples.count * 2)
-        samples.withUnsafeBufferPointer { buf in
-            for s in buf { withUnsafeBytes(of: s.littleEndian) { data.append(contentsOf: $0) } }
+        let out = try WAVWriter(url: url, channels: channels, sampleRate: sampleRate, frames: samples.count / channels)
+        do {
+            try samples.withUnsafeBufferPointer { try out.append($0) }
+            try out.finish()
+        } catch {
+            out.abandon()
+            throw error
         }
-        do { try data.write(to: url, options: .atomic) } catch {
+    }
+}
+
+/// Writes a 16-bit PCM RIFF/WAVE file of a known length a piece at a time, into a temporary file
+/// beside the destination that replaces it only when complete: a failure (a full disk) leaves
+/// any earlier file at the destination as it was.
+final class WAVWriter {
+    /// The data chunk's size is a UInt32, and the RIFF size (data + 36) too.
+    static let maximumDataBytes = Int(UInt32.max) - 36
+
+    private let url: URL
+    private let temporary: URL
+    private let handle: FileHandle
+    private let expectedBytes: Int
+    private var bytesWritten = 0
+
+    init(url: URL, channels: Int, sampleRate: Int, frames: Int) throws {
+        let dataBytes = frames * channels * 2
+        guard dataBytes <= WAVWriter.maximumDataBytes else {
+            throw SynthError.tooLongForWAV(seconds: Double(frames) / Double(sampleRate), sampleRate: sampleRate)
+        }
+        self.url = url
+        expectedBytes = dataBytes
+        temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
+              let handle = FileHandle(forWritingAtPath: temporary.path)
+        else { throw SynthError.cannotWrite(url.path, String(cString: strerror(errno))) }
+        self.handle = handle
+        var header = Data(capacity: 44)
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { header.append(contentsOf: $0) } }
+        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { header.append(contentsOf: $0) } }
+        header.append(contentsOf: Array("RIFF".utf8)); u32(36 + dataBytes)
+        header.append(contentsOf: Array("WAVE".utf8))
+        header.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(channels); u32(sampleRate)
+        u32(sampleRate * channels * 2); u16(channels * 2); u16(16)
+        header.append(contentsOf: Array("data".utf8)); u32(dataBytes)
+        do { try handle.write(contentsOf: header) } catch {
+            abandon()
             throw SynthError.cannotWrite(url.path, error.localizedDescription)
         }
+    }
+
+    /// Appends samples (host order; written little-endian).
+    func append(_ samples: UnsafeBufferPointer<Int16>) throws {
+        var bytes = Data(count: samples.count * 2)
+        bytes.withUnsafeMutableBytes { raw in
+            let out = raw.bindMemory(to: Int16.self)
+            for i in 0..<samples.count { out[i] = samples[i].littleEndian }
+        }
+        do { try handle.write(contentsOf: bytes) } catch {
+            throw SynthError.cannotWrite(url.path, error.localizedDescription)
+        }
+        bytesWritten += bytes.count
+    }
+
+    /// Closes the file and moves it to the destination.
+    func finish() throws {
+        precondition(bytesWritten == expectedBytes, "WAVWriter: \(bytesWritten) bytes of samples written, the header says \(expectedBytes)")
+        do {
+            try handle.synchronize()
+            try handle.close()
+            if rename(temporary.path, url.path) != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        } catch {
+            abandon()
+            throw SynthError.cannotWrite(url.path, error.localizedDescription)
+        }
+    }
+
+    /// Closes and deletes the temporary file (the destination is untouched).
+    func abandon() {
+        try? handle.close()
+        unlink(temporary.path)
     }
 }
 

@@ -109,6 +109,8 @@ struct Render: ParsableCommand {
             if !file.timeSignatures.isEmpty { log.warning("ignoring the file's implausible time signature; assuming 4/4 (use --beats-per-bar)") }
         }
         if bpm != nil && file.hasTempo { log.warning("the file has its own tempo map; --bpm is ignored") }
+        do { try OfflineRenderer.checkLength(file: file, melodyTrack: index, beatsPerBar: bars) }
+        catch { throw CLIError.input("\(input): \(error.description)") }
         let accompanist: AccompanimentEngine
         if let modelPath {
             var c = NeuralConfiguration()

@@ -79,8 +79,17 @@ final class RenderCommandTests: XCTestCase {
         try Data("hello".utf8).write(to: notMIDI)
         let truncated = temp.appendingPathComponent("cut.mid")
         try Data(contentsOf: URL(fileURLWithPath: example("twinkle"))).prefix(60).write(to: truncated)
+        // A stray note ~60 hours after the music (at 120 BPM): a damaged file, refused at once.
+        var stray = try MIDIFile(contentsOf: URL(fileURLWithPath: example("twinkle")))
+        stray.tracks[1].events.removeAll { if case .endOfTrack = $0.kind { return true } else { return false } }
+        let far = 2_000_000 / 8 * stray.ticksPerQuarter
+        stray.tracks[1].events += [TrackEvent(tick: far, .noteOn(channel: 0, key: 60, velocity: 90)),
+                                   TrackEvent(tick: far + 10, .noteOff(channel: 0, key: 60, velocity: 0))]
+        let damaged = temp.appendingPathComponent("stray.mid")
+        try stray.serialized().write(to: damaged)
         let out = temp.appendingPathComponent("o.mid").path
         let cases: [([String], String)] = [
+            (["render", damaged.path, "-o", out, "--engine", "rules"], "stray.mid: the melody runs to bar 62500 (grid step 2000000), past the 1000000 steps"),
             (["render", temp.appendingPathComponent("missing.mid").path, "-o", out], "no such file"),
             (["render", temp.path, "-o", out], "is a directory"),
             (["render", notMIDI.path, "-o", out], "not a Standard MIDI File"),

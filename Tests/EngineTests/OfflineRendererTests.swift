@@ -40,6 +40,32 @@ final class OfflineRendererTests: XCTestCase {
         }
     }
 
+    /// A melody that runs past OfflineRenderer.maximumSteps (a stray note far after the music)
+    /// is refused before any work; one just inside is accepted.
+    func testLengthLimit() throws {
+        var file = try Fixtures.example("twinkle")
+        let ppq = file.ticksPerQuarter
+        XCTAssertNoThrow(try OfflineRenderer.checkLength(file: file, melodyTrack: 1, beatsPerBar: 4))
+        func withNote(atStep step: Int) -> MIDIFile {
+            var f = file
+            let tick = Grid.tick(ofStep: step, ticksPerQuarter: ppq)
+            f.tracks[1].events.removeAll { if case .endOfTrack = $0.kind { return true } else { return false } }
+            f.tracks[1].events += [TrackEvent(tick: tick, .noteOn(channel: 0, key: 60, velocity: 90)),
+                                   TrackEvent(tick: tick + ppq, .noteOff(channel: 0, key: 60, velocity: 0))]
+            return f
+        }
+        let limit = OfflineRenderer.maximumSteps
+        // The render ends at the bar line after the last event: 32 steps per 4/4 bar.
+        XCTAssertNoThrow(try OfflineRenderer.checkLength(file: withNote(atStep: limit - 64), melodyTrack: 1, beatsPerBar: 4))
+        XCTAssertThrowsError(try OfflineRenderer.checkLength(file: withNote(atStep: limit), melodyTrack: 1, beatsPerBar: 4)) {
+            guard case .tooLong(let steps, limit, 4)? = $0 as? RenderError else { return XCTFail("\($0)") }
+            XCTAssertEqual(steps, limit + 32)
+            XCTAssertTrue("\($0)".contains("bar \(steps / 32)"), "\($0)")
+        }
+        file = withNote(atStep: 500)
+        XCTAssertThrowsError(try OfflineRenderer.checkLength(file: file, melodyTrack: 1, beatsPerBar: 4, limit: 256))
+    }
+
     func testEventBufferDropsAndCountsPastCapacity() {
         let b = EventBuffer(capacity: 2)
         for i in 0..<5 { b.append(AccompanimentEvent(step: i, pitch: 60, velocity: 1)) }

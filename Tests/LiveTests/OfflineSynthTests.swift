@@ -31,6 +31,53 @@ final class OfflineSynthTests: XCTestCase {
         XCTAssertEqual(Int16(bitPattern: u16(48)), 300)
     }
 
+    /// Audio too long for a WAV file's 32-bit sizes is refused before anything is rendered or
+    /// written, and a file already at the destination stays as it was.
+    func testTooLongForWAVIsRefusedAndTouchesNothing() throws {
+        guard let font = try? Soundfonts.resolve(nil) else { throw XCTSkip("no GM soundfont installed") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("long.wav")
+        try Data("earlier".utf8).write(to: url)
+        // 120 BPM, 480 PPQ: a note-off 7 hours in (25,200 s > the 6.76 h a 44.1 kHz stereo WAV holds).
+        let sevenHours = 7 * 3600 * 2 * 480
+        let file = MIDIFile(tracks: [Track(events: [
+            TrackEvent(tick: 0, .noteOn(channel: 0, key: 60, velocity: 100)),
+            TrackEvent(tick: sevenHours, .noteOff(channel: 0, key: 60, velocity: 0)),
+        ])])
+        XCTAssertThrowsError(try OfflineSynth.renderWAV(file, soundfont: font, to: url)) { error in
+            guard case .tooLongForWAV(let seconds, 44_100)? = error as? SynthError else { return XCTFail("\(error)") }
+            XCTAssertEqual(seconds, 25_202, accuracy: 1)
+            XCTAssertTrue((error as! SynthError).description.contains("do not fit in a WAV file"), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: url), Data("earlier".utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["long.wav"], "no partial file left")
+    }
+
+    /// The WAV is written in pieces into a temporary file that replaces the destination at the
+    /// end: the result is one complete file, no temporary file stays.
+    func testWAVReplacesTheDestinationWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("out.wav")
+        try Data(repeating: 7, count: 100_000).write(to: url)
+        let samples = (0..<20_000).map { Int16(truncatingIfNeeded: $0 * 37) }
+        try OfflineSynth.writeWAV(samples, channels: 2, sampleRate: 8000, to: url)
+        let d = try Data(contentsOf: url)
+        XCTAssertEqual(d.count, 44 + samples.count * 2)
+        let body = d.dropFirst(44).withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }.map { Int16(littleEndian: $0) }
+        XCTAssertEqual(body, samples)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["out.wav"])
+        // A destination in a folder that does not exist: a clear error, nothing written.
+        let missing = dir.appendingPathComponent("no/such/dir/x.wav")
+        XCTAssertThrowsError(try OfflineSynth.writeWAV(samples, channels: 2, sampleRate: 8000, to: missing)) {
+            guard case .cannotWrite(let path, _)? = $0 as? SynthError else { return XCTFail("\($0)") }
+            XCTAssertEqual(path, missing.path)
+        }
+    }
+
     func testUnloadableSoundfontIsAnError() throws {
         let bogus = FileManager.default.temporaryDirectory.appendingPathComponent("bogus-\(UUID().uuidString).sf2")
         defer { try? FileManager.default.removeItem(at: bogus) }
