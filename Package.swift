@@ -28,6 +28,9 @@ let package = Package(
         // Kernels and the model as a library, for the malloc-counting benchmarks in
         // Benchmarks/Malloc (a separate package, so its dependency stays out of this build).
         .library(name: "AccompanistModel", targets: ["Kernels", "Model", "Tokens", "Engine"]),
+        // Everything that reads input from outside, for the fuzz targets in Fuzz/ (a separate
+        // package, built only by scripts/fuzz.sh).
+        .library(name: "AccompanistCore", targets: ["MIDI", "Tokens", "Kernels", "Model", "Engine", "Live"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -247,7 +247,7 @@ struct MIDIFileReader {
                 case 0x51:
                     guard length == 3 else { throw MIDIFileError.badMetaLength(track: number, at: statusAt, type: type, length: length) }
                     let us = Int(data[data.startIndex]) << 16 | Int(data[data.startIndex + 1]) << 8 | Int(data[data.startIndex + 2])
-                    if us == 0 { throw MIDIFileError.badMetaLength(track: number, at: statusAt, type: type, length: length) }
+                    if us == 0 { throw MIDIFileError.zeroTempo(track: number, at: statusAt) }
                     events.append(.init(tick: tick, .tempo(microsecondsPerQuarter: us)))
                 case 0x58:
                     guard length >= 4 else { throw MIDIFileError.badMetaLength(track: number, at: statusAt, type: type, length: length) }

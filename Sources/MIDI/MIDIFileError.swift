@@ -21,6 +21,7 @@ public enum MIDIFileError: Error, Equatable, CustomStringConvertible, Sendable {
     case variableLengthTooLong(track: Int, at: Int)
     case badMetaLength(track: Int, at: Int, type: UInt8, length: Int)
     case dataByteOutOfRange(track: Int, at: Int, byte: UInt8)
+    case zeroTempo(track: Int, at: Int)
 
     public var description: String {
         switch self {
@@ -54,6 +55,8 @@ public enum MIDIFileError: Error, Equatable, CustomStringConvertible, Sendable {
             return "track \(track): meta event 0x\(String(type, radix: 16, uppercase: true)) at byte \(at) has invalid length \(length)"
         case .dataByteOutOfRange(let track, let at, let byte):
             return "track \(track): data byte 0x\(String(byte, radix: 16, uppercase: true)) at byte \(at) is over 0x7F"
+        case .zeroTempo(let track, let at):
+            return "track \(track): Set Tempo at byte \(at) is 0 microseconds per quarter note (an infinitely fast tempo)"
         }
     }
 }

@@ -2,6 +2,7 @@
 // Field names and meanings are those of Training/accompanist_train/config.py (ModelConfig).
 
 import Foundation
+import Tokens
 
 public struct ModelConfig: Sendable, Equatable, Codable {
     public var dModel: Int
@@ -41,6 +42,19 @@ public struct ModelConfig: Sendable, Equatable, Codable {
 
     /// Head size dModel / nHeads.
     public var headDim: Int { dModel / nHeads }
+
+    /// Classes of the auxiliary chord head: root * 5 + quality, and "no chord" (docs/model.md).
+    public static let chordClasses = 61
+    /// The most memory the caches and rings of a model may take (`stateBytes`).
+    public static let maximumStateBytes = 1 << 30
+
+    /// Bytes of the state allocated at load beside the weights, in fp32: the decoder's self- and
+    /// cross-attention K/V caches, the encoder's convolution rings and its cached columns.
+    /// Only meaningful for fields within the limits of `validate` (no overflow there).
+    public var stateBytes: Int {
+        let selfSlots = (selfWindow + 15) / 16 * 16, crossSlots = (crossWindow + 16 + 15) / 16 * 16
+        return 4 * dModel * (decLayers * 2 * (selfSlots + crossSlots) + encLayers * convWindow + crossSlots)
+    }
 
     /// ALiBi slopes: slope_h = 2^(-8 (h+1) / H), rounded to Float as in the Python model.
     public var alibiSlopes: [Float] {
@@ -85,6 +99,27 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         ]
         for (k, v) in positive where v <= 0 {
             throw .badMetadataValue(key: k, reason: "must be positive, is \(v)")
+        }
+        // A weights file comes from outside: its shapes bound the weights (the file holds them),
+        // but not the windows, which size the caches allocated at load. Limits far above any
+        // model that runs in real time here, so that a damaged or hostile file gets an error
+        // instead of an allocation of terabytes (found by scripts/fuzz.sh weights).
+        let bounded: [(String, Int, Int)] = [
+            ("d_model", dModel, 4096), ("n_heads", nHeads, 64), ("d_ff", dFF, 16_384),
+            ("enc_layers", encLayers, 64), ("dec_layers", decLayers, 64), ("conv_window", convWindow, 4096),
+            ("self_window", selfWindow, 16_384), ("cross_window", crossWindow, 16_384), ("n_meter", nMeter, 1024),
+        ]
+        for (k, v, limit) in bounded where v > limit {
+            throw .badMetadataValue(key: k, reason: "\(v) is more than this runtime takes (\(limit))")
+        }
+        if vocabSize != Vocabulary.size {
+            throw .badMetadataValue(key: "vocab_size", reason: "must be \(Vocabulary.size), the token vocabulary of docs/tokens.md, is \(vocabSize)")
+        }
+        if nChord != ModelConfig.chordClasses {
+            throw .badMetadataValue(key: "n_chord", reason: "must be \(ModelConfig.chordClasses) (12 roots x 5 qualities + no chord, docs/model.md), is \(nChord)")
+        }
+        if stateBytes > ModelConfig.maximumStateBytes {
+            throw .badMetadataValue(key: "self_window", reason: "the caches of this shape would take \(stateBytes >> 20) MiB, more than \(ModelConfig.maximumStateBytes >> 20) MiB")
         }
         if dModel % nHeads != 0 {
             throw .badMetadataValue(key: "n_heads", reason: "d_model \(dModel) is not divisible by \(nHeads)")

@@ -68,6 +68,7 @@ final class MalformedFileTests: XCTestCase {
         expect(SMF.header(tracks: 1) + SMF.chunk("MTrk", [0xFF, 0xFF, 0xFF, 0xFF, 0x7F]), .variableLengthTooLong(track: 1, at: 22))
         expect(SMF.header(tracks: 1) + SMF.chunk("MTrk", [0, 0x90, 60, 0xC8]), .dataByteOutOfRange(track: 1, at: 25, byte: 0xC8))
         expect(SMF.header(tracks: 1) + SMF.chunk("MTrk", [0, 0xFF, 0x51, 2, 7, 7]), .badMetaLength(track: 1, at: 23, type: 0x51, length: 2))
+        expect(SMF.header(tracks: 1) + SMF.chunk("MTrk", [0, 0xFF, 0x51, 3, 0, 0, 0]), .zeroTempo(track: 1, at: 23))
         expect(SMF.header(tracks: 1) + [0x4D, 0x54], .truncatedChunkHeader(at: 14))
     }
 }

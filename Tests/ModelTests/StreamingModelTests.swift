@@ -134,6 +134,41 @@ struct ParityFixture {
         }
     }
 
+    /// The windows are not bounded by the file's tensors but size the caches: a damaged or
+    /// hostile file with huge ones gets an error naming the key, not an allocation of terabytes
+    /// (found by scripts/fuzz.sh weights). A vocabulary or chord head other than the runtime's
+    /// is refused too.
+    @Test(arguments: [
+        ("self_window", 1_000_000_000_000, "is more than this runtime takes (16384)"),
+        ("cross_window", Int.max, "is more than this runtime takes (16384)"),
+        ("conv_window", 1 << 40, "is more than this runtime takes (4096)"),
+        ("n_meter", 1 << 20, "is more than this runtime takes (1024)"),
+        ("self_window", 16_384, "MiB, more than 1024 MiB"),   // each within its bound, too much together...
+        ("vocab_size", 400, "must be 323"),
+        ("n_chord", 25, "must be 61"),
+    ])
+    func implausibleConfigIsRefused(key: String, value: Int, message: String) throws {
+        let f = try ParityFixture()
+        var metadata = f.model.metadata
+        var config = try JSONSerialization.jsonObject(with: Data(metadata["config"]!.utf8)) as! [String: Any]
+        config[key] = value
+        if message.contains("MiB") { config["d_model"] = 4096; config["dec_layers"] = 64 }   // ...with these
+        metadata["config"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        var w = SafeTensorsWriter(metadata: metadata)
+        for name in f.model.tensors.keys.sorted() {
+            w.add(name, shape: f.model.tensors[name]!.shape, values: try f.model.floats(name))
+        }
+        let file = try SafeTensorsFile(bytes: w.serialize())
+        do {
+            _ = try StreamingModel(file: file)
+            Issue.record("\(key) = \(value) loaded")
+        } catch {
+            guard case .badMetadataValue(let k, let reason) = error else { Issue.record("\(error)"); return }
+            #expect(k == (message.contains("MiB") ? "self_window" : key))
+            #expect(reason.contains(message), "\(reason)")
+        }
+    }
+
     @Test func wrongShapeIsNamed() throws {
         let f = try ParityFixture()
         var w = SafeTensorsWriter(metadata: f.model.metadata)
