@@ -103,7 +103,7 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         // A weights file comes from outside: its shapes bound the weights (the file holds them),
         // but not the windows, which size the caches allocated at load. Limits far above any
         // model that runs in real time here, so that a damaged or hostile file gets an error
-        // instead of an allocation of terabytes (found by scripts/fuzz.sh weights).
+        // instead of an allocation of terabytes (hand-made files through the weights fuzz target).
         let bounded: [(String, Int, Int)] = [
             ("d_model", dModel, 4096), ("n_heads", nHeads, 64), ("d_ff", dFF, 16_384),
             ("enc_layers", encLayers, 64), ("dec_layers", decLayers, 64), ("conv_window", convWindow, 4096),

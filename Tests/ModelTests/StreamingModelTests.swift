@@ -136,8 +136,8 @@ struct ParityFixture {
 
     /// The windows are not bounded by the file's tensors but size the caches: a damaged or
     /// hostile file with huge ones gets an error naming the key, not an allocation of terabytes
-    /// (found by scripts/fuzz.sh weights). A vocabulary or chord head other than the runtime's
-    /// is refused too.
+    /// (hand-made files through the weights fuzz target). A vocabulary or chord head other than
+    /// the runtime's is refused too.
     @Test(arguments: [
         ("self_window", 1_000_000_000_000, "is more than this runtime takes (16384)"),
         ("cross_window", Int.max, "is more than this runtime takes (16384)"),
