@@ -2,7 +2,8 @@
 # Fuzzes what Accompanist reads from outside with libFuzzer (Fuzz/, a separate package):
 #   midi     MIDI files as `render` takes them: read, render (rules engine), write, read back
 #   config   the daemon's TOML config (DaemonConfig.parse)
-#   weights  safetensors weights files: validate, load as a model, one encoder and decoder step
+#   weights  safetensors weights files: validate, load as a model, one encoder and decoder step;
+#            inputs starting "CFG" edit the tiny fixture's config instead (the cache sizes)
 #
 #   scripts/fuzz.sh [TARGET...] [--seconds N]   (default: all three, 60 s each)
 #   scripts/fuzz.sh --replay TARGET FILE...     runs inputs once through a plain (replay) build
@@ -53,7 +54,10 @@ for t in "${targets[@]}"; do
     case "$t" in
         midi) cp Examples/*.mid "$seeds/" ;;
         config) cp Configs/accompanist.toml "$seeds/"; printf '[tempo]\nbpm = 92.0\n' >"$seeds/small.toml" ;;
-        weights) cp Tests/Fixtures/model/tiny.safetensors "$seeds/" ;;
+        weights) cp Tests/Fixtures/model/tiny.safetensors "$seeds/"
+                 # Config edits of the tiny fixture (FuzzWeights.swift): n_heads 6, self_window 10^12.
+                 printf 'CFG\x80\x00\x00\x00\x00\x00\x00\x00\x06' >"$seeds/config-edit"
+                 printf 'CFG\x0a\x00\x00\x00\xe8\xd4\xa5\x10\x00' >"$seeds/config-edit-window" ;;
     esac
     echo "== fuzz $t for $seconds s" >&2
     rc=0
