@@ -63,6 +63,7 @@ class TrainConfig:
     eval_batches: int = 20
     checkpoint_minutes: float = 10.0
     max_minutes: float = 0.0    # 0: no limit
+    init_from: str = ""         # exported weights (safetensors) a new run starts from; "" = random
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def validate(self) -> None:
@@ -83,6 +84,8 @@ class TrainConfig:
             raise ConfigError(f"transpose must be [lo, hi] integers with lo <= hi, got {self.transpose!r}")
         if self.enc_steps <= self.enc_context:
             raise ConfigError(f"enc_steps ({self.enc_steps}) must exceed enc_context ({self.enc_context})")
+        if not isinstance(self.init_from, str):
+            raise ConfigError(f"init_from must be a path (string), got {self.init_from!r}")
         if not self.name or "/" in self.name:
             raise ConfigError(f"name must be a non-empty folder name, got {self.name!r}")
         self.model.validate()

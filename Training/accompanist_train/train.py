@@ -80,6 +80,30 @@ def load_checkpoint(path: Path) -> dict:
     return serialization.msgpack_restore(path.read_bytes())
 
 
+def params_from_export(path: Path, model_cfg, template):
+    """The parameters of an exported weights file, in the structure of `template` (a fresh
+    init of the same model); a different architecture or a missing tensor is a ConfigError."""
+    import jax
+    import jax.numpy as jnp
+
+    from .export import load
+    from .model import flatten_params, unflatten_params
+    if not path.is_file():
+        raise ConfigError(f"init_from: weights file not found: {path}")
+    flat, cfg, _ = load(path)
+    if cfg != model_cfg:
+        raise ConfigError(f"init_from: {path} is a different model ({cfg}) from this run's ({model_cfg})")
+    want = flatten_params(template)
+    if set(flat) != set(want):
+        missing, extra = sorted(set(want) - set(flat)), sorted(set(flat) - set(want))
+        raise ConfigError(f"init_from: {path} does not match the model: missing {missing[:3]}, unexpected {extra[:3]}")
+    for k, v in want.items():
+        if flat[k].shape != v.shape:
+            raise ConfigError(f"init_from: {path}: tensor {k} has shape {flat[k].shape}, the model wants {v.shape}")
+    tree = unflatten_params({k: flat[k] for k in want})
+    return jax.tree_util.tree_map(lambda t, v: jnp.asarray(v, t.dtype), template, tree)
+
+
 def run(cfg: TrainConfig, progress: bool = True, max_steps: int | None = None) -> dict:
     import jax
     import jax.numpy as jnp
@@ -124,6 +148,9 @@ def run(cfg: TrainConfig, progress: bool = True, max_steps: int | None = None) -
         step, epoch, pos = int(st["step"]), int(st["epoch"]), int(st["pos"])
         best = float(st.get("best", math.inf))
         log.info(f"resumed from {ckpt} at step {step} (epoch {epoch}, batch {pos})")
+    elif cfg.init_from:
+        params = params_from_export(resolve(cfg.init_from), cfg.model, params)
+        log.info(f"initialised from {cfg.init_from} (fresh optimizer, step 0)")
     n_params = count_params(params)
     log.info(f"run {cfg.name}: {n_params} parameters, {len(train_songs)} train songs "
              f"({sum(len(s.ids) for s in train_songs)} tokens), {len(valid_songs)} valid songs; "

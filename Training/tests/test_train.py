@@ -108,3 +108,30 @@ def test_sigterm_saves_a_checkpoint(tmp_path, data):
     ck = load_checkpoint(tmp_path / "runs" / "tiny" / "checkpoints" / "latest.msgpack")
     assert 1 <= int(ck["step"]) < 100000
     assert "stopped at step" in log.read_text()
+
+
+def test_init_from_exported_weights(tmp_path, data):
+    """A run can start from exported weights (fine-tuning the shipped model): step 0 has exactly
+    those weights; another architecture is refused with a clear error."""
+    import numpy as np
+    from accompanist_train.export import flat_from_checkpoint, save
+    from accompanist_train.train import load_checkpoint
+    a = tmp_path / "a"
+    a.mkdir()
+    assert _train(tiny_config(a, data, total_steps=4)).returncode == 0
+    flat, mcfg, info = flat_from_checkpoint(a / "runs" / "tiny" / "checkpoints" / "latest.msgpack")
+    weights = tmp_path / "a.safetensors"
+    save(flat, mcfg, weights, info)
+    b = tmp_path / "b"
+    b.mkdir()
+    r = _train(tiny_config(b, data, name="ft", init_from=str(weights)), "--max-steps", "0")
+    assert r.returncode == 0, r.stderr
+    assert "initialised from" in (b / "runs" / "ft" / "train.log").read_text()
+    ck = load_checkpoint(b / "runs" / "ft" / "checkpoints" / "latest.msgpack")
+    assert int(ck["step"]) == 0
+    np.testing.assert_array_equal(np.asarray(ck["params"]["dec"]["out_w"]), flat["dec.out_w"])
+    np.testing.assert_array_equal(np.asarray(ck["params"]["enc"]["layers_0"]["ffn"]["w1"]), flat["enc.layers.0.ffn.w1"])
+    c = tmp_path / "c"
+    c.mkdir()
+    r = _train(tiny_config(c, data, name="other", init_from=str(weights), model=dict(TINY_MODEL, d_ff=64)), "--max-steps", "0")
+    assert r.returncode == 2 and "init_from" in r.stderr and "different model" in r.stderr
