@@ -37,7 +37,7 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
         case .tooLong(let steps, let limit, let beatsPerBar):
             let bars = steps / (beatsPerBar * Grid.stepsPerBeat)
             return "the melody runs to bar \(bars) (grid step \(steps)), past the \(limit) steps render takes "
-                + "(\(limit / Grid.stepsPerBeat) beats, \(limit / Grid.stepsPerBeat / 3600) hours at 60 BPM): "
+                + "(\(limit / Grid.stepsPerBeat) beats, about \((limit / Grid.stepsPerBeat + 1800) / 3600) hours at 60 BPM): "
                 + "the file is probably damaged (an event far after the music)"
         }
     }
