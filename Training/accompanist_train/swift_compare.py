@@ -85,17 +85,17 @@ def main(argv=None) -> int:
             frames = Tk.melody_frames(mel, n + 64).astype(np.int64)
             meter = np.arange(n + 64) % 32
             chords = np.concatenate([np.zeros(shift, np.int64), chord_masks_per_step(root / sid, n + 64)])[:n + 64]
+            midi = miditoolkit.MidiFile(ticks_per_beat=480)
+            midi.tempo_changes = [miditoolkit.TempoChange(120, 0)]
+            inst = miditoolkit.Instrument(program=0, name="MELODY")
+            inst.notes = [miditoolkit.Note(velocity=x.velocity, pitch=x.pitch, start=x.start * 60, end=x.end * 60) for x in mel]
+            midi.instruments = [inst]
+            src, dst, ev = Path(tmp) / f"{sid}.mid", Path(tmp) / f"{sid}.out.mid", Path(tmp) / f"{sid}.jsonl"
+            midi.dump(str(src))
             for k in range(a.seeds):
                 seed = a.seed + i + 1000 * k
                 if not a.swift_only:
                     _, py = generate(flat, cfg, frames, meter, n, a.temperature, a.top_p, seed, chord_guidance=a.chord_guidance)
-                midi = miditoolkit.MidiFile(ticks_per_beat=480)
-                midi.tempo_changes = [miditoolkit.TempoChange(120, 0)]
-                inst = miditoolkit.Instrument(program=0, name="MELODY")
-                inst.notes = [miditoolkit.Note(velocity=x.velocity, pitch=x.pitch, start=x.start * 60, end=x.end * 60) for x in mel]
-                midi.instruments = [inst]
-                src, dst, ev = Path(tmp) / f"{sid}.mid", Path(tmp) / f"{sid}.out.mid", Path(tmp) / f"{sid}.jsonl"
-                midi.dump(str(src))
                 cmd = [a.binary, "render", str(src), "-o", str(dst), "--events", str(ev), "--engine", "model",
                        "--model", a.model, "--seed", str(seed), "--temperature", str(a.temperature),
                        "--top-p", str(a.top_p), "--chord-guidance", str(a.chord_guidance), "--beats-per-bar", "4"]
