@@ -36,6 +36,8 @@ public protocol AccompanimentEngine: AnyObject {
     func generate(step: Int, into out: EventBuffer)
     /// Ends every sounding accompaniment note at `step` (stop, panic, end of a render).
     func allNotesOff(step: Int, into out: EventBuffer)
+    /// Melody events lost because more were waiting than the engine holds (a flood), since reset.
+    var droppedMelodyEvents: Int { get }
 }
 
 /// A fixed-capacity list of events, allocated once. Appending past the capacity drops the event

@@ -121,23 +121,28 @@ public enum OfflineRenderer {
     ///
     /// - Parameters:
     ///   - bpm: the tempo written when the file has none (otherwise the file's tempo map is kept).
+    ///   - maxNoteSteps: the longest accompaniment note (NoteLedger), as the live daemon's
+    ///     `engine.max_note_beats` × 8.
     public static func render(file: MIDIFile, melodyTrack index: Int, engine: AccompanimentEngine,
-                              seed: UInt64, beatsPerBar: Int, bpm: Double? = nil) -> RenderResult {
+                              seed: UInt64, beatsPerBar: Int, bpm: Double? = nil,
+                              maxNoteSteps: Int = defaultMaxNoteSteps) -> RenderResult {
         let input = melodyInput(file.tracks[index], ticksPerQuarter: file.ticksPerQuarter)
         let end = endStep(of: input, stepsPerBar: beatsPerBar * Grid.stepsPerBeat)
-        let events = run(engine, melody: input, steps: end, seed: seed)
+        let events = run(engine, melody: input, steps: end, seed: seed, maxNoteSteps: maxNoteSteps)
         return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: end, bpm: bpm),
                             events: events, melodyTrackIndex: index, endStep: end, beatsPerBar: beatsPerBar)
     }
 
     /// Drives an engine over `steps` grid steps from a simulated clock: before step s, the melody
     /// events of steps < s (in the order heard, velocity 0 = note-off); then `generate(step: s)`;
-    /// at the end, every note off at `steps`. The live daemon makes the same calls from the wall
-    /// clock.
+    /// at the end, every note off at `steps`. Every step's events pass through a `NoteLedger`
+    /// (the maximum-duration rule). The live daemon makes the same calls from the wall clock.
     public static func run(_ engine: AccompanimentEngine, melody: [(step: Int, pitch: Int, velocity: Int)],
-                           steps endStep: Int, seed: UInt64) -> [AccompanimentEvent] {
+                           steps endStep: Int, seed: UInt64, maxNoteSteps: Int = defaultMaxNoteSteps) -> [AccompanimentEvent] {
         engine.reset(seed: seed)
         let buffer = EventBuffer(capacity: 1024)
+        let ledger = NoteLedger(maxNoteSteps: maxNoteSteps)
+        let out = EventBuffer(capacity: 1024 + 128)
         var events: [AccompanimentEvent] = []
         var next = 0
         for s in 0..<endStep {
@@ -148,13 +153,22 @@ public enum OfflineRenderer {
                 next += 1
             }
             buffer.removeAll()
+            out.removeAll()
             engine.generate(step: s, into: buffer)
-            events += buffer.events
+            ledger.apply(step: s, engineEvents: buffer, into: out)
+            events += out.events
         }
+        // The engine learns that its notes end; the ledger says which ones still sound.
         buffer.removeAll()
+        out.removeAll()
         engine.allNotesOff(step: endStep, into: buffer)
-        return events + buffer.events
+        ledger.endAll(step: endStep, into: out)
+        return events + out.events
     }
+
+    /// The longest accompaniment note when nothing else is said: 8 beats (the config's
+    /// `engine.max_note_beats` default).
+    public static let defaultMaxNoteSteps = 8 * Grid.stepsPerBeat
 
     /// The output file: conductor track, melody track unchanged, accompaniment track.
     static func assemble(file: MIDIFile, melodyIndex: Int, events: [AccompanimentEvent], endStep: Int, bpm: Double?) -> MIDIFile {

@@ -1,12 +1,13 @@
+import CALSA
 import Engine
 import Foundation
 import Logging
 import Synchronization
 
 /// `accompanist run`: the daemon. The control (main) thread owns this object: it opens the
-/// sequencer and the synth, starts the reader and engine threads, connects ports, answers
-/// signals and System:Announce, feeds the systemd watchdog, and logs. docs/internals.md has the
-/// whole picture.
+/// sequencer and the synth, starts the reader, engine and synth threads, connects ports, answers
+/// signals and System:Announce, feeds the systemd watchdog, reports, and logs. docs/design.md
+/// has the whole picture (threads and ownership, life cycle).
 public final class LiveSession {
     public enum Failure: Error, CustomStringConvertible {
         case noSequencer(String)
@@ -45,139 +46,139 @@ public final class LiveSession {
         if !seq.hasHighResolutionTimer {
             log.warning("no high-resolution sequencer timer (modprobe snd-hrtimer): output times are quantised to the system timer's ticks")
         }
-        let queueOffset = monotonicNanoseconds() - seq.queueTime()
-
-        var synth: LiveSynth? = nil
-        if config.soundEnabled {
-            do {
-                let font = try Soundfonts.resolve(config.soundfont.isEmpty ? nil : config.soundfont)
-                let s = try LiveSynth(config: config, soundfont: font)
-                s.setProgram(channel: config.accompanimentChannel - 1, program: 0)
-                try s.start(realtimePriority: 70)
-                synth = s
-                log.info("sound: FluidSynth, \(config.audioDriver) driver, soundfont \(font)")
-            } catch {
-                log.warning("sound is off: \(error); the accompaniment still goes to the ALSA output port")
-            }
-        } else {
-            log.info("sound: off (sound.enabled = false); MIDI goes to the ALSA output port only")
-        }
+        let clock = QueueClock(offset: monotonicNanoseconds() - seq.queueTime())
+        let synth = startSynth(clock: clock)
         seq.sendProgram(channel: config.accompanimentChannel - 1, program: 0)
 
-        var settings = EngineLoop.Settings()
-        settings.tempoSource = config.tempoSource
-        settings.bpm = config.bpm
-        settings.beatsPerBar = config.beatsPerBar
-        settings.countInBars = config.countInBars
-        settings.metronomeChannel = config.metronomeChannel - 1
-        settings.accompanimentChannel = config.accompanimentChannel - 1
-        settings.melodyPassthrough = config.melodyPassthrough
-        settings.synthMelody = config.synthMelody
-        settings.panicCC = config.panicCC
-        settings.panicNote = config.panicNote
-        settings.maxNoteSteps = config.maxNoteBeats * 8
-        settings.seed = config.seed
-
-        let inputRing = SPSCRing<RawInputEvent>(capacity: 8192)
-        let announceRing = SPSCRing<RawInputEvent>(capacity: 256)
-        let loop = EngineLoop(engine: engine, settings: settings, sequencer: seq, synth: synth, input: inputRing, queueOffset: queueOffset)
-        let readerRunning = Atomic<Bool>(true)
-        let overruns = Atomic<Int>(0)
-        let myClient = seq.clientID
-
-        // Reader thread: sequencer input → rings. Owns the sequencer's input side.
-        let reader = RealtimeThread(name: "acc-reader", priority: 80) {
-            var ev = RawInputEvent()
-            while readerRunning.load(ordering: .acquiring) {
-                let r = seq.readInput(timeoutMs: 100, into: &ev)
-                if r == -ENOSPC { overruns.add(1, ordering: .relaxed); continue }
-                if r < 0 { continue }
-                switch ev.kind {
-                case .portStart, .portExit, .clientExit:
-                    if ev.client != myClient && !announceRing.push(ev) { overruns.add(1, ordering: .relaxed) }
-                case .other:
-                    break
-                default:
-                    if !inputRing.push(ev) { loop.status.droppedInput.add(1, ordering: .relaxed) }
-                }
-            }
-        }
-        let engineThread = RealtimeThread(name: "acc-engine", priority: 75) { loop.run() }
-        try reader.start()
+        // Every buffer of the live path exists from here on; lock it in memory before the threads run.
+        lockMemory()
+        let outputs: [any LiveOutput] = [seq] + (synth.map { [$0] } ?? [])
+        var passthrough: [InputReader.Passthrough] = []
+        if let synth, config.synthMelody { passthrough.append(.init(synth)) }
+        if config.melodyPassthrough { passthrough.append(.init(seq)) }
+        let engineInput = SPSCRing<InputEvent>(capacity: 8192)
+        let loop = EngineLoop(engine: engine, settings: EngineLoop.Settings(config), outputs: outputs, input: engineInput)
+        let reader = InputReader(settings: InputReader.Settings(config), passthrough: passthrough, ownClient: seq.clientID,
+                                 engineInput: engineInput, clock: { clock.now() })
+        let readerThread = RealtimeThread(name: "acc-reader", priority: 80) { reader.run(sequencer: seq) }
+        let engineThread = RealtimeThread(name: "acc-engine", priority: 75) { loop.run(clock: clock) }
+        try readerThread.start()
         try engineThread.start()
 
         log.info("ALSA client \"\(config.clientName)\" \(seq.clientID): input \(seq.clientID):\(seq.inputPort), output \(seq.clientID):\(seq.outputPort); engine \(engineDescription)")
+        logTempo()
+        let connector = PortConnector(sequencer: seq, inputs: config.inputs, outputs: config.outputs, log: log)
+        connector.connectAll()
+        let threads = [readerThread, engineThread] + (synth?.thread.map { [$0] } ?? [])
+        let report = { LiveSnapshot(loop: loop, reader: reader, outputs: outputs) }
+        notifier.ready(status: report().statusLine(melodyLatency: passthrough.first?.latency))
+
+        control(signals: &signals, loop: loop, reader: reader, connector: connector, threads: threads,
+                report: report, melodyLatency: passthrough.first?.latency)
+
+        // Shutdown: the engine ends every accompaniment note, the reader the player's, then the synth stops.
+        notifier.stopping()
+        loop.stopRequested.store(true, ordering: .releasing)
+        engineThread.join()
+        reader.stopRequested.store(true, ordering: .releasing)
+        readerThread.join()
+        synth?.stop()
+        log.info("\(report().summary)")
+        for p in passthrough { log.info("latency \(p.latency.name) (input timestamp → call returned): \(p.latency.describe(unit: "notes"))") }
+        if let synth { log.info("latency \(synth.lateness.name) (actual − scheduled): \(synth.lateness.describe())") }
+    }
+
+    /// FluidSynth with its scheduler thread, or nil (sound off, or no soundfont / audio device:
+    /// the daemon goes on with MIDI out only, and says so).
+    private func startSynth(clock: QueueClock) -> LiveSynth? {
+        guard config.soundEnabled else {
+            log.info("sound: off (sound.enabled = false); MIDI goes to the ALSA output port only")
+            return nil
+        }
+        do {
+            let font = try Soundfonts.resolve(config.soundfont.isEmpty ? nil : config.soundfont)
+            let s = try LiveSynth(config: config, soundfont: font, clock: clock)
+            s.setProgram(channel: config.accompanimentChannel - 1, program: 0)
+            try s.start(realtimePriority: 70)
+            log.info("sound: FluidSynth, \(config.audioDriver) driver, soundfont \(font)")
+            return s
+        } catch {
+            log.warning("sound is off: \(error); the accompaniment still goes to the ALSA output port")
+            return nil
+        }
+    }
+
+    /// mlockall where permitted: as root, or with an unlimited RLIMIT_MEMLOCK (the systemd units
+    /// set LimitMEMLOCK=infinity). Under a finite limit, MCL_FUTURE would make later allocations
+    /// fail once the limit is reached, so the daemon does not try and says so.
+    private func lockMemory() {
+        let limit = acc_memlock_limit()
+        guard limit < 0 || geteuid() == 0 else {
+            log.notice("memory not locked: RLIMIT_MEMLOCK is \(limit / 1024) KiB (LimitMEMLOCK=infinity in the unit, or memlock in limits.conf); page faults may delay the real-time threads")
+            return
+        }
+        let err = acc_lock_memory()
+        if err == 0 { log.info("memory locked (mlockall)") } else { log.warning("memory not locked: mlockall: \(String(cString: strerror(err)))") }
+    }
+
+    private func logTempo() {
         switch config.tempoSource {
         case "midi-clock": log.info("tempo: external MIDI clock on the input (waiting for Start)")
         default:
             let phase = config.countInBars > 0 ? "after a \(config.countInBars)-bar count-in on channel \(config.metronomeChannel)" : "from the first melody note"
             log.info("tempo: fixed \(config.bpm) BPM, \(config.beatsPerBar) beats per bar, beat 1 \(phase)")
         }
-        let connector = PortConnector(sequencer: seq, inputs: config.inputs, outputs: config.outputs, log: log)
-        connector.connectAll()
-        notifier.ready(status: "listening on \(seq.clientID):\(seq.inputPort)")
+    }
 
-        // Control loop.
+    /// The control loop, until a stop signal (or `duration`): signals, announcements, real-time
+    /// priority, warnings, STATUS= and the watchdog.
+    private func control(signals: inout sigset_t, loop: EngineLoop, reader: InputReader, connector: PortConnector,
+                         threads: [RealtimeThread], report: () -> LiveSnapshot, melodyLatency: LatencyHistogram?) {
         let started = Date()
         var lastHeartbeat = -1
         var lastWatchdog = Date.distantPast
-        var reported = (overruns: 0, dropped: 0, late: 0, synthDropped: 0, panics: 0, state: -1, bpm: 0)
-        var realtimeLogged = false
-        var loggedBPM = 0
+        var lastStatus = Date()
+        var reported = report()
+        var realtimeChecked = false
+        var loggedBPM = 0.0
         while true {
             var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
             let sig = sigtimedwait(&signals, nil, &timeout)
             if sig == SIGTERM || sig == SIGINT {
                 log.info("signal \(sig == SIGTERM ? "SIGTERM" : "SIGINT"): stopping")
-                break
+                return
             }
             if sig == SIGHUP { log.info("SIGHUP: reconnecting ports"); connector.connectAll() }
-            if let d = duration, Date().timeIntervalSince(started) >= d { log.info("ran for \(d) s: stopping"); break }
+            if let d = duration, Date().timeIntervalSince(started) >= d { log.info("ran for \(d) s: stopping"); return }
 
-            while let a = announceRing.pop() {
-                let release = connector.handleAnnounce(a)
-                for r in release { _ = loop.commands.push(.releaseMelody(client: r.client, port: r.port)) }
-            }
-            if !realtimeLogged, let r = RealtimeResult(rawValue: engineThread.result.load(ordering: .acquiring)), r != .pending,
-               reader.result.load(ordering: .acquiring) != RealtimeResult.pending.rawValue {
-                realtimeLogged = true
-                if r == .denied {
-                    // SCHED_FIFO refused: ask rtkit, then warn once.
-                    let threads = [reader, engineThread].map { (tid: $0.threadID.load(ordering: .acquiring), priority: $0.priority) }
-                    if RealtimeKit.request(threads: threads) {
-                        log.info("real-time priority granted by rtkit")
-                    } else {
-                        log.warning("no real-time priority (SCHED_FIFO not permitted, rtkit not available): timing may suffer under load; run as the systemd unit (LimitRTPRIO) or join the audio group")
+            while let a = reader.announcements.pop() {
+                for gone in connector.handleAnnounce(a) {
+                    if !reader.commands.push(.releaseSource(client: gone.client, port: gone.port)) {
+                        log.warning("could not release the notes of \(gone.client):\(gone.port) (command queue full)")
                     }
-                } else {
-                    log.info("real-time priority: SCHED_FIFO")
                 }
             }
-            let s = loop.status
-            let now = (overruns: overruns.load(ordering: .relaxed), dropped: s.droppedInput.load(ordering: .relaxed),
-                       late: s.lateSteps.load(ordering: .relaxed), synthDropped: s.droppedSynthEvents.load(ordering: .relaxed),
-                       panics: s.panics.load(ordering: .relaxed), state: s.state.load(ordering: .relaxed), bpm: s.bpmHundredths.load(ordering: .relaxed))
-            if now.overruns > reported.overruns { log.warning("input overrun: some MIDI events were lost (\(now.overruns) overruns so far)") }
-            if now.dropped > reported.dropped { log.warning("input flood: \(now.dropped - reported.dropped) events dropped (\(now.dropped) in all)") }
-            if now.late > reported.late { log.warning("\(now.late - reported.late) steps computed late (\(now.late) in all)") }
-            if now.synthDropped > reported.synthDropped { log.warning("synth queue full: \(now.synthDropped) events dropped in all") }
-            if now.panics > reported.panics { log.notice("panic: all notes off") }
-            if now.state != reported.state {
-                switch now.state {
-                case 1: log.info("playing (\(String(format: "%.1f", Double(now.bpm) / 100)) BPM)")
-                case 2: log.info("stopped by the external clock")
-                default: break
-                }
+            if !realtimeChecked { realtimeChecked = checkRealtime(threads) }
+
+            let now = report()
+            for line in now.changes(since: reported) {
+                if line.warning { log.warning("\(line.text)") } else { log.notice("\(line.text)") }
             }
-            if config.tempoSource == "midi-clock", now.bpm > 0, abs(now.bpm - loggedBPM) > 100 {
-                log.info("tempo source: MIDI clock, \(String(format: "%.1f", Double(now.bpm) / 100)) BPM")
+            if config.tempoSource == "midi-clock", now.bpm > 0, abs(now.bpm - loggedBPM) > 1 {
+                log.info("tempo source: MIDI clock, \(String(format: "%.1f", now.bpm)) BPM")
                 loggedBPM = now.bpm
+            }
+            if now != reported || Date().timeIntervalSince(lastStatus) >= 2 {
+                if Date().timeIntervalSince(lastStatus) >= 1 || now.state != reported.state {
+                    notifier.status(now.statusLine(melodyLatency: melodyLatency))
+                    lastStatus = Date()
+                }
             }
             reported = now
 
             // Watchdog: only while the engine thread's heartbeat moves.
             if let interval = notifier.watchdogInterval, Date().timeIntervalSince(lastWatchdog) >= interval / 2 {
-                let beat = s.heartbeat.load(ordering: .relaxed)
+                let beat = loop.status.heartbeat.load(ordering: .relaxed)
                 if beat != lastHeartbeat {
                     notifier.watchdog()
                     lastHeartbeat = beat
@@ -185,14 +186,22 @@ public final class LiveSession {
                 }
             }
         }
+    }
 
-        notifier.stopping()
-        loop.stopRequested.store(true, ordering: .releasing)
-        engineThread.join()   // the engine thread ends every note before it returns
-        readerRunning.store(false, ordering: .releasing)
-        reader.join()
-        synth?.stop()
-        let st = loop.status
-        log.info("stopped: \(st.stepsGenerated.load(ordering: .relaxed)) steps, worst step \(String(format: "%.3f", Double(st.maxStepNanoseconds.load(ordering: .relaxed)) / 1e6)) ms, \(st.lateSteps.load(ordering: .relaxed)) late, \(overruns.load(ordering: .relaxed)) input overruns, \(st.droppedInput.load(ordering: .relaxed)) events dropped")
+    /// Once every thread has tried SCHED_FIFO: asks rtkit for those refused, then logs once.
+    /// Returns false while a thread has not tried yet.
+    private func checkRealtime(_ threads: [RealtimeThread]) -> Bool {
+        let results = threads.map { RealtimeResult(rawValue: $0.result.load(ordering: .acquiring)) ?? .pending }
+        guard !results.contains(.pending) else { return false }
+        let refused = zip(threads, results).filter { $0.1 == .denied }.map(\.0)
+        let names = threads.map(\.name).joined(separator: ", ")
+        if refused.isEmpty {
+            log.info("real-time priority: SCHED_FIFO (\(names))")
+        } else if RealtimeKit.request(threads: refused.map { (tid: $0.threadID.load(ordering: .acquiring), priority: $0.priority) }) {
+            log.info("real-time priority granted by rtkit (\(refused.map(\.name).joined(separator: ", ")))")
+        } else {
+            log.warning("no real-time priority for \(refused.map(\.name).joined(separator: ", ")) (SCHED_FIFO not permitted, rtkit not available): timing may suffer under load; run as the systemd unit (LimitRTPRIO) or join the audio group")
+        }
+        return true
     }
 }

@@ -2,21 +2,14 @@ import CFluidSynth
 import Foundation
 import Synchronization
 
-/// One note or controller for the synth, at a CLOCK_MONOTONIC time.
+/// An event for the synth's scheduler, at a queue time.
 public struct SynthEvent: Sendable, Equatable, BitwiseCopyable {
-    public enum Kind: UInt8, Sendable, BitwiseCopyable { case note, controller, allNotesOff }
-    public var kind: Kind
-    public var channel: UInt8
-    public var a: UInt8
-    /// Velocity (0 = note off) or controller value.
-    public var b: UInt8
+    public var event: OutputEvent
+    /// Queue time in nanoseconds (QueueClock).
     public var time: Int64
 
-    public init(kind: Kind, channel: UInt8, a: UInt8, b: UInt8, time: Int64) {
-        self.kind = kind
-        self.channel = channel
-        self.a = a
-        self.b = b
+    public init(_ event: OutputEvent, at time: Int64) {
+        self.event = event
         self.time = time
     }
 }
@@ -26,24 +19,42 @@ public enum LiveSynthError: Error, CustomStringConvertible {
     public var description: String { switch self { case .setup(let s): return s } }
 }
 
-/// In-process FluidSynth with an audio driver, fed by its own scheduler thread.
+/// In-process FluidSynth with an audio driver: the accompaniment through its own scheduler
+/// thread, the player's notes at once.
 ///
-/// Threads: the engine thread pushes `SynthEvent`s into `ring` (it is the only producer); the
-/// scheduler thread (the only consumer) waits until each event's time and hands it to the synth;
-/// FluidSynth's audio driver thread renders. The control thread creates and destroys it.
-public final class LiveSynth: @unchecked Sendable {
-    // @unchecked Sendable: the FluidSynth objects are used by the scheduler thread only between
-    // start() and stop(); the ring and the flags are the only shared state, and they are atomic.
+/// Threads:
+/// - the engine thread is the only producer of `scheduled` (`schedule`, `sendNow`) and the only
+///   writer of `cancelMark` (`cancelScheduled`);
+/// - the scheduler thread ("acc-synth", real-time) is the only consumer of `scheduled`: it waits
+///   until each event's queue time, hands it to FluidSynth and records how late that was;
+/// - the reader thread calls `passthrough`, which calls FluidSynth at once, so a key never waits
+///   behind scheduled accompaniment; it also records that latency (InputReader);
+/// - FluidSynth's audio driver thread renders; the control thread creates, starts and stops.
+/// FluidSynth's API serialises these callers with its own mutex (synth.threadsafe-api), held for
+/// the few microseconds of a note call and while the audio thread renders one period: that is
+/// the one lock on the live path, FluidSynth's, not ours.
+public final class LiveSynth: LiveOutput, @unchecked Sendable {
+    // @unchecked Sendable: the FluidSynth objects are used as above (FluidSynth locks its API);
+    // the ring, the cancel mark and the counters are the only other shared state, all atomic.
     private let settings: OpaquePointer
     private let synth: OpaquePointer
     private var driver: OpaquePointer? = nil
-    public let ring = SPSCRing<SynthEvent>(capacity: 4096)
+    public let name = "synth"
+    /// Accompaniment and count-in events in queue-time order, engine thread → scheduler thread.
+    private let scheduled = SPSCRing<SynthEvent>(capacity: 4096)
+    /// `scheduled` events pushed before this position are dropped unplayed (cancelScheduled).
+    private let cancelMark = Atomic<Int>(0)
+    private let lost = Atomic<Int>(0)
     private let running = Atomic<Bool>(false)
-    private var thread: RealtimeThread? = nil
+    private let clock: QueueClock
+    /// How late each scheduled event reached FluidSynth (scheduler thread records).
+    public let lateness = LatencyHistogram(name: "accompaniment at the synth")
+    public private(set) var thread: RealtimeThread? = nil
     public let soundfont: String
     public let driverName: String
 
-    public init(config: DaemonConfig, soundfont: String) throws {
+    public init(config: DaemonConfig, soundfont: String, clock: QueueClock) throws {
+        self.clock = clock
         FluidSynthLog.silence()
         guard let s = new_fluid_settings() else { throw LiveSynthError.setup("FluidSynth: cannot create settings") }
         settings = s
@@ -89,8 +100,6 @@ public final class LiveSynth: @unchecked Sendable {
         try t.start()
     }
 
-    public var realtimeResult: RealtimeResult? { thread.flatMap { RealtimeResult(rawValue: $0.result.load(ordering: .acquiring)) } }
-
     /// Stops the scheduler thread and silences every channel.
     public func stop() {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
@@ -103,35 +112,56 @@ public final class LiveSynth: @unchecked Sendable {
         fluid_synth_program_change(synth, Int32(channel), Int32(program))
     }
 
+    // MARK: LiveOutput
+
+    public func schedule(_ event: OutputEvent, at queueTime: Int64) {
+        if !scheduled.push(SynthEvent(event, at: queueTime)) { lost.add(1, ordering: .relaxed) }
+    }
+
+    public func cancelScheduled() {
+        cancelMark.store(scheduled.produced, ordering: .releasing)
+    }
+
+    public func sendNow(_ event: OutputEvent) {
+        if !scheduled.push(SynthEvent(event, at: .min)) { lost.add(1, ordering: .relaxed) }
+    }
+
+    public func passthrough(_ event: OutputEvent) { apply(event) }
+
+    public var lostEvents: Int { lost.load(ordering: .relaxed) }
+
     /// The scheduler thread: no allocation, no lock of ours, no logging.
     private func schedulerLoop() {
         while running.load(ordering: .acquiring) {
-            let now = monotonicNanoseconds()
+            let mark = cancelMark.load(ordering: .acquiring)
+            while scheduled.consumed < mark, scheduled.pop() != nil {}
+            let now = clock.now()
             var next = now + 1_000_000  // look at the ring again within 1 ms
-            while let e = ring.peek() {
+            while let e = scheduled.peek() {
                 if e.time > now {
                     next = min(next, e.time)
                     break
                 }
-                _ = ring.pop()
-                apply(e)
+                _ = scheduled.pop()
+                apply(e.event)
+                if e.time != .min { lateness.record(nanoseconds: clock.now() - e.time) }
             }
-            sleepUntil(monotonic: next)
+            clock.sleep(until: next)
         }
         // Drain what is left without playing it.
-        while ring.pop() != nil {}
+        while scheduled.pop() != nil {}
     }
 
     @inline(__always)
-    private func apply(_ e: SynthEvent) {
-        switch e.kind {
-        case .note:
-            if e.b > 0 { fluid_synth_noteon(synth, Int32(e.channel), Int32(e.a), Int32(e.b)) }
-            else { fluid_synth_noteoff(synth, Int32(e.channel), Int32(e.a)) }
-        case .controller:
-            fluid_synth_cc(synth, Int32(e.channel), Int32(e.a), Int32(e.b))
-        case .allNotesOff:
-            fluid_synth_all_notes_off(synth, Int32(e.channel))
+    private func apply(_ e: OutputEvent) {
+        switch e {
+        case .note(let channel, let pitch, let velocity):
+            if velocity > 0 { fluid_synth_noteon(synth, Int32(channel), Int32(pitch), Int32(velocity)) }
+            else { fluid_synth_noteoff(synth, Int32(channel), Int32(pitch)) }
+        case .controller(let channel, let number, let value):
+            fluid_synth_cc(synth, Int32(channel), Int32(number), Int32(value))
+        case .allNotesOff(let channel):
+            fluid_synth_all_notes_off(synth, Int32(channel))
         }
     }
 }

@@ -67,7 +67,7 @@ final class PortConnector {
 
     /// Handles a System:Announce event; returns the sources that went away, whose held melody
     /// notes must end.
-    func handleAnnounce(_ e: RawInputEvent) -> [(client: Int32, port: Int32)] {
+    func handleAnnounce(_ e: InputEvent) -> [(client: Int32, port: Int32)] {
         switch e.kind {
         case .portStart:
             if let p = sequencer.ports().first(where: { $0.client == e.client && $0.port == e.port }) { connect(p) }

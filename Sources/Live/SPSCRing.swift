@@ -57,6 +57,12 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
         return t == h ? nil : slots[t & mask]
     }
 
+    /// Producer side: how many values were ever pushed (a position in the stream).
+    public var produced: Int { head.load(ordering: .relaxed) }
+
+    /// Consumer side: how many values were ever popped.
+    public var consumed: Int { tail.load(ordering: .relaxed) }
+
     /// Either side (a snapshot).
     public var count: Int { head.load(ordering: .acquiring) &- tail.load(ordering: .acquiring) }
 }

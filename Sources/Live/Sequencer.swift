@@ -1,5 +1,6 @@
 import CALSA
 import Foundation
+import Synchronization
 
 /// A libasound call that failed, with the call's name and ALSA's message.
 public struct ALSAError: Error, Equatable, CustomStringConvertible {
@@ -48,12 +49,13 @@ public struct PortInfo: Equatable, Sendable {
 
 /// The ALSA sequencer client of the daemon: one client, an input port, an output port, a queue.
 ///
-/// Threads: `readInput` is called by the reader thread only; `sendNote`/`sendControl` and
-/// `removeScheduledOutput` by the engine/output thread only; everything else (ports, connections)
-/// by the control thread. libasound keeps input and output in separate buffers of the handle, so
-/// one reader and one writer may use it at once; the control thread's calls go straight to the
-/// kernel (ioctls) and share no buffer with them.
-public final class Sequencer: @unchecked Sendable {
+/// Threads: `readInput` and `passthrough` are called by the reader thread only; `schedule`,
+/// `sendNow` and `cancelScheduled` by the engine thread only; everything else (ports,
+/// connections, the queue) by the control thread. Output is written with
+/// `snd_seq_event_output_direct`, which for a fixed-size event is one write(2) of the caller's
+/// own event: no buffer of the handle is shared, so the reader and the engine thread may send at
+/// once, and input has its own buffer. The control thread's calls are ioctls.
+public final class Sequencer: LiveOutput, @unchecked Sendable {
     // @unchecked Sendable: see the thread rules above; the handle is never closed while threads run.
     let handle: OpaquePointer
     public let clientID: Int32
@@ -63,6 +65,12 @@ public final class Sequencer: @unchecked Sendable {
     public let clientName: String
     /// Whether the queue runs on snd-hrtimer (else the system timer).
     public let hasHighResolutionTimer: Bool
+    public let name = "output port"
+    /// Sends the kernel refused (its output pool full, a vanished subscriber's error), any thread.
+    private let failedSends = Atomic<Int>(0)
+    /// The condition of `cancelScheduled` (our events still on our queue), allocated here because
+    /// `snd_seq_remove_events_malloc` must not run on the engine thread.
+    private let removeCondition: OpaquePointer
 
     /// Opens the sequencer. A machine without one (no /dev/snd/seq) gives a clear error.
     public init(clientName: String) throws {
@@ -76,6 +84,12 @@ public final class Sequencer: @unchecked Sendable {
         }
         handle = h!
         self.clientName = clientName
+        var rm: OpaquePointer? = nil
+        guard snd_seq_remove_events_malloc(&rm) == 0, let rm else {
+            snd_seq_close(handle)
+            throw ALSAError(call: "snd_seq_remove_events_malloc", code: -ENOMEM)
+        }
+        removeCondition = rm
         do {
             try check("snd_seq_set_client_name", snd_seq_set_client_name(handle, clientName))
             clientID = try check("snd_seq_client_id", snd_seq_client_id(handle))
@@ -105,13 +119,19 @@ public final class Sequencer: @unchecked Sendable {
             outputPort = try check("snd_seq_create_simple_port (output)", outPort)
             // System:Announce tells us about ports coming and going.
             _ = snd_seq_connect_from(handle, inputPort, Int32(SND_SEQ_CLIENT_SYSTEM), Int32(SND_SEQ_PORT_SYSTEM_ANNOUNCE))
+            snd_seq_remove_events_set_condition(removeCondition, UInt32(SND_SEQ_REMOVE_OUTPUT))
+            snd_seq_remove_events_set_queue(removeCondition, queue)
         } catch {
+            snd_seq_remove_events_free(removeCondition)
             snd_seq_close(handle)
             throw error
         }
     }
 
-    deinit { snd_seq_close(handle) }
+    deinit {
+        snd_seq_remove_events_free(removeCondition)
+        snd_seq_close(handle)
+    }
 
     /// Starts the queue; its real time is the clock of every timestamp in and out.
     public func startQueue() throws {
@@ -119,7 +139,7 @@ public final class Sequencer: @unchecked Sendable {
         _ = snd_seq_drain_output(handle)
     }
 
-    /// The queue's real time in nanoseconds (an ioctl; no allocation after the first call).
+    /// The queue's real time in nanoseconds (control thread: it allocates a status record).
     public func queueTime() -> Int64 {
         var status: OpaquePointer? = nil
         guard snd_seq_queue_status_malloc(&status) == 0 else { return 0 }
@@ -161,28 +181,11 @@ public final class Sequencer: @unchecked Sendable {
         try check("connect our output to \(p.address)", snd_seq_connect_to(handle, outputPort, p.client, p.port))
     }
 
-    /// The sources connected to our input (read back from the kernel).
-    public func inputConnections() -> [(client: Int32, port: Int32)] {
-        var result: [(Int32, Int32)] = []
-        var q: OpaquePointer? = nil
-        snd_seq_query_subscribe_malloc(&q)
-        defer { snd_seq_query_subscribe_free(q) }
-        var root = snd_seq_addr_t(client: UInt8(truncatingIfNeeded: clientID), port: UInt8(truncatingIfNeeded: inputPort))
-        snd_seq_query_subscribe_set_root(q, &root)
-        snd_seq_query_subscribe_set_type(q, SND_SEQ_QUERY_SUBS_WRITE)
-        snd_seq_query_subscribe_set_index(q, 0)
-        while snd_seq_query_port_subscribers(handle, q) >= 0 {
-            if let a = snd_seq_query_subscribe_get_addr(q) { result.append((Int32(a.pointee.client), Int32(a.pointee.port))) }
-            snd_seq_query_subscribe_set_index(q, snd_seq_query_subscribe_get_index(q) + 1)
-        }
-        return result
-    }
-
     // MARK: Input (reader thread)
 
     /// Waits up to `timeoutMs` for input and returns the next event, nil if none came, or a
     /// negative errno (-ENOSPC: the kernel dropped events because we were too slow).
-    public func readInput(timeoutMs: Int32, into event: inout RawInputEvent) -> Int32 {
+    public func readInput(timeoutMs: Int32, into event: inout InputEvent) -> Int32 {
         var ev: UnsafeMutablePointer<snd_seq_event_t>? = nil
         var r = snd_seq_event_input(handle, &ev)
         if r == -EAGAIN {
@@ -195,41 +198,49 @@ public final class Sequencer: @unchecked Sendable {
         }
         if r < 0 { return r }
         guard let e = ev else { return -EAGAIN }
-        event = RawInputEvent(e.pointee)
+        event = InputEvent(e.pointee)
         return 0
     }
 
-    // MARK: Output (engine/output thread)
+    // MARK: Output (engine thread: schedule, sendNow, cancelScheduled; reader: passthrough)
 
-    /// Sends a note (velocity 0 = note off) to the output port's subscribers, at a queue real
-    /// time in nanoseconds, or at once when `at` is nil. No allocation: the event lives on the
-    /// stack and goes straight to the kernel.
-    @discardableResult
-    public func sendNote(channel: Int, pitch: Int, velocity: Int, at time: Int64?) -> Bool {
-        var ev = snd_seq_event_t()
-        acc_seq_ev_clear(&ev)
-        if velocity > 0 { acc_seq_ev_set_noteon(&ev, Int32(channel), Int32(pitch), Int32(velocity)) }
-        else { acc_seq_ev_set_noteoff(&ev, Int32(channel), Int32(pitch), 0) }
-        return output(&ev, at: time)
+    public func schedule(_ event: OutputEvent, at queueTime: Int64) { send(event, at: queueTime) }
+    public func sendNow(_ event: OutputEvent) { send(event, at: nil) }
+    public func passthrough(_ event: OutputEvent) { send(event, at: nil) }
+    public var lostEvents: Int { failedSends.load(ordering: .relaxed) }
+
+    /// Drops our events still waiting on the queue (panic, clock Stop, shutdown), before the
+    /// note-offs that follow. An ioctl with the condition allocated at init.
+    public func cancelScheduled() {
+        if snd_seq_remove_events(handle, removeCondition) < 0 { failedSends.add(1, ordering: .relaxed) }
     }
 
-    @discardableResult
-    public func sendControl(channel: Int, controller: Int, value: Int, at time: Int64?) -> Bool {
-        var ev = snd_seq_event_t()
-        acc_seq_ev_clear(&ev)
-        acc_seq_ev_set_controller(&ev, Int32(channel), Int32(controller), Int32(value))
-        return output(&ev, at: time)
-    }
-
-    @discardableResult
-    public func sendProgram(channel: Int, program: Int) -> Bool {
+    /// Control thread, at start: the accompaniment's instrument.
+    public func sendProgram(channel: Int, program: Int) {
         var ev = snd_seq_event_t()
         acc_seq_ev_clear(&ev)
         acc_seq_ev_set_pgmchange(&ev, Int32(channel), Int32(program))
-        return output(&ev, at: nil)
+        output(&ev, at: nil)
     }
 
-    private func output(_ ev: inout snd_seq_event_t, at time: Int64?) -> Bool {
+    /// An event to the output port's subscribers at a queue time in nanoseconds, or at once when
+    /// `time` is nil. No allocation: the event lives on the stack and goes straight to the kernel.
+    private func send(_ event: OutputEvent, at time: Int64?) {
+        var ev = snd_seq_event_t()
+        acc_seq_ev_clear(&ev)
+        switch event {
+        case .note(let channel, let pitch, let velocity):
+            if velocity > 0 { acc_seq_ev_set_noteon(&ev, Int32(channel), Int32(pitch), Int32(velocity)) }
+            else { acc_seq_ev_set_noteoff(&ev, Int32(channel), Int32(pitch), 0) }
+        case .controller(let channel, let number, let value):
+            acc_seq_ev_set_controller(&ev, Int32(channel), Int32(number), Int32(value))
+        case .allNotesOff(let channel):
+            acc_seq_ev_set_controller(&ev, Int32(channel), 123, 0)
+        }
+        output(&ev, at: time)
+    }
+
+    private func output(_ ev: inout snd_seq_event_t, at time: Int64?) {
         acc_seq_ev_set_source(&ev, outputPort)
         acc_seq_ev_set_subs(&ev)
         if let t = time {
@@ -238,71 +249,6 @@ public final class Sequencer: @unchecked Sendable {
         } else {
             acc_seq_ev_set_direct(&ev)
         }
-        return snd_seq_event_output_direct(handle, &ev) >= 0
-    }
-
-    /// Drops our events still waiting on the queue (on stop and panic, before the note-offs).
-    public func removeScheduledOutput() {
-        var rm: OpaquePointer? = nil
-        guard snd_seq_remove_events_malloc(&rm) == 0 else { return }
-        defer { snd_seq_remove_events_free(rm) }
-        snd_seq_remove_events_set_condition(rm, UInt32(SND_SEQ_REMOVE_OUTPUT))
-        snd_seq_remove_events_set_queue(rm, queue)
-        _ = snd_seq_remove_events(handle, rm)
-    }
-}
-
-/// What the reader thread hands on: a trivially copyable summary of one sequencer event.
-public struct RawInputEvent: Sendable, Equatable, BitwiseCopyable {
-    public enum Kind: UInt8, Sendable, BitwiseCopyable {
-        case noteOn, noteOff, controller, clock, start, stop, `continue`, songPosition
-        case portStart, portExit, clientExit, other
-    }
-    public var kind: Kind = .other
-    public var channel: UInt8 = 0
-    public var a: Int32 = 0
-    public var b: Int32 = 0
-    /// Queue real time in nanoseconds, stamped by the kernel when the event reached our port.
-    public var time: Int64 = 0
-    /// Sender (for announce events: the port that came or went).
-    public var client: Int32 = 0
-    public var port: Int32 = 0
-
-    public init() {}
-
-    init(_ e: snd_seq_event_t) {
-        time = Int64(e.time.time.tv_sec) * 1_000_000_000 + Int64(e.time.time.tv_nsec)
-        client = Int32(e.source.client)
-        port = Int32(e.source.port)
-        switch Int32(e.type) {
-        case Int32(SND_SEQ_EVENT_NOTEON.rawValue):
-            kind = e.data.note.velocity == 0 ? .noteOff : .noteOn
-            channel = e.data.note.channel
-            a = Int32(e.data.note.note)
-            b = Int32(e.data.note.velocity)
-        case Int32(SND_SEQ_EVENT_NOTEOFF.rawValue):
-            kind = .noteOff
-            channel = e.data.note.channel
-            a = Int32(e.data.note.note)
-        case Int32(SND_SEQ_EVENT_CONTROLLER.rawValue):
-            kind = .controller
-            channel = UInt8(truncatingIfNeeded: e.data.control.channel)
-            a = Int32(bitPattern: e.data.control.param)
-            b = e.data.control.value
-        case Int32(SND_SEQ_EVENT_CLOCK.rawValue): kind = .clock
-        case Int32(SND_SEQ_EVENT_START.rawValue): kind = .start
-        case Int32(SND_SEQ_EVENT_STOP.rawValue): kind = .stop
-        case Int32(SND_SEQ_EVENT_CONTINUE.rawValue): kind = .continue
-        case Int32(SND_SEQ_EVENT_SONGPOS.rawValue):
-            kind = .songPosition
-            a = e.data.control.value
-        case Int32(SND_SEQ_EVENT_PORT_START.rawValue), Int32(SND_SEQ_EVENT_PORT_EXIT.rawValue), Int32(SND_SEQ_EVENT_CLIENT_EXIT.rawValue):
-            kind = Int32(e.type) == Int32(SND_SEQ_EVENT_PORT_START.rawValue) ? .portStart
-                 : Int32(e.type) == Int32(SND_SEQ_EVENT_PORT_EXIT.rawValue) ? .portExit : .clientExit
-            client = Int32(e.data.addr.client)
-            port = Int32(e.data.addr.port)
-        default:
-            kind = .other
-        }
+        if snd_seq_event_output_direct(handle, &ev) < 0 { failedSends.add(1, ordering: .relaxed) }
     }
 }

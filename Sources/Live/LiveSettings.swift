@@ -1,0 +1,23 @@
+/// The one mapping from the daemon's configuration to the live threads' settings (the engine's
+/// own settings come from `DaemonConfig`'s engine mapping, shared with `render`).
+extension EngineLoop.Settings {
+    public init(_ config: DaemonConfig) {
+        self.init()
+        tempoSource = EngineLoop.TempoSource(rawValue: config.tempoSource) ?? .fixed
+        bpm = config.bpm
+        beatsPerBar = config.beatsPerBar
+        countInBars = config.countInBars
+        metronomeChannel = UInt8(clamping: config.metronomeChannel - 1)
+        accompanimentChannel = UInt8(clamping: config.accompanimentChannel - 1)
+        maxNoteSteps = config.maxNoteBeats * 8
+        seed = config.seed
+    }
+}
+
+extension InputReader.Settings {
+    public init(_ config: DaemonConfig) {
+        self.init()
+        panicController = config.panicCC
+        panicNote = config.panicNote
+    }
+}
