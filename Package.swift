@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI"], swiftSettings: swift6),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Engine"], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "MIDI"], swiftSettings: swift6),
     ]
 )

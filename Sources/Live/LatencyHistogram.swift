@@ -81,6 +81,8 @@ public final class LatencyHistogram: @unchecked Sendable {
             for b in 0..<Self.bucketCount {
                 seen += acc_atomic_load(buckets + b)
                 if seen >= rank {
+                    // The last bucket also holds everything past the top: the maximum says more.
+                    if b == Self.bucketCount - 1 { return Double(acc_atomic_load(totals + 1)) / 1e6 }
                     let lo = Self.lowerBound(ofBucket: b)
                     let hi = b + 1 < Self.bucketCount ? Self.lowerBound(ofBucket: b + 1) : lo
                     return (lo + hi) / 2 / 1000

@@ -1,0 +1,97 @@
+import Foundation
+@testable import Live
+import XCTest
+
+/// The reader's work without a sequencer: what it plays at once, what it hands on, what it measures.
+final class InputReaderTests: XCTestCase {
+    struct Setup {
+        let clock = SimulatedClock()
+        let synth: RecordingOutput
+        let port: RecordingOutput
+        let engine = SPSCRing<InputEvent>(capacity: 64)
+        let reader: InputReader
+        init(panicNote: Int = -1) {
+            let c = clock
+            synth = RecordingOutput(name: "synth", clock: { c.now })
+            port = RecordingOutput(name: "output port", clock: { c.now })
+            var s = InputReader.Settings()
+            s.panicNote = panicNote
+            reader = InputReader(settings: s, passthrough: [.init(synth), .init(port)], ownClient: 128,
+                                 engineInput: engine, clock: { c.now })
+        }
+        func drainEngine() -> [InputEvent] { var out: [InputEvent] = []; while let e = engine.pop() { out.append(e) }; return out }
+    }
+
+    func testAKeyIsPlayedAtOnceAndItsLatencyMeasured() {
+        let t = Setup()
+        t.clock.now = 1_000_250_000
+        t.reader.handle(.note(true, channel: 0, pitch: 64, velocity: 99, time: 1_000_000_000, client: 20, port: 0))
+        XCTAssertEqual(t.synth.records.map(\.event), [.note(channel: 0, pitch: 64, velocity: 99)])
+        XCTAssertEqual(t.synth.records.first?.path, .passthrough)
+        XCTAssertEqual(t.port.records.map(\.event), [.note(channel: 0, pitch: 64, velocity: 99)])
+        XCTAssertEqual(t.drainEngine().map(\.pitch), [64], "the engine hears it too")
+        for p in t.reader.passthrough {
+            let s = p.latency.summary()
+            XCTAssertEqual(s.count, 1)
+            XCTAssertEqual(s.max, 0.25, accuracy: 1e-9, "\(p.latency.name): timestamp → call")
+            XCTAssertEqual(s.p50, 0.25, accuracy: 0.25 * 0.03)
+        }
+        XCTAssertEqual(t.reader.passthrough.map(\.latency.name), ["melody → synth", "melody → output port"])
+    }
+
+    func testPanicEndsTheHeldMelodyAndTellsTheEngine() {
+        let t = Setup()
+        t.reader.handle(.note(true, channel: 0, pitch: 60, velocity: 80, time: 0, client: 20))
+        t.reader.handle(.note(true, channel: 2, pitch: 67, velocity: 80, time: 0, client: 21))
+        t.reader.handle(.controller(120, value: 0, channel: 0, time: 5))
+        XCTAssertEqual(t.synth.records.map(\.event).suffix(2), [.note(channel: 0, pitch: 60, velocity: 0), .note(channel: 2, pitch: 67, velocity: 0)])
+        XCTAssertFalse(t.port.records.contains { if case .controller = $0.event { return true } else { return false } }, "the panic controller is not passed on")
+        XCTAssertEqual(t.drainEngine().map(\.kind), [.noteOn, .noteOn, .panic])
+    }
+
+    func testPanicNote() {
+        let t = Setup(panicNote: 21)
+        t.reader.handle(.note(true, channel: 0, pitch: 60, velocity: 80, time: 0))
+        t.reader.handle(.note(true, channel: 0, pitch: 21, velocity: 80, time: 1))
+        XCTAssertEqual(t.synth.records.map(\.event), [.note(channel: 0, pitch: 60, velocity: 80), .note(channel: 0, pitch: 60, velocity: 0)])
+        XCTAssertEqual(t.drainEngine().map(\.kind), [.noteOn, .panic])
+    }
+
+    func testAVanishedKeyboardReleasesOnlyItsOwnNotes() {
+        let t = Setup()
+        t.reader.handle(.note(true, channel: 0, pitch: 60, velocity: 80, time: 0, client: 20, port: 0))
+        t.reader.handle(.note(true, channel: 0, pitch: 62, velocity: 80, time: 0, client: 24, port: 0))
+        _ = t.drainEngine()
+        t.reader.handle(.releaseSource(client: 20, port: 0), now: 777)
+        XCTAssertEqual(t.synth.records.last?.event, .note(channel: 0, pitch: 60, velocity: 0))
+        let handed = t.drainEngine()
+        XCTAssertEqual(handed.map(\.kind), [.noteOff])
+        XCTAssertEqual(handed.first?.pitch, 60)
+        XCTAssertEqual(handed.first?.time, 777)
+        t.reader.releaseAll()
+        XCTAssertEqual(t.synth.records.last?.event, .note(channel: 0, pitch: 62, velocity: 0), "at stop the rest ends")
+    }
+
+    func testPedalsPassThroughClocksGoToTheEngineAnnouncementsToTheControlThread() {
+        let t = Setup()
+        t.reader.handle(.controller(64, value: 127, channel: 0, time: 0))
+        XCTAssertEqual(t.synth.records.map(\.event), [.controller(channel: 0, number: 64, value: 127)])
+        t.reader.handle(.transport(.start, time: 1))
+        t.reader.handle(.transport(.clock, time: 2))
+        XCTAssertEqual(t.drainEngine().map(\.kind), [.start, .clock])
+        var gone = InputEvent()
+        gone.kind = .portExit
+        gone.client = 20
+        t.reader.handle(gone)
+        gone.client = 128  // our own port: not news
+        t.reader.handle(gone)
+        XCTAssertEqual(t.reader.announcements.count, 1)
+    }
+
+    func testAFloodIsCountedNotBlocked() {
+        let t = Setup()
+        for i in 0..<100 { t.reader.handle(.note(i % 2 == 0, channel: 0, pitch: 60, velocity: 90, time: Int64(i))) }
+        XCTAssertEqual(t.engine.count, 64)
+        XCTAssertEqual(t.reader.dropped.load(ordering: .relaxed), 36)
+    }
+}

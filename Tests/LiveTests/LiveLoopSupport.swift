@@ -1,0 +1,63 @@
+import Engine
+@testable import Live
+import Synchronization
+
+/// A simulated queue clock for the live loop's tests (a value the test advances).
+final class SimulatedClock: @unchecked Sendable {
+    // @unchecked Sendable: the tests drive the loop on one thread.
+    var now: Int64 = 0
+}
+
+/// An engine that plays a fixed score: `(step, pitch, velocity)`, whatever the melody.
+final class ScoreEngine: AccompanimentEngine {
+    let score: [AccompanimentEvent]
+    private var sounding = Set<UInt8>()
+    init(_ score: [(Int, UInt8, UInt8)]) { self.score = score.map { AccompanimentEvent(step: $0.0, pitch: $0.1, velocity: $0.2) } }
+    func reset(seed: UInt64) { sounding.removeAll() }
+    func melodyNoteOn(pitch: Int, velocity: Int, step: Int) {}
+    func melodyNoteOff(pitch: Int, step: Int) {}
+    func generate(step: Int, into out: EventBuffer) {
+        for e in score where e.step == step {
+            if e.isNoteOn { sounding.insert(e.pitch) } else { sounding.remove(e.pitch) }
+            out.append(e)
+        }
+    }
+    func allNotesOff(step: Int, into out: EventBuffer) {
+        for p in sounding.sorted() { out.append(AccompanimentEvent(step: step, pitch: p, velocity: 0)) }
+        sounding.removeAll()
+    }
+    var droppedMelodyEvents: Int { 0 }
+}
+
+/// The live loop on a simulated clock: the engine thread's calls, made by the test.
+struct LiveHarness {
+    let clock = SimulatedClock()
+    let output: RecordingOutput
+    let input = SPSCRing<InputEvent>(capacity: 8192)
+    let loop: EngineLoop
+
+    init(engine: AccompanimentEngine, settings: EngineLoop.Settings) {
+        let c = clock
+        output = RecordingOutput(clock: { c.now })
+        loop = EngineLoop(engine: engine, settings: settings, outputs: [output], input: input)
+    }
+
+    /// Advances the clock to `t` in steps of at most 1 ms, polling as the engine thread would.
+    func run(until t: Int64, feeding events: inout [InputEvent]) {
+        while clock.now < t {
+            clock.now = min(t, clock.now + 1_000_000)
+            while let e = events.first, e.time <= clock.now { _ = input.push(e); events.removeFirst() }
+            _ = loop.poll(now: clock.now)
+        }
+    }
+
+    /// The scheduled accompaniment notes as (step, pitch, velocity) on a grid from `origin`.
+    func scheduledNotes(origin: Int64, stepNanoseconds: Int64, channel: UInt8) -> [AccompanimentEvent] {
+        output.records.compactMap { r in
+            guard r.path == .scheduled, case .note(let ch, let pitch, let velocity) = r.event, ch == channel else { return nil }
+            let offset = r.time - origin
+            precondition(offset % stepNanoseconds == 0, "a note off the grid: \(offset) ns")
+            return AccompanimentEvent(step: Int(offset / stepNanoseconds), pitch: pitch, velocity: velocity)
+        }
+    }
+}
