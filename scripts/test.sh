@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project: system packages first (scripts/setup.sh is idempotent), then
-# the Swift tests (all modules), the disassembly check of the SIMD kernels (x86_64; aarch64
+# the Swift tests (all modules), the live loop's malloc benchmark (0 allocations), the disassembly check of the SIMD kernels (x86_64; aarch64
 # cross-compiled, its kernels also run under qemu-user), the live tests in a QEMU guest with the
 # real ALSA sequencer, and the Python tests of Training/. Exits non-zero if anything fails.
 set -euo pipefail
@@ -16,6 +16,9 @@ echo "== Swift tests" >&2
 if ! swift test 2>&1 | grep --line-buffered -Ev "^\[[0-9]+/[0-9]+\]|^Test Case '.*' (started|passed)|^Test Suite '.*' (started|passed)"; then
     status=1
 fi
+
+echo "== The live loop allocates nothing (package-benchmark malloc counts, threshold 0)" >&2
+bash scripts/check-malloc.sh || status=1
 
 echo "== SIMD kernels: vector FMAs, no fmaf calls" >&2
 bash scripts/check-fma.sh || status=1

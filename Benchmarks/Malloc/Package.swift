@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Malloc-counting benchmarks of the kernels and one model step (package-benchmark), kept in their
+// Malloc-counting benchmarks of the kernels, one model step and the live loop (package-benchmark), kept in their
 // own package so that the main build does not fetch or compile package-benchmark.
 //
 //   cd Benchmarks/Malloc && swift package --allow-writing-to-package-directory benchmark
@@ -26,6 +26,17 @@ let package = Package(
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
             path: "Benchmarks/ModelSteps",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]),
+        // The live loop (reader, engine loop, outputs) on a simulated clock; scripts/test.sh runs
+        // it and fails on any allocation (scripts/check-malloc.sh).
+        .executableTarget(
+            name: "LiveLoop",
+            dependencies: [
+                .product(name: "AccompanistCore", package: rootIdentity),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/LiveLoop",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]),
     ]

@@ -70,12 +70,6 @@ public struct Grammar: Sendable {
     /// Sets the clock (a live engine whose time shift was cut short, or that joins late).
     public mutating func setTime(_ t: Int) { time = t }
 
-    /// Forgets every sounding note (after the engine has sent their note-offs).
-    public mutating func silenceAll() {
-        starts = SIMD128Int(repeating: -1)
-        soundingCount = 0
-    }
-
     /// The pitches sounding now, ascending.
     public var soundingPitches: [Int] { (0..<128).filter { starts[$0] >= 0 } }
 }

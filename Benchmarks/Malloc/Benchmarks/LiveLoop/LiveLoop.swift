@@ -1,0 +1,118 @@
+// The live loop with malloc counts (must be 0): the reader's work (passthrough, panic, a
+// vanished keyboard), the engine thread's steps with the neural engine at the shipped shape,
+// the count-in, a panic, an external clock's Start and Stop, and the shutdown, on a simulated
+// clock with recording outputs (the seam the daemon's sequencer and synth implement).
+//
+// Every buffer is made in `init` (as the daemon makes them before READY=1); one iteration is a
+// bar of music through both loops and must not allocate.
+
+import Benchmark
+import Engine
+import Live
+import Model
+import Synchronization
+
+final class Clock: @unchecked Sendable {
+    // @unchecked Sendable: the benchmark drives everything from one thread.
+    var now: Int64 = 1_000_000_000
+}
+
+/// One live setup: reader → ring → engine loop → outputs, as LiveSession wires them.
+final class LiveRig: @unchecked Sendable {
+    // @unchecked Sendable: one thread (the benchmark's) plays every role in turn.
+    let clock = Clock()
+    let accompaniment: RecordingOutput
+    let synth: RecordingOutput
+    let port: RecordingOutput
+    let ring = SPSCRing<InputEvent>(capacity: 8192)
+    let reader: InputReader
+    let loop: EngineLoop
+    let stepNs: Int64
+    var pitch: UInt8 = 67
+
+    init(tempo: EngineLoop.TempoSource) {
+        let c = clock
+        accompaniment = RecordingOutput(name: "accompaniment", capacity: 1 << 16, clock: { c.now })
+        synth = RecordingOutput(name: "synth", capacity: 1 << 16, clock: { c.now })
+        port = RecordingOutput(name: "output port", capacity: 1 << 16, clock: { c.now })
+        let file = try! SafeTensorsFile(bytes: SafeTensorsWriter.randomModel(.baseD128).serialize())
+        let engine = NeuralEngine(model: try! StreamingModel(file: file, precision: .fp16), configuration: NeuralConfiguration(), seed: 7)
+        var s = EngineLoop.Settings()
+        s.tempoSource = tempo
+        s.bpm = 120
+        s.countInBars = tempo == .fixed ? 1 : 0
+        s.maxNoteSteps = 12
+        stepNs = FixedTempo(bpm: 120).stepNanoseconds
+        loop = EngineLoop(engine: engine, settings: s, outputs: [accompaniment, synth], input: ring)
+        reader = InputReader(settings: InputReader.Settings(), passthrough: [.init(synth), .init(port)], ownClient: 128,
+                             engineInput: ring, clock: { c.now })
+        loop.start(now: clock.now)
+        for _ in 0..<20 { bar() }  // caches, buffers and histograms warm
+    }
+
+    /// The player holds a note per beat; the loop polls every millisecond of simulated time.
+    func bar() {
+        for beat in 0..<4 {
+            let off = InputEvent.note(false, channel: 0, pitch: pitch, time: clock.now, client: 20)
+            reader.handle(off)
+            pitch = 60 + (pitch &* 5 &+ UInt8(beat)) % 24
+            reader.handle(.note(true, channel: 0, pitch: pitch, velocity: 90, time: clock.now, client: 20))
+            reader.handle(.controller(64, value: beat % 2 == 0 ? 127 : 0, channel: 0, time: clock.now))
+            for _ in 0..<8 * Int(stepNs / 1_000_000) {
+                clock.now += 1_000_000
+                _ = loop.poll(now: clock.now)
+            }
+        }
+        accompaniment.removeAll()
+        synth.removeAll()
+        port.removeAll()
+    }
+
+    /// An external clock: Start, a bar of clocks with a melody note, Stop.
+    func clockedBar() {
+        reader.handle(.transport(.start, time: clock.now))
+        for k in 0..<96 {
+            clock.now += 20_833_333
+            reader.handle(.transport(.clock, time: clock.now))
+            if k == 24 { reader.handle(.note(true, channel: 0, pitch: 72, velocity: 80, time: clock.now, client: 20)) }
+            _ = loop.poll(now: clock.now)
+        }
+        reader.handle(.transport(.stop, time: clock.now))
+        _ = loop.poll(now: clock.now)
+        reader.handle(.note(false, channel: 0, pitch: 72, time: clock.now, client: 20))
+        accompaniment.removeAll()
+        synth.removeAll()
+        port.removeAll()
+    }
+
+    /// Panic (the controller), a keyboard that vanishes, and the shutdown's silence.
+    func panicAndStop() {
+        reader.handle(.note(true, channel: 0, pitch: 64, velocity: 90, time: clock.now, client: 21))
+        reader.handle(.controller(120, value: 0, channel: 0, time: clock.now))
+        _ = loop.poll(now: clock.now)
+        reader.handle(.note(true, channel: 0, pitch: 65, velocity: 90, time: clock.now, client: 22))
+        reader.handle(.releaseSource(client: 22, port: 0), now: clock.now)
+        loop.shutdown(now: clock.now)
+        reader.releaseAll()
+        accompaniment.removeAll()
+        synth.removeAll()
+        port.removeAll()
+    }
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(2), maxIterations: 200)
+
+    let fixed = LiveRig(tempo: .fixed)
+    Benchmark("Live loop: a bar at 120 BPM (reader, engine, neural model)") { benchmark in
+        for _ in benchmark.scaledIterations { fixed.bar() }
+    }
+    Benchmark("Live loop: panic, a vanished keyboard, shutdown") { benchmark in
+        for _ in benchmark.scaledIterations { fixed.panicAndStop() }
+    }
+    let clocked = LiveRig(tempo: .midiClock)
+    clocked.clockedBar()
+    Benchmark("Live loop: external clock Start, a bar, Stop") { benchmark in
+        for _ in benchmark.scaledIterations { clocked.clockedBar() }
+    }
+}
