@@ -3,7 +3,7 @@
 # kernel must contain vector FMAs (x86_64: vfmadd/vfnmadd ...ps on ymm or zmm registers;
 # aarch64: fmla on .4s vectors) and nothing in Kernels or Model (the streaming model's own
 # loops) may call fmaf / fma or the fp16 conversion helpers (__extendhfsf2, __gnu_h2f_ieee). Without a target CPU, Swift turns
-# SIMD16<Float>.addingProduct into fmaf calls, ~60x slower (../shared/notes/cpu-kernels.md).
+# SIMD16<Float>.addingProduct into fmaf calls, ~60x slower (docs/kernels.md, "Build targets").
 #
 #   scripts/check-fma.sh                     default build (x86-64-v3 on x86_64), .build-kernels
 #   ACCOMPANIST_NATIVE=1 scripts/check-fma.sh   build for this CPU (expects zmm on AVX-512),

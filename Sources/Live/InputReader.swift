@@ -39,7 +39,7 @@ public final class InputReader: @unchecked Sendable {
     }
 
     let settings: Settings
-    let passthrough: [Passthrough]
+    public let passthrough: [Passthrough]
     let clock: @Sendable () -> Int64
     /// Reader → engine thread: melody, panic, clock and transport events.
     public let engineInput: SPSCRing<InputEvent>

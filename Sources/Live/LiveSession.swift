@@ -168,11 +168,11 @@ public final class LiveSession {
                 log.info("tempo source: MIDI clock, \(String(format: "%.1f", now.bpm)) BPM")
                 loggedBPM = now.bpm
             }
-            if now != reported || Date().timeIntervalSince(lastStatus) >= 2 {
-                if Date().timeIntervalSince(lastStatus) >= 1 || now.state != reported.state {
-                    notifier.status(now.statusLine(melodyLatency: melodyLatency))
-                    lastStatus = Date()
-                }
+            // STATUS=: at once when the state changes, else every second while counts move, every 2 s when idle.
+            let since = Date().timeIntervalSince(lastStatus)
+            if now.state != reported.state || since >= (now != reported ? 1 : 2) {
+                notifier.status(now.statusLine(melodyLatency: melodyLatency))
+                lastStatus = Date()
             }
             reported = now
 

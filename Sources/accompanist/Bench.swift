@@ -62,11 +62,15 @@ struct Bench: ParsableCommand {
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 1
 
+    @Option(help: "Also time the player's-note passthrough to FluidSynth on this host over this many notes.")
+    var passthrough: Int?
+
     func validate() throws {
         if randomBase && model != nil { throw ValidationError("--random-base and --model exclude each other") }
         if let hours, !(hours > 0 && hours <= 24) { throw ValidationError("--hours must be in (0, 24]") }
         if songs < 1 { throw ValidationError("--songs must be at least 1") }
         if precision.isEmpty { throw ValidationError("--precision needs fp32 or fp16") }
+        if let passthrough, !(1...100_000).contains(passthrough) { throw ValidationError("--passthrough takes 1 to 100000 notes") }
     }
 
     func run() throws {
@@ -157,6 +161,7 @@ struct Bench: ParsableCommand {
         if let hours {
             for p in precision { try longRun(hours: hours, precision: p, modelPath: modelPath) }
         }
+        if let passthrough { try Bench.passthrough(notes: passthrough) }
     }
 
     // MARK: - Model and melody
