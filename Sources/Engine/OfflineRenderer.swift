@@ -121,11 +121,12 @@ public enum OfflineRenderer {
     ///
     /// - Parameters:
     ///   - bpm: the tempo written when the file has none (otherwise the file's tempo map is kept).
+    ///   - maxNoteSteps: the longest accompaniment note, in grid steps.
     public static func render(file: MIDIFile, melodyTrack index: Int, engine: AccompanimentEngine,
-                              seed: UInt64, beatsPerBar: Int, bpm: Double? = nil) -> RenderResult {
+                              seed: UInt64, beatsPerBar: Int, bpm: Double? = nil, maxNoteSteps: Int = 64) -> RenderResult {
         let input = melodyInput(file.tracks[index], ticksPerQuarter: file.ticksPerQuarter)
         let end = endStep(of: input, stepsPerBar: beatsPerBar * Grid.stepsPerBeat)
-        let events = run(engine, melody: input, steps: end, seed: seed)
+        let events = run(engine, melody: input, steps: end, seed: seed, maxNoteSteps: maxNoteSteps)
         return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: end, bpm: bpm),
                             events: events, melodyTrackIndex: index, endStep: end, beatsPerBar: beatsPerBar)
     }
@@ -135,7 +136,8 @@ public enum OfflineRenderer {
     /// at the end, every note off at `steps`. The live daemon makes the same calls from the wall
     /// clock.
     public static func run(_ engine: AccompanimentEngine, melody: [(step: Int, pitch: Int, velocity: Int)],
-                           steps endStep: Int, seed: UInt64) -> [AccompanimentEvent] {
+                           steps endStep: Int, seed: UInt64, maxNoteSteps: Int = 64) -> [AccompanimentEvent] {
+        // lead: apply the max-duration rule
         engine.reset(seed: seed)
         let buffer = EventBuffer(capacity: 1024)
         var events: [AccompanimentEvent] = []

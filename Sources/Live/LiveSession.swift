@@ -1,6 +1,8 @@
+import Config
 import Engine
 import Foundation
 import Logging
+import OfflineAudio
 import Synchronization
 
 /// `accompanist run`: the daemon. The control (main) thread owns this object: it opens the

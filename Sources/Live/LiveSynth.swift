@@ -1,5 +1,7 @@
 import CFluidSynth
+import Config
 import Foundation
+import OfflineAudio
 import Synchronization
 
 /// One note or controller for the synth, at a CLOCK_MONOTONIC time.

@@ -2,7 +2,9 @@ import Engine
 import Foundation
 
 /// Everything `accompanist run` can be told, with its defaults. Configs/accompanist.toml
-/// documents every key; `DaemonConfig.load` validates a file against this schema.
+/// documents every key; `DaemonConfig.load` validates a file against this schema. `render` starts
+/// from the defaults and sets its options through the same keys; `engineSettings` maps either to
+/// the engine.
 public struct DaemonConfig: Equatable, Sendable {
     // [alsa]
     public var clientName = "Accompanist"
@@ -19,6 +21,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var precision = "fp16"
     public var seed: UInt64 = 0
     public var pattern = "bass-chord"
+    /// Sampling temperature; 0 samples greedily (as `render --temperature 0`).
     public var temperature = 0.6
     public var topP = 0.95
     public var chordGuidance = Double(NeuralConfiguration.defaultChordGuidance)
@@ -124,7 +127,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.precision": precision = try oneOf(try string(), ["fp32", "fp16"])
         case "engine.seed": seed = UInt64(try range(try int(), 0...Int.max))
         case "engine.pattern": pattern = try oneOf(try string(), ["block", "broken", "bass-chord"])
-        case "engine.temperature": temperature = try range(try double(), 0.05...2.0)
+        case "engine.temperature": temperature = try range(try double(), 0...2.0)
         case "engine.top_p": topP = try range(try double(), 0.05...1.0)
         case "engine.chord_guidance": chordGuidance = try range(try double(), 0...10)
         case "engine.listen_beats": listenBeats = try range(try int(), 0...64)
