@@ -30,7 +30,7 @@ let package = Package(
         .library(name: "AccompanistModel", targets: ["Kernels", "Model", "Tokens", "Engine"]),
         // Everything that reads input from outside, for the fuzz targets in Fuzz/ (a separate
         // package, built only by scripts/fuzz.sh).
-        .library(name: "AccompanistCore", targets: ["MIDI", "Tokens", "Kernels", "Model", "Engine", "Live"]),
+        .library(name: "AccompanistCore", targets: ["MIDI", "Tokens", "Kernels", "Model", "Engine", "Config", "OfflineAudio", "Live"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,16 +53,20 @@ let package = Package(
         .target(name: "Model", dependencies: ["Kernels", "Tokens"], swiftSettings: swift6 + cpuFlags),
         // The streaming engine contract, the rule-based accompanist, offline rendering.
         .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model"], swiftSettings: swift6),
-        // Live I/O: ALSA sequencer client, real-time threads, FluidSynth (live and offline).
+        // The daemon's config file (Configs/accompanist.toml) and its mapping to engine settings.
+        .target(name: "Config", dependencies: ["MIDI", "Model", "Engine"], swiftSettings: swift6),
+        // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
+        .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI"], swiftSettings: swift6),
+        // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
         .target(name: "Live", dependencies: [
-            "CALSA", "CFluidSynth", "MIDI", "Engine",
+            "CALSA", "CFluidSynth", "MIDI", "Engine", "Config", "OfflineAudio",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
         // The command line.
         .executableTarget(
             name: "accompanist",
             dependencies: [
-                "MIDI", "Tokens", "Engine", "Live", "Kernels", "Model",
+                "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,7 +85,9 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Engine"], swiftSettings: swift6),
-        .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "MIDI"], swiftSettings: swift6),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Model"], swiftSettings: swift6),
+        .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Engine", "Config"], swiftSettings: swift6),
+        .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),
     ]
 )

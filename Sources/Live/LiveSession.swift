@@ -1,7 +1,9 @@
 import CALSA
+import Config
 import Engine
 import Foundation
 import Logging
+import OfflineAudio
 import Synchronization
 
 /// `accompanist run`: the daemon. The control (main) thread owns this object: it opens the

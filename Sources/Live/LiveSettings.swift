@@ -1,3 +1,4 @@
+import Config
 /// The one mapping from the daemon's configuration to the live threads' settings (the engine's
 /// own settings come from `DaemonConfig`'s engine mapping, shared with `render`).
 extension EngineLoop.Settings {
@@ -9,8 +10,8 @@ extension EngineLoop.Settings {
         countInBars = config.countInBars
         metronomeChannel = UInt8(clamping: config.metronomeChannel - 1)
         accompanimentChannel = UInt8(clamping: config.accompanimentChannel - 1)
-        maxNoteSteps = config.maxNoteBeats * 8
-        seed = config.seed
+        maxNoteSteps = config.engineSettings.maxNoteSteps  // the same limit render passes to OfflineRenderer
+        seed = config.engineSettings.seed
     }
 }
 

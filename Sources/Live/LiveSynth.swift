@@ -1,5 +1,7 @@
 import CFluidSynth
+import Config
 import Foundation
+import OfflineAudio
 import Synchronization
 
 /// An event for the synth's scheduler, at a queue time.

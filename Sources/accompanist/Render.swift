@@ -1,17 +1,14 @@
 import ArgumentParser
+import Config
 import Engine
 import Foundation
-import Live
 import Logging
 import MIDI
 import Model
+import OfflineAudio
 
 extension WeightPrecision: ExpressibleByArgument {}
-
-enum EngineKind: String, ExpressibleByArgument, CaseIterable {
-    case rules, model
-}
-
+extension EngineSettings.Kind: ExpressibleByArgument {}
 extension RulesConfiguration.Pattern: ExpressibleByArgument {}
 
 /// `accompanist render IN.mid -o OUT.mid`: the engine over a melody file, from a simulated clock.
@@ -22,8 +19,13 @@ struct Render: ParsableCommand {
             Runs the same engine as the live daemon over the melody track of IN.mid, with a simulated \
             clock, and writes OUT.mid (format 1): the input's tempo map and time signature, the melody \
             track unchanged, and a track named "Accompaniment". The same input and seed give a \
-            byte-identical file. With --wav, FluidSynth also renders both tracks to a WAV file.
+            byte-identical file. With --wav, FluidSynth also renders both tracks to a WAV file. \
+            Settings not given here (pitch range, polyphony, listening) are the daemon's defaults \
+            (Configs/accompanist.toml).
             """)
+
+    /// The daemon's defaults, which the options start from (and set through the same keys).
+    private static let defaults = DaemonConfig()
 
     @Argument(help: "The MIDI file with the melody.")
     var input: String
@@ -35,34 +37,37 @@ struct Render: ParsableCommand {
     var melodyTrack: String?
 
     @Option(help: "The engine: model (the neural accompanist) or rules (rule-based).")
-    var engine: EngineKind = .model
+    var engine: EngineSettings.Kind = defaults.engineSettings.kind
 
     @Option(help: "Weights of the model engine (default: Models/accompanist.safetensors, or $ACCOMPANIST_MODEL).")
     var model: String?
 
     @Option(help: "Storage of the model's weights: fp32 or fp16 (half the memory traffic, ~1e-3 relative error).")
-    var precision: WeightPrecision = .fp16
+    var precision: WeightPrecision = defaults.engineSettings.precision
 
     @Option(help: "Sampling temperature of the model engine (0 = greedy, up to 2).")
-    var temperature: Float = 0.6
+    var temperature: Double = defaults.temperature
 
     @Option(name: .customLong("top-p"), help: "Nucleus sampling mass of the model engine (0.05…1).")
-    var topP: Float = 0.95
+    var topP: Double = defaults.topP
 
     @Option(name: .customLong("chord-guidance"), help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 10).")
-    var chordGuidance: Float = NeuralConfiguration.defaultChordGuidance
+    var chordGuidance: Double = defaults.chordGuidance
 
     @Option(help: "Accompaniment pattern of the rules engine: block, broken, bass-chord.")
-    var pattern: RulesConfiguration.Pattern = .bassChord
+    var pattern: RulesConfiguration.Pattern = defaults.engineSettings.rules.pattern
 
     @Option(help: "Random seed: the same seed and input give the same output.")
-    var seed: UInt64 = 0
+    var seed: UInt64 = defaults.engineSettings.seed
 
     @Option(help: "Tempo in beats per minute, for a file that has no tempo (20…400).")
     var bpm: Double?
 
     @Option(name: .customLong("beats-per-bar"), help: "Beats (quarter notes) per bar, when the file's time signature is missing or wrong (2…16).")
     var beatsPerBar: Int?
+
+    @Option(name: .customLong("max-note-beats"), help: "Any accompaniment note is ended after this many beats (1…64).")
+    var maxNoteBeats: Int = defaults.maxNoteBeats
 
     @Option(help: "Also render the melody and the accompaniment to this WAV file with FluidSynth.")
     var wav: String?
@@ -85,7 +90,26 @@ struct Render: ParsableCommand {
         if !(0...2).contains(temperature) { throw ValidationError("--temperature must be between 0 and 2, got \(temperature)") }
         if !(0.05...1).contains(topP) { throw ValidationError("--top-p must be between 0.05 and 1, got \(topP)") }
         if !(0...10).contains(chordGuidance) { throw ValidationError("--chord-guidance must be between 0 and 10, got \(chordGuidance)") }
+        if !(1...64).contains(maxNoteBeats) { throw ValidationError("--max-note-beats must be between 1 and 64, got \(maxNoteBeats)") }
+        if seed > UInt64(Int.max) { throw ValidationError("--seed must be at most \(Int.max), got \(seed)") }
         if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
+    }
+
+    /// The engine's settings: the options set as the daemon's config keys over its defaults, and
+    /// mapped as `accompanist run` maps its config.
+    func engineSettings(beatsPerBar: Int) throws -> EngineSettings {
+        var c = DaemonConfig()
+        try c.setOption("engine.engine", .string(engine.rawValue))
+        try c.setOption("engine.model", model.map { .string($0) })
+        try c.setOption("engine.precision", .string(precision.rawValue))
+        try c.setOption("engine.seed", .integer(Int(seed)))
+        try c.setOption("engine.pattern", .string(pattern.rawValue))
+        try c.setOption("engine.temperature", .float(temperature))
+        try c.setOption("engine.top_p", .float(topP))
+        try c.setOption("engine.chord_guidance", .float(chordGuidance))
+        try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
+        try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))
+        return c.engineSettings
     }
 
     func run() throws {
@@ -99,32 +123,24 @@ struct Render: ParsableCommand {
         do { index = try OfflineRenderer.melodyTrackIndex(in: file, selector: melodyTrack.map(TrackSelector.init)) }
         catch let e as RenderError { throw CLIError.input("\(input): \(e.description)") }
 
+        let fileBars = OfflineRenderer.beatsPerBar(of: file)
+        let bars = beatsPerBar ?? fileBars ?? 4
+        let settings = try engineSettings(beatsPerBar: bars)
         // Then the model, before the render's work.
-        let modelPath: String? = try engine == .model ? {
-            do { return try ShippedModel.locate(model) } catch let e as ShippedModel.Failure { throw CLIError.noInput(e.description) }
-        }() : nil
-        let bars: Int
-        if let beatsPerBar { bars = beatsPerBar } else if let b = OfflineRenderer.beatsPerBar(of: file) { bars = b } else {
-            bars = 4
-            if !file.timeSignatures.isEmpty { log.warning("ignoring the file's implausible time signature; assuming 4/4 (use --beats-per-bar)") }
+        let modelPath: String?
+        do { modelPath = try settings.locateModel() } catch let e as ShippedModel.Failure { throw CLIError.noInput(e.description) }
+        if beatsPerBar == nil && fileBars == nil && !file.timeSignatures.isEmpty {
+            log.warning("ignoring the file's implausible time signature; assuming 4/4 (use --beats-per-bar)")
         }
         if bpm != nil && file.hasTempo { log.warning("the file has its own tempo map; --bpm is ignored") }
         do { try OfflineRenderer.checkLength(file: file, melodyTrack: index, beatsPerBar: bars) }
         catch { throw CLIError.input("\(input): \(error.description)") }
         let accompanist: AccompanimentEngine
-        if let modelPath {
-            var c = NeuralConfiguration()
-            c.temperature = temperature
-            c.topP = topP
-            c.chordGuidance = chordGuidance
-            c.beatsPerBar = bars
-            do { accompanist = try ShippedModel.engine(path: modelPath, precision: precision, configuration: c, seed: seed) }
-            catch let e as ShippedModel.Failure { throw CLIError.input(e.description) }
-        } else {
-            accompanist = RulesEngine(configuration: RulesConfiguration(pattern: pattern, beatsPerBar: bars), seed: seed)
-        }
+        do { accompanist = try settings.makeEngine(weights: modelPath) }
+        catch let e as ShippedModel.Failure { throw CLIError.input(e.description) }
         let start = Date()
-        let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: accompanist, seed: seed, beatsPerBar: bars, bpm: bpm)
+        let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: accompanist, seed: settings.seed, beatsPerBar: bars,
+                                            bpm: bpm, maxNoteSteps: settings.maxNoteSteps)
         let renderSeconds = Date().timeIntervalSince(start)
 
         // Audio first: if the soundfont turns out to be unusable, nothing is written.

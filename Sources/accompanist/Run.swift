@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Engine
 import Foundation
 import Live
@@ -50,29 +51,22 @@ struct Run: ParsableCommand {
             c = try parse(path)
             source = path
         }
-        func set(_ key: String, _ v: TOMLValue?) throws {
-            guard let v else { return }
-            do { try c.set(key, v) } catch let p as DaemonConfig.Problem {
-                throw CLIError(message: "option for \(p.key): \(p.message)", exitCode: DaemonConfig.exitCode)
-            }
-        }
-        try set("engine.engine", engine.map { .string($0) })
-        try set("engine.model", model.map { .string($0) })
-        try set("tempo.bpm", bpm.map { .float($0) })
-        try set("tempo.source", tempoSource.map { .string($0) })
-        try set("tempo.count_in_bars", countIn.map { .integer($0) })
-        try set("tempo.beats_per_bar", beatsPerBar.map { .integer($0) })
-        try set("engine.seed", seed.map { .integer($0) })
-        try set("engine.pattern", pattern.map { .string($0) })
-        try set("alsa.client_name", clientName.map { .string($0) })
-        try set("alsa.inputs", inputs.isEmpty ? nil : .array(inputs.map { .string($0) }))
-        try set("alsa.outputs", outputs.isEmpty ? nil : .array(outputs.map { .string($0) }))
-        try set("sound.soundfont", soundfont.map { .string($0) })
-        try set("sound.audio_driver", audioDriver.map { .string($0) })
-        try set("sound.file", audioFile.map { .string($0) })
-        if noSound { try set("sound.enabled", .boolean(false)) }
-        if melodyPassthrough { try set("midi.melody_passthrough", .boolean(true)) }
-        if countIn.map({ $0 > 0 }) == true { try set("tempo.phase", .string("count-in")) }
+        try c.setOption("engine.engine", engine.map { .string($0) })
+        try c.setOption("engine.model", model.map { .string($0) })
+        try c.setOption("tempo.bpm", bpm.map { .float($0) })
+        try c.setOption("tempo.source", tempoSource.map { .string($0) })
+        try c.setOption("tempo.count_in_bars", countIn.map { .integer($0) })
+        try c.setOption("tempo.beats_per_bar", beatsPerBar.map { .integer($0) })
+        try c.setOption("engine.seed", seed.map { .integer($0) })
+        try c.setOption("engine.pattern", pattern.map { .string($0) })
+        try c.setOption("alsa.client_name", clientName.map { .string($0) })
+        try c.setOption("alsa.inputs", inputs.isEmpty ? nil : .array(inputs.map { .string($0) }))
+        try c.setOption("alsa.outputs", outputs.isEmpty ? nil : .array(outputs.map { .string($0) }))
+        try c.setOption("sound.soundfont", soundfont.map { .string($0) })
+        try c.setOption("sound.audio_driver", audioDriver.map { .string($0) })
+        try c.setOption("sound.file", audioFile.map { .string($0) })
+        if noSound { try c.setOption("sound.enabled", .boolean(false)) }
+        if melodyPassthrough { try c.setOption("midi.melody_passthrough", .boolean(true)) }
         do { try c.validate() } catch let p as DaemonConfig.Problem { throw CLIError(message: "\(p.key): \(p.message)", exitCode: DaemonConfig.exitCode) }
         return (c, source)
     }
@@ -90,30 +84,19 @@ struct Run: ParsableCommand {
     func run() throws {
         let log = Logger(label: "accompanist")
         let (config, source) = try loadConfig()
+        // The same settings as `accompanist render` with the same options, so that a live
+        // performance and a render of the same melody give the same notes.
+        let settings = config.engineSettings
+        let weights: String?
+        do { weights = try settings.locateModel() }
+        catch let e as ShippedModel.Failure { throw CLIError(message: "engine.model: \(e.description)", exitCode: DaemonConfig.exitCode) }
+        // Loaded here, before READY=1: every buffer of the model is allocated now.
         let engine: AccompanimentEngine
-        let description: String
-        if config.engine == "model" {
-            let path: String
-            do { path = try ShippedModel.locate(config.model.isEmpty ? nil : config.model) }
-            catch let e as ShippedModel.Failure { throw CLIError(message: "engine.model: \(e.description)", exitCode: DaemonConfig.exitCode) }
-            var c = NeuralConfiguration()
-            c.temperature = Float(config.temperature)
-            c.topP = Float(config.topP)
-            c.chordGuidance = Float(config.chordGuidance)
-            c.lowestPitch = config.lowestPitch
-            c.highestPitch = config.highestPitch
-            c.maxPolyphony = config.maxPolyphony
-            c.maxNoteSteps = config.maxNoteBeats * 8
-            c.listenSteps = config.listenBeats * 8
-            c.beatsPerBar = config.beatsPerBar
-            // Loaded here, before READY=1: every buffer of the model is allocated now.
-            do { engine = try ShippedModel.engine(path: path, precision: config.precision == "fp16" ? .fp16 : .fp32, configuration: c, seed: config.seed) }
-            catch let e as ShippedModel.Failure { throw CLIError(message: e.description, exitCode: 66) }
-            description = "model \(path) (\(config.precision)), temperature \(config.temperature), top-p \(config.topP), chord guidance \(config.chordGuidance), seed \(config.seed)"
-        } else {
-            engine = try rulesEngine(config)
-            description = "rules (\(config.pattern)), seed \(config.seed)"
-        }
+        do { engine = try settings.makeEngine(weights: weights) }
+        catch let e as ShippedModel.Failure { throw CLIError(message: e.description, exitCode: 66) }
+        let description = weights.map {
+            "model \($0) (\(config.precision)), temperature \(config.temperature), top-p \(config.topP), chord guidance \(config.chordGuidance), seed \(config.seed)"
+        } ?? "rules (\(config.pattern)), seed \(config.seed)"
         let session = LiveSession(config: config, logger: log, duration: duration)
         do {
             try session.run(engine: engine, engineDescription: description, configSource: source)
@@ -121,14 +104,6 @@ struct Run: ParsableCommand {
             if case .noSequencer = f { throw CLIError.unavailable(f.description) }
             throw CLIError(message: f.description)
         }
-    }
-
-    private func rulesEngine(_ config: DaemonConfig) throws -> RulesEngine {
-        // The same rules as `accompanist render` with the same pattern and metre, so that a live
-        // performance and a render of the same melody give the same notes.
-        let rules = RulesConfiguration(pattern: RulesConfiguration.Pattern(rawValue: config.pattern) ?? .bassChord, beatsPerBar: config.beatsPerBar)
-        if let problem = rules.problem { throw CLIError(message: "engine: \(problem)", exitCode: DaemonConfig.exitCode) }
-        return RulesEngine(configuration: rules, seed: config.seed)
     }
 }
 

@@ -102,6 +102,8 @@ final class RenderCommandTests: XCTestCase {
             (["render", example("twinkle"), "-o", out, "--engine", "model", "--model", "/no/model.safetensors"], "no model found"),
             (["render", example("twinkle"), "-o", out, "--engine", "model", "--model", notMIDI.path], "cannot load the model"),
             (["render", example("twinkle"), "-o", out, "--temperature", "5"], "--temperature"),
+            (["render", example("twinkle"), "-o", out, "--max-note-beats", "0"], "--max-note-beats must be between 1 and 64, got 0"),
+            (["render", example("twinkle"), "-o", out, "--seed", "18446744073709551615"], "--seed must be at most"),
             (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("x.wav").path, "--soundfont", "/nonexistent.sf2"], "soundfont not found"),
             (["render", example("twinkle"), "-o", temp.appendingPathComponent("no/such/dir/o.mid").path, "--engine", "rules"], "cannot write"),
             (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("y.wav").path, "--soundfont", notMIDI.path], "could not load the soundfont"),

@@ -1,13 +1,13 @@
 // Fuzz target: the daemon's config file (TOML). Any text must either parse into a valid config
-// or be refused with a DaemonConfig.Problem; a trap is a bug.
+// (and map to engine settings) or be refused with a DaemonConfig.Problem; a trap is a bug.
+import Config
 import Foundation
 import FuzzSupport
-import Live
 
 func fuzzConfig(_ bytes: UnsafeRawBufferPointer) {
     let text = String(decoding: bytes, as: UTF8.self)
     do {
-        _ = try DaemonConfig.parse(text)
+        _ = try DaemonConfig.parse(text).engineSettings
     } catch is DaemonConfig.Problem {
     } catch {
         fatalError("DaemonConfig.parse threw something other than a Problem: \(error)")

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Live
+@testable import OfflineAudio
 import MIDI
 
 final class OfflineSynthTests: XCTestCase {

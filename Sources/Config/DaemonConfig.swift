@@ -2,7 +2,9 @@ import Engine
 import Foundation
 
 /// Everything `accompanist run` can be told, with its defaults. Configs/accompanist.toml
-/// documents every key; `DaemonConfig.load` validates a file against this schema.
+/// documents every key; `DaemonConfig.load` validates a file against this schema. `render` starts
+/// from the defaults and sets its options through the same keys; `engineSettings` maps either to
+/// the engine.
 public struct DaemonConfig: Equatable, Sendable {
     // [alsa]
     public var clientName = "Accompanist"
@@ -19,6 +21,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var precision = "fp16"
     public var seed: UInt64 = 0
     public var pattern = "bass-chord"
+    /// Sampling temperature; 0 samples greedily (as `render --temperature 0`).
     public var temperature = 0.6
     public var topP = 0.95
     public var chordGuidance = Double(NeuralConfiguration.defaultChordGuidance)
@@ -34,8 +37,6 @@ public struct DaemonConfig: Equatable, Sendable {
     public var bpm = 100.0
     public var beatsPerBar = 4
     public var countInBars = 0
-    /// "first-note" or "count-in".
-    public var phase = "first-note"
     public var metronomeChannel = 10
 
     // [midi]
@@ -124,7 +125,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.precision": precision = try oneOf(try string(), ["fp32", "fp16"])
         case "engine.seed": seed = UInt64(try range(try int(), 0...Int.max))
         case "engine.pattern": pattern = try oneOf(try string(), ["block", "broken", "bass-chord"])
-        case "engine.temperature": temperature = try range(try double(), 0.05...2.0)
+        case "engine.temperature": temperature = try range(try double(), 0...2.0)
         case "engine.top_p": topP = try range(try double(), 0.05...1.0)
         case "engine.chord_guidance": chordGuidance = try range(try double(), 0...10)
         case "engine.listen_beats": listenBeats = try range(try int(), 0...64)
@@ -136,7 +137,9 @@ public struct DaemonConfig: Equatable, Sendable {
         case "tempo.bpm": bpm = try range(try double(), 20...300)
         case "tempo.beats_per_bar": beatsPerBar = try range(try int(), 2...16)
         case "tempo.count_in_bars": countInBars = try range(try int(), 0...8)
-        case "tempo.phase": phase = try oneOf(try string(), ["first-note", "count-in"])
+        case "tempo.phase":
+            // Removed: it only repeated what count_in_bars says. Old files get a clear way out.
+            throw fail("no longer a key: tempo.count_in_bars alone chooses (0: the first melody note is beat 1); delete this line")
         case "tempo.metronome_channel": metronomeChannel = try range(try int(), 1...16)
         case "midi.accompaniment_channel": accompanimentChannel = try range(try int(), 1...16)
         case "midi.melody_passthrough": melodyPassthrough = try bool()
@@ -161,9 +164,6 @@ public struct DaemonConfig: Equatable, Sendable {
     public func validate() throws {
         if lowestPitch >= highestPitch {
             throw Problem(key: "engine.lowest_pitch", message: "must be below engine.highest_pitch (\(highestPitch)), got \(lowestPitch)")
-        }
-        if phase == "count-in" && countInBars == 0 {
-            throw Problem(key: "tempo.phase", message: "\"count-in\" needs tempo.count_in_bars of at least 1")
         }
     }
 }
