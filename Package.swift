@@ -1,9 +1,9 @@
 // swift-tools-version:6.1
-// Accompanist: a real-time MIDI accompaniment daemon for Linux. Layout: ../docs and DESIGN §9.
+// Accompanist: a real-time MIDI accompaniment daemon for Linux. Layout: docs/design.md.
 import PackageDescription
 
 // The default build targets x86-64-v3 (AVX2 + FMA: "haswell") on x86_64, so that the SIMD kernels
-// compile to vector FMAs instead of `fmaf` calls (notes/cpu-kernels.md, pitfall 1) and still run on
+// compile to vector FMAs instead of `fmaf` calls (docs/kernels.md, "Build targets and the FMA check") and still run on
 // any x86-64-v3 CPU. aarch64 has FMA in its baseline and needs no flag. ACCOMPANIST_NATIVE=1 at
 // build time targets the build machine's own CPU instead (e.g. AVX-512); see README "Fast build".
 import Foundation

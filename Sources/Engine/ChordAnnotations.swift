@@ -88,7 +88,7 @@ public struct ChordAnnotations: Sendable {
     }
 }
 
-/// Accompaniment statistics against chord annotations (DESIGN §7), for a list of note onsets.
+/// Accompaniment statistics against chord annotations (Training/README.md, the evaluation), for a list of note onsets.
 public struct ChordFit: Equatable, Sendable {
     /// Notes whose onset falls inside an annotated chord (not `N`).
     public var judged: Int

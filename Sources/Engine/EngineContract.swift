@@ -16,7 +16,7 @@ public struct AccompanimentEvent: Equatable, Hashable, Sendable {
     public var isNoteOn: Bool { velocity > 0 }
 }
 
-/// The streaming engine contract (DESIGN §1, §4).
+/// The streaming engine contract (docs/design.md).
 ///
 /// The clock advances one grid step at a time. Melody note events go in with the step they belong
 /// to (rounded to nearest), in the order they were heard; steps never decrease. `generate(step:)`

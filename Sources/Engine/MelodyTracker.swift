@@ -1,6 +1,6 @@
 import Tokens
 
-/// Turns melody note events into melody frames, one per step, as DESIGN §3 defines them, holding
+/// Turns melody note events into melody frames, one per step, as docs/tokens.md defines them, holding
 /// back events until their step is final. No allocation after `init`.
 ///
 /// Note events of one pitch pair first-in first-out, as `Track.notes` does: a note-on on a pitch

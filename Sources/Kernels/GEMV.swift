@@ -3,7 +3,7 @@
 // Packed layout of an M x K matrix W (row-major W[m][k], y = W x):
 //   packed[p][k][i] = W[16p + i][k]   for p in 0..<ceil(M/16), k in 0..<K, i in 0..<16
 // with rows past M zero. One panel yields 16 outputs as one vector: broadcast x[k], FMA with
-// the 16 weights of column k. No horizontal reduction anywhere (cpu-kernels.md, pitfall 4).
+// the 16 weights of column k. No horizontal reduction anywhere (a per-row reduction costs more than the FMAs it sums).
 
 /// Element count of the packed form of an M x K matrix: ceil(M/16) * K * 16.
 @inlinable

@@ -18,8 +18,8 @@ public enum SIMDKernels {}
 public enum ScalarKernels {}
 
 /// An element type weights and caches can be stored in: Float (fp32) or Float16 (fp16).
-/// Arithmetic is always fp32; fp16 is converted element by element on load (cpu-kernels.md,
-/// pitfall 3: the generic vector conversion is not inlined and costs 4-5x).
+/// Arithmetic is always fp32; fp16 is converted element by element on load (docs/kernels.md,
+/// "Swift codegen lessons": the generic vector conversion is not inlined and costs 4-5x).
 public protocol KernelElement: Sendable {
     /// Loads 16 consecutive elements as fp32. `p` needs no alignment.
     static func load16(_ p: UnsafePointer<Self>) -> SIMD16<Float>

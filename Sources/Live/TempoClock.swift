@@ -1,5 +1,5 @@
 /// Where the grid is in time (queue real time, nanoseconds), for the two tempo sources of
-/// DESIGN §2. Value types, owned by the engine thread; no allocation.
+/// docs/design.md ("The time grid"). Value types, owned by the engine thread; no allocation.
 
 /// A fixed tempo: step s begins at `origin + s * stepNanoseconds`.
 public struct FixedTempo: Sendable, Equatable {

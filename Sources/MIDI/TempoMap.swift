@@ -82,7 +82,7 @@ public struct TimeSignature: Equatable, Sendable {
     }
 }
 
-/// The grid of DESIGN §2: 8 steps per beat, a beat being a quarter note in a MIDI file.
+/// The grid of docs/design.md ("The time grid"): 8 steps per beat, a beat being a quarter note in a MIDI file.
 public enum Grid {
     public static let stepsPerBeat = 8
 

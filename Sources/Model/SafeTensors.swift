@@ -1,4 +1,4 @@
-// SafeTensors: reading and validating a .safetensors file (the model's weights, DESIGN §4).
+// SafeTensors: reading and validating a .safetensors file (the model's weights, docs/model.md).
 //
 // File layout (https://huggingface.co/docs/safetensors, "format"):
 //   [8 bytes]  N, little-endian UInt64: the header's length in bytes

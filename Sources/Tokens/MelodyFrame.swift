@@ -1,4 +1,4 @@
-/// What the encoder sees of the melody at one grid step (DESIGN §3, docs/tokens.md).
+/// What the encoder sees of the melody at one grid step (docs/tokens.md).
 public struct MelodyFrame: Equatable, Hashable, Sendable {
     /// The highest sounding melody pitch, or -1 for a rest.
     public var pitch: Int8
