@@ -1,11 +1,21 @@
 #!/usr/bin/env python3
 """Checks of the live tests (standard library only; runs in the VM guest).
 
-  analyze.py replay --render R.jsonl --recorded REC.jsonl --bpm BPM
-      The daemon's recorded note-ons equal those of `accompanist render --events` of the same
-      melody and seed, in order (pitch, velocity), up to the render's end; prints the timing error
-      of each against its grid time (p50/p99/max) from the kernel's timestamps, and fails if p99
-      is over the limit (0: report only).
+  analyze.py replay --render R.jsonl [--render-mid R.mid] --recorded REC.jsonl --bpm BPM
+      The daemon's recorded note events on the accompaniment channel, note-ons and note-offs in
+      order (type, pitch, and velocity for a note-on), begin with exactly those of
+      `accompanist render --events` of the same melody and seed at the steps before the render's
+      end step (its closing all-notes-off there is left out: the daemon plays on). The end step
+      is read from R.mid (the end of its accompaniment track), else taken as the last step of
+      R.jsonl. Prints the first difference; prints the timing error of the note-ons (and of all
+      events) against their grid times (p50/p99/max) from the kernel's timestamps, and fails if
+      the note-ons' p99 is over the limit (0: report only).
+  analyze.py expected --render R.jsonl [--render-mid R.mid]
+      Prints how many note events of the render come before its end step: what a live replay
+      must have recorded, at least, before it can be stopped.
+  analyze.py latency --recorded LAT.jsonl [--max-p50-ms A] [--max-p99-ms B]
+      Summarises `seq-probe latency`: p50/p99/max of the echo latency; fails when an echo is
+      missing, p50 is over A or p99 over B (0: no bound).
   analyze.py balanced --recorded REC.jsonl [--until-cc C]
       Every note-on has its note-off (or an All Notes Off on its channel) by the end; with
       --until-cc, every note sounding before the first controller C got its own note-off.
@@ -30,37 +40,165 @@ def percentile(values, q):
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def replay(args):
+def midi_end_step(path):
+    """The render's end step, from its MIDI file: the end-of-track tick of the last track (the
+    accompaniment, which ends at the end step), as a grid step (8 per quarter note)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == b"MThd", f"{path}: not a MIDI file"
+    ppq = int.from_bytes(data[12:14], "big")
+    pos, end_tick = 8 + int.from_bytes(data[4:8], "big"), None
+    while pos + 8 <= len(data):
+        kind, length = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "big")
+        body, pos = data[pos + 8:pos + 8 + length], pos + 8 + length
+        if kind != b"MTrk":
+            continue
+        i, tick, status = 0, 0, 0
+        while i < len(body):
+            delta = 0
+            while True:
+                b = body[i]; i += 1
+                delta = delta << 7 | (b & 0x7F)
+                if b < 0x80:
+                    break
+            tick += delta
+            if body[i] >= 0x80:
+                status = body[i]; i += 1
+            if status == 0xFF:
+                meta = body[i]; i += 1
+                n = 0
+                while True:
+                    b = body[i]; i += 1
+                    n = n << 7 | (b & 0x7F)
+                    if b < 0x80:
+                        break
+                i += n
+                if meta == 0x2F:
+                    end_tick = tick
+                    break
+            elif status in (0xF0, 0xF7):
+                n = 0
+                while True:
+                    b = body[i]; i += 1
+                    n = n << 7 | (b & 0x7F)
+                    if b < 0x80:
+                        break
+                i += n
+            else:
+                i += 1 if status & 0xF0 in (0xC0, 0xD0) else 2
+    assert end_tick is not None, f"{path}: no end of track"
+    return (16 * end_tick + ppq) // (2 * ppq)  # Grid.step(ofTick:)
+
+
+def render_end_step(args, rendered):
+    if args.render_mid:
+        return midi_end_step(args.render_mid)
+    return max(e["step"] for e in rendered)
+
+
+def note_event(e):
+    """What must be equal, live and rendered: the type, the pitch and a note-on's velocity."""
+    on = e["velocity"] > 0 if "step" in e else e["type"] == "on"
+    return ("on", e["pitch"], e["velocity"]) if on else ("off", e["pitch"])
+
+
+def expected_events(args):
     rendered = load(args.render)
-    recorded = [e for e in load(args.recorded) if e["type"] in ("on", "off")]
-    end = max(e["step"] for e in rendered)  # the render's final all-notes-off step
-    want = [e for e in rendered if e["velocity"] > 0 and e["step"] < end]
-    got = [e for e in recorded if e["type"] == "on" and e["channel"] == args.channel][:len(want)]
-    step_ns = 60e9 / args.bpm / 8
-    # The same engine emits the same notes in the same order, and the ALSA queue delivers them in
-    # that order, so the live note-ons, in order, must be the rendered ones, whatever their timing.
-    pairs = list(zip(got, want))
-    first_bad = next((i for i, (g, w) in enumerate(pairs) if (g["pitch"], g["velocity"]) != (w["pitch"], w["velocity"])), None)
-    if len(got) != len(want) or first_bad is not None:
-        i = first_bad if first_bad is not None else min(len(got), len(want))
-        print(f"FAIL replay: {len(got)} notes live, {len(want)} rendered; first difference at note {i}: "
-              f"live {[(g['pitch'], g['velocity']) for g in got[i:i + 5]]}, "
-              f"rendered {[(w['step'], w['pitch'], w['velocity']) for w in want[i:i + 5]]}")
-        return 1
-    # Timing: each live note against its own grid time. The recorder's clock has another origin,
-    # taken as the median offset. Step 0 is left out: when the first melody note defines beat 1,
-    # the accompaniment of that step can only be computed after the note is heard.
+    end = render_end_step(args, rendered)
+    return [e for e in rendered if e["step"] < end], end
+
+
+def expected(args):
+    print(len(expected_events(args)[0]))
+    return 0
+
+
+def timing(pairs, step_ns):
+    """p50/p99/max (ms) of |live time - grid time| over the pairs (live, rendered) of steps > 0."""
+    # The recorder's clock has another origin, taken as the median offset. Step 0 is left out:
+    # when the first melody note defines beat 1, the accompaniment of that step can only be
+    # computed after the note is heard.
     origin = statistics.median([g["t"] - w["step"] * step_ns for g, w in pairs])
-    errors = [(g["t"] - origin - w["step"] * step_ns) / 1e6 for g, w in pairs if w["step"] > 0]
-    late = [abs(x) for x in errors]
-    p50, p99, worst = percentile(late, 0.5), percentile(late, 0.99), max(late)
-    print(f"replay: {len(got)} notes equal to the render, in order (steps < {end}); timing error against "
-          f"the grid over {len(errors)} note-ons: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {worst:.3f} ms")
-    if args.max_p99_ms > 0 and p99 > args.max_p99_ms:
-        print(f"FAIL replay: p99 timing error {p99:.3f} ms over {args.max_p99_ms} ms")
+    late = [abs(g["t"] - origin - w["step"] * step_ns) / 1e6 for g, w in pairs if w["step"] > 0]
+    if not late:
+        return None
+    return percentile(late, 0.5), percentile(late, 0.99), max(late), len(late)
+
+
+def replay(args):
+    want, end = expected_events(args)
+    got = [e for e in load(args.recorded) if e["type"] in ("on", "off") and e["channel"] == args.channel]
+    step_ns = 60e9 / args.bpm / 8
+    # The same engine emits the same events in the same order, step by step, and the ALSA queue
+    # delivers the events of a step in the order they were sent, so the live sequence of note-ons
+    # and note-offs must begin with the rendered one, whatever its timing.
+    first_bad = next((i for i, (g, w) in enumerate(zip(got, want)) if note_event(g) != note_event(w)), None)
+    if first_bad is None and len(got) < len(want):
+        first_bad = len(got)
+    matched = list(zip(got, want))[:first_bad]
+    ons = [(g, w) for g, w in matched if w["velocity"] > 0]
+    summary = lambda t: "none" if t is None else f"p50 {t[0]:.3f} ms, p99 {t[1]:.3f} ms, max {t[2]:.3f} ms over {t[3]}"
+    t_on, t_all = (timing(ons, step_ns) if ons else None), (timing(matched, step_ns) if matched else None)
+    n_on = sum(1 for w in want if w["velocity"] > 0)
+    if first_bad is not None:
+        i = first_bad
+        def show(e):
+            n = note_event(e)
+            return f"{n[0]} {n[1]}" + (f" v{n[2]}" if n[0] == "on" else "") + (f" @{e['step']}" if "step" in e else "")
+        print(f"FAIL replay: the live sequence differs from the render at event {i} of {len(want)} "
+              f"(steps < {end}; {len(got)} live events recorded on channel {args.channel}):")
+        print(f"  rendered (type pitch velocity @step): ... {', '.join(show(w) for w in want[max(0, i - 3):i])} >>> "
+              f"{', '.join(show(w) for w in want[i:i + 4]) or 'the end'}")
+        print(f"  live:                                 ... {', '.join(show(g) for g in got[max(0, i - 3):i])} >>> "
+              f"{', '.join(show(g) for g in got[i:i + 4]) or 'nothing more recorded'}")
+        if i < len(want) and i < len(got) and note_event(got[i])[0] == "off" and note_event(want[i])[0] == "on":
+            # A note-off the render does not have there: say how long the note it ends was held.
+            p = got[i]["pitch"]
+            began = next((k for k in range(i - 1, -1, -1) if got[k]["pitch"] == p and got[k]["type"] == "on"), None)
+            if began is not None:
+                steps = round((got[i]["t"] - got[began]["t"]) / step_ns)
+                print(f"  (the live note-off of pitch {p} ends the note begun at event {began} (step {want[began]['step']}), "
+                      f"{steps} steps = {steps / 8:g} beats later; the render holds it on)")
+        print(f"  timing before the difference: note-ons {summary(t_on)}; all events {summary(t_all)}")
+        return 1
+    print(f"replay: the live sequence begins with the render's {len(want)} note events "
+          f"({n_on} note-ons, {len(want) - n_on} note-offs; steps < {end}), in order")
+    print(f"replay: timing error against the grid: note-ons {summary(t_on)}; all events {summary(t_all)}")
+    if args.max_p99_ms > 0 and t_on is not None and t_on[1] > args.max_p99_ms:
+        print(f"FAIL replay: p99 timing error of the note-ons {t_on[1]:.3f} ms over {args.max_p99_ms} ms")
         return 1
     print("PASS replay")
     return 0
+
+
+def latency(args):
+    events = load(args.recorded)
+    got = [e["ms"] for e in events if e["ms"] is not None]
+    missing = len(events) - len(got)
+    notes = len({e["i"] for e in events})
+    if not got:
+        print(f"FAIL latency: no echo of {len(events)} events")
+        return 1
+    p50, p99, worst = percentile(got, 0.5), percentile(got, 0.99), max(got)
+    ons = [e["ms"] for e in events if e["ms"] is not None and e["type"] == "on"]
+    offs = [e["ms"] for e in events if e["ms"] is not None and e["type"] == "off"]
+    print(f"passthrough latency (kernel timestamps, guest): p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {worst:.3f} ms "
+          f"over {notes} notes ({len(ons)} note-ons: p50 {percentile(ons, 0.5) if ons else 0:.3f} ms; "
+          f"{len(offs)} note-offs: p50 {percentile(offs, 0.5) if offs else 0:.3f} ms)")
+    bad = 0
+    if missing:
+        print(f"FAIL latency: {missing} of {len(events)} events never came out of the daemon")
+        bad = 1
+    if args.max_p50_ms > 0 and p50 > args.max_p50_ms:
+        print(f"FAIL latency: p50 {p50:.3f} ms over {args.max_p50_ms} ms")
+        bad = 1
+    if args.max_p99_ms > 0 and p99 > args.max_p99_ms:
+        print(f"FAIL latency: p99 {p99:.3f} ms over {args.max_p99_ms} ms")
+        bad = 1
+    if not bad:
+        print(f"PASS latency: p50 {p50:.3f} ms within {args.max_p50_ms} ms, p99 {p99:.3f} ms within {args.max_p99_ms} ms, "
+              f"every event echoed")
+    return bad
 
 
 def balanced(args):
@@ -112,6 +250,14 @@ def main():
     r.add_argument("--bpm", type=float, required=True)
     r.add_argument("--channel", type=int, default=0)
     r.add_argument("--max-p99-ms", type=float, default=1.0, help="0: report the timing only")
+    r.add_argument("--render-mid", default=None, help="the render's MIDI file, for its end step")
+    x = sub.add_parser("expected")
+    x.add_argument("--render", required=True)
+    x.add_argument("--render-mid", default=None)
+    lt = sub.add_parser("latency")
+    lt.add_argument("--recorded", required=True)
+    lt.add_argument("--max-p50-ms", type=float, default=0, help="0: no bound")
+    lt.add_argument("--max-p99-ms", type=float, default=0, help="0: no bound")
     b = sub.add_parser("balanced")
     b.add_argument("--recorded", required=True)
     b.add_argument("--until-cc", type=int, default=None)
@@ -119,7 +265,8 @@ def main():
     w.add_argument("--file", required=True)
     w.add_argument("--min-rms", type=float, default=0.001)
     args = p.parse_args()
-    return {"replay": replay, "balanced": balanced, "wav": wav}[args.command](args)
+    return {"replay": replay, "expected": expected, "latency": latency,
+            "balanced": balanced, "wav": wav}[args.command](args)
 
 
 if __name__ == "__main__":

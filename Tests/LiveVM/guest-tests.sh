@@ -8,10 +8,64 @@ BIN=.build/release/accompanist
 PROBE=.build/release/seq-probe
 PY="python3 Tests/LiveVM/analyze.py"
 fail=0
+LATENCY_P50_MS=${LATENCY_P50_MS:-2}    # the passthrough latency bounds, see their section
+LATENCY_P99_MS=${LATENCY_P99_MS:-100}
 section() { echo; echo "=== $* ($(cut -d' ' -f1 /proc/uptime) s)"; }
 check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fail=1; fi; }
-wait_for_port() { for _ in $(seq 300); do aconnect -l | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
+# Uptime in centiseconds, without a fork (the guest's CPU is emulated: forks are slow).
+now_cs() { local up _; read -r up _ < /proc/uptime; up=${up/./}; echo $((10#$up)); }
+
+# No test waits with `sleep` for work to finish: it waits on a condition, polling, with a timeout
+# sized for an emulated CPU on a busy host (minutes, not seconds).
+#   wait_until DESCRIPTION TIMEOUT_S CONDITION [DETAIL]
+# CONDITION and DETAIL are evaluated (eval) each poll / at a timeout; DETAIL prints what was seen.
+# With WATCH=PID set, it gives up at once (and fails) when that process has exited.
+wait_until() {
+    local what=$1 limit=$2 cond=$3 detail=${4:-} t0 t; t0=$(now_cs)
+    while ! eval "$cond"; do
+        t=$(now_cs)
+        if [ -n "${WATCH:-}" ] && exited "$WATCH"; then
+            echo "FAIL: process $WATCH exited after $(( (t - t0) / 100 )) s while waiting for $what"
+            [ -n "$detail" ] && echo "  seen: $(eval "$detail" 2>&1)"
+            fail=1; return 1
+        fi
+        if [ $((t - t0)) -ge $((limit * 100)) ]; then
+            echo "FAIL: timed out after $limit s waiting for $what"
+            [ -n "$detail" ] && echo "  seen: $(eval "$detail" 2>&1)"
+            fail=1; return 1
+        fi
+        sleep 0.1
+    done
+    t=$(now_cs)
+    echo "  waited $(( (t - t0) / 100 )).$(printf %02d $(( (t - t0) % 100 ))) s for $what"
+}
+# A wait that is itself a check: PASS on success (the FAIL line comes from wait_until).
+check_wait() { wait_until "$@" && echo "PASS: $1"; }
+# Gone, or a zombie waiting to be reaped (kill -0 succeeds on those).
+exited() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status 2>/dev/null; }
+wait_for_port() { wait_until "port \"$1\" to appear" 300 "aconnect -l | grep -q '$1'" "aconnect -l | grep client | tr '\n' ' '"; }
+# stop_proc PID SIGNAL NAME [TIMEOUT_S]: signal it, wait (polling, with a timeout, default 120 s)
+# until it has exited, reap it; sets $status to its exit status (137 if it had to be killed).
+stop_proc() {
+    kill -"$2" "$1" 2>/dev/null
+    if ! wait_until "$3 (pid $1) to exit after SIG$2" "${4:-120}" "exited $1"; then kill -KILL "$1" 2>/dev/null; fi
+    wait "$1"; status=$?
+}
+# Recorded note events: count_events FILE CHANNEL [on|off|on\|off]
+count_events() { if [ -e "$1" ]; then grep -c "\"type\": \"\(${3:-on\|off}\)\", \"channel\": $2," "$1"; else echo 0; fi; }
+# start_recorder FILE [seq-probe record options]: sets $rec; it creates $REC_READY once subscribed.
+REC_READY=/tmp/recorder.ready
+start_recorder() {
+    local out=$1; shift
+    rm -f "$REC_READY"
+    $PROBE record --out "$out" --ready "$REC_READY" "$@" 2>>"$OUT/recorder.log" & rec=$!
+}
+await_recorder() { WATCH=$rec wait_until "the recorder to be subscribed" 300 "[ -e $REC_READY ]" "tail -2 '$OUT/recorder.log' | tr '\n' ' '"; }
+# The recorder drains what is queued for it before it exits, so it can stop right after the daemon.
+stop_recorder() { stop_proc $rec INT recorder; }
+log_has() { grep -q "$2" "$1" 2>/dev/null; }
+suite_t0=$(now_cs)
 
 section "no sequencer here? (the guest has one; the host test checks the error)"
 $BIN ports > "$OUT/ports.txt"; check "accompanist ports lists Midi Through" 'grep -q "Midi Through" "$OUT/ports.txt"'
@@ -19,68 +73,77 @@ $BIN ports > "$OUT/ports.txt"; check "accompanist ports lists Midi Through" 'gre
 section "replay: a melody played live gives what render gives, at grid times"
 song=Examples/ode_to_joy.mid; bpm=108; seed=5
 $BIN render "$song" -o "$OUT/render.mid" --events "$OUT/render.jsonl" --seed $seed --engine rules 2>/dev/null
+want=$($PY expected --render "$OUT/render.jsonl" --render-mid "$OUT/render.mid")
 $BIN run --engine rules --no-sound --bpm $bpm --seed $seed --input none > "$OUT/replay-daemon.log" 2>&1 & daemon=$!
 check "daemon ports visible" 'wait_for_port "accompaniment out"'
-$PROBE record --from "Accompanist:accompaniment" --out "$OUT/replay.jsonl" 2>>"$OUT/replay-daemon.log" & rec=$!
-sleep 1
+start_recorder "$OUT/replay.jsonl" --from "Accompanist:accompaniment"; await_recorder
 aplaymidi -p Accompanist:0 "$song"
-sleep 1
-kill -TERM $daemon; wait $daemon; status=$?
+# Every event the render has before its end step must have come out before the daemon is stopped.
+WATCH=$daemon wait_until "the render's $want note events (steps before its end) on channel 1" 300 \
+    '[ $(count_events "$OUT/replay.jsonl" 1) -ge $want ]' 'echo "$(count_events "$OUT/replay.jsonl" 1) recorded"'
+stop_proc $daemon TERM daemon
 check "SIGTERM: daemon exits 0 ($status)" '[ $status -eq 0 ]'
-sleep 0.3; kill -INT $rec; wait $rec
+stop_recorder
 cat "$OUT/replay-daemon.log"
 # The budget on real hardware is p99 < 1 ms. Under software emulation the guest kernel's queue
 # timer itself fires late when the host is busy (whole steps arrive 3-5 ms late together, with
 # every event of the step already queued; measured p99 0.2 ms on an idle host, 3-5 ms with a
 # training job on both cores), so the VM check allows 10 ms: still far below what sending notes
 # when they are computed (up to half a step, 30 ms) or computing them late would give.
-$PY replay --render "$OUT/render.jsonl" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 --max-p99-ms 10 || fail=1
+$PY replay --render "$OUT/render.jsonl" --render-mid "$OUT/render.mid" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 --max-p99-ms 10 || fail=1
 $PY balanced --recorded "$OUT/replay.jsonl" || fail=1
 
-section "replay with the shipped model (the default engine): live equals render, note for note"
+section "replay with the shipped model (the default engine): live equals render, event for event"
 song=Examples/ode_to_joy.mid; bpm=108; seed=11
 $BIN render "$song" -o "$OUT/render-model.mid" --events "$OUT/render-model.jsonl" --seed $seed 2>/dev/null
+want=$($PY expected --render "$OUT/render-model.jsonl" --render-mid "$OUT/render-model.mid")
 $BIN run --no-sound --bpm $bpm --seed $seed --input none > "$OUT/replay-model-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-$PROBE record --from "Accompanist:accompaniment" --out "$OUT/replay-model.jsonl" 2>/dev/null & rec=$!
-sleep 1
+start_recorder "$OUT/replay-model.jsonl" --from "Accompanist:accompaniment"; await_recorder
 aplaymidi -p Accompanist:0 "$song"
-sleep 1
-kill -TERM $daemon; wait $daemon; status=$?
+# Here a model step takes longer than a step of music (see below): the daemon falls behind and
+# catches up only as it goes, so this wait can take minutes.
+WATCH=$daemon wait_until "the render's $want note events (steps before its end) on channel 1, model engine" 600 \
+    '[ $(count_events "$OUT/replay-model.jsonl" 1) -ge $want ]' 'echo "$(count_events "$OUT/replay-model.jsonl" 1) recorded"'
+# Behind the clock, the engine thread computes every overdue step before it looks at the stop
+# request again: the exit takes as long as that backlog (37 s measured here).
+stop_proc $daemon TERM daemon 600
 check "model engine: SIGTERM exit 0 ($status)" '[ $status -eq 0 ]'
-sleep 0.3; kill -INT $rec; wait $rec
+stop_recorder
 grep -E "engine|stopped" "$OUT/replay-model-daemon.log"
 check "the daemon ran the shipped model by default" 'grep -q "engine model .*accompanist.safetensors" "$OUT/replay-model-daemon.log"'
 # Equality only: the guest's CPU is emulated (TCG), and emulated AVX2 vector FMAs make a step of
 # the real model take longer than a step of music, so the notes come late here; on real hardware a
 # step takes 0.1-0.6 ms (docs/bench.md). The timing is reported.
-$PY replay --render "$OUT/render-model.jsonl" --recorded "$OUT/replay-model.jsonl" --bpm $bpm --channel 1 --max-p99-ms 0 || fail=1
+$PY replay --render "$OUT/render-model.jsonl" --render-mid "$OUT/render-model.mid" --recorded "$OUT/replay-model.jsonl" --bpm $bpm --channel 1 --max-p99-ms 0 || fail=1
 $PY balanced --recorded "$OUT/replay-model.jsonl" || fail=1
 
 section "SIGTERM while notes sound: every note gets its note-off"
 $BIN run --engine rules --no-sound --bpm 120 --input none --pattern block > "$OUT/sigterm-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-$PROBE record --from "Accompanist:accompaniment" --out "$OUT/sigterm.jsonl" 2>/dev/null & rec=$!
-sleep 0.5
-$PROBE play --to Accompanist:melody --pitch 72 --seconds 3 &
-sleep 2.2
-kill -TERM $daemon; wait $daemon; status=$?
+start_recorder "$OUT/sigterm.jsonl" --from "Accompanist:accompaniment"; await_recorder
+$PROBE play --to Accompanist:melody --pitch 72 --seconds 600 & player=$!  # held until stopped
+WATCH=$daemon wait_until "a note-on of the accompaniment (channel 1)" 120 '[ $(count_events "$OUT/sigterm.jsonl" 1 on) -gt 0 ]'
+stop_proc $daemon TERM daemon
 check "SIGTERM mid-chord: exit 0 ($status)" '[ $status -eq 0 ]'
-sleep 0.3; kill -INT $rec; wait $rec
+stop_recorder
+stop_proc $player INT "the melody player"
 check "notes were playing when the signal came" '[ $(grep -c "\"on\"" "$OUT/sigterm.jsonl") -gt 0 ]'
 $PY balanced --recorded "$OUT/sigterm.jsonl" || fail=1
 
 section "a keyboard that goes away and comes back"
 $BIN run --engine rules --no-sound --bpm 120 --input TestKeys --melody-passthrough > "$OUT/unplug-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-$PROBE record --from "Accompanist:accompaniment" --out "$OUT/unplug.jsonl" 2>/dev/null & rec=$!
-sleep 0.5
+start_recorder "$OUT/unplug.jsonl" --from "Accompanist:accompaniment"; await_recorder
+# Each keyboard waits until the daemon connects it, holds its note 2 s and vanishes.
 $PROBE keyboard --name TestKeys --hold 72 --seconds 2
-sleep 0.5
+WATCH=$daemon wait_until "the daemon to log the first keyboard going away" 120 \
+    '[ $(grep -c "TestKeys.*went away" "$OUT/unplug-daemon.log") -ge 1 ]' 'tail -3 "$OUT/unplug-daemon.log"'
 $PROBE keyboard --name TestKeys --hold 74 --seconds 2
-sleep 0.5
-kill -TERM $daemon; wait $daemon
-sleep 0.3; kill -INT $rec; wait $rec
+WATCH=$daemon wait_until "the daemon to log the second keyboard going away" 120 \
+    '[ $(grep -c "TestKeys.*went away" "$OUT/unplug-daemon.log") -ge 2 ]' 'tail -3 "$OUT/unplug-daemon.log"'
+stop_proc $daemon TERM daemon
+stop_recorder
 cat "$OUT/unplug-daemon.log"
 check "connected twice by name" '[ $(grep -c "input: connected .*TestKeys" "$OUT/unplug-daemon.log") -eq 2 ]'
 check "logged going away twice" '[ $(grep -c "TestKeys.*went away" "$OUT/unplug-daemon.log") -eq 2 ]'
@@ -90,36 +153,38 @@ $PY balanced --recorded "$OUT/unplug.jsonl" || fail=1
 section "panic: the configured controller ends every note at once"
 $BIN run --engine rules --no-sound --bpm 120 --input none --pattern block > "$OUT/panic-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-$PROBE record --from "Accompanist:accompaniment" --out "$OUT/panic.jsonl" 2>/dev/null & rec=$!
-sleep 0.5
-$PROBE play --to Accompanist:melody --pitch 72 --seconds 1.5
+start_recorder "$OUT/panic.jsonl" --from "Accompanist:accompaniment"; await_recorder
+$PROBE play --to Accompanist:melody --pitch 72 --seconds 600 & player=$!  # held until stopped
+WATCH=$daemon wait_until "a note-on of the accompaniment (channel 1) before the panic" 120 '[ $(count_events "$OUT/panic.jsonl" 1 on) -gt 0 ]'
 $PROBE cc --to Accompanist:melody --controller 120 --value 0
-sleep 0.5
-kill -INT $rec; wait $rec
-check "panic logged" 'sleep 0.3; grep -q "panic: all notes off" "$OUT/panic-daemon.log"'
+WATCH=$daemon wait_until "the All Notes Off (controller 123) on the output" 120 'grep -q "\"controller\": 123" "$OUT/panic.jsonl"'
+check_wait "panic logged" 60 'log_has "$OUT/panic-daemon.log" "panic: all notes off"' 'tail -3 "$OUT/panic-daemon.log"'
+stop_proc $player INT "the melody player"
+stop_proc $daemon TERM daemon
+stop_recorder
 # At the panic, every sounding note gets its own note-off before the All Notes Off.
 $PY balanced --recorded "$OUT/panic.jsonl" --until-cc 123 || fail=1
-kill -TERM $daemon; wait $daemon
 
 section "count-in: one bar of clicks on channel 10 before beat 1"
-$PROBE record --from "Accompanist:accompaniment" --out "$OUT/countin.jsonl" 2>/dev/null & rec=$!
-sleep 0.5
-$BIN run --engine rules --no-sound --bpm 60 --input none --count-in 1 > "$OUT/countin-daemon.log" 2>&1 & daemon=$!
-wait_for_port "accompaniment out"
-sleep 6  # 4 clicks at 60 BPM, from half a beat after the start
-kill -TERM $daemon; wait $daemon
-sleep 0.3; kill -INT $rec; wait $rec
+# The daemon connects its output to the recorder as it starts (--output), before the first click.
+start_recorder "$OUT/countin.jsonl"
+wait_for_port "probe-recorder"
+$BIN run --engine rules --no-sound --bpm 60 --input none --count-in 1 --output probe-recorder:record > "$OUT/countin-daemon.log" 2>&1 & daemon=$!
+await_recorder
+WATCH=$daemon wait_until "4 clicks on channel 10 (4 s at 60 BPM)" 120 '[ $(count_events "$OUT/countin.jsonl" 9 on) -ge 4 ]' \
+    'echo "$(count_events "$OUT/countin.jsonl" 9 on) clicks"'
+stop_proc $daemon TERM daemon
+stop_recorder
 check "four clicks on channel 10" '[ $(grep -c "\"on\", \"channel\": 9" "$OUT/countin.jsonl") -eq 4 ]'
 
 section "external MIDI clock: Start, clock at 132 BPM, a melody note, Stop"
 $BIN run --engine rules --no-sound --tempo-source midi-clock --input none > "$OUT/clock-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-$PROBE record --from "Accompanist:accompaniment" --out "$OUT/clock.jsonl" 2>/dev/null & rec=$!
-sleep 0.5
-$PROBE clock --to Accompanist:melody --bpm 132 --seconds 6
-sleep 0.5
-kill -TERM $daemon; wait $daemon
-sleep 0.3; kill -INT $rec; wait $rec
+start_recorder "$OUT/clock.jsonl" --from "Accompanist:accompaniment"; await_recorder
+$PROBE clock --to Accompanist:melody --bpm 132 --seconds 6  # returns once its queue sent the Stop
+WATCH=$daemon wait_until "the daemon to log the clock's Stop" 120 'log_has "$OUT/clock-daemon.log" "stopped by the external clock"' 'tail -3 "$OUT/clock-daemon.log"'
+stop_proc $daemon TERM daemon
+stop_recorder
 cat "$OUT/clock-daemon.log"
 check "tempo from the clock logged" 'grep -q "tempo source: MIDI clock, 13[12]\.[0-9] BPM" "$OUT/clock-daemon.log"'
 check "stopped by the clock logged" 'grep -q "stopped by the external clock" "$OUT/clock-daemon.log"'
@@ -129,19 +194,49 @@ $PY balanced --recorded "$OUT/clock.jsonl" || fail=1
 section "FluidSynth through the file driver"
 $BIN run --engine rules --bpm 120 --input none --audio-driver file --audio-file /tmp/live.wav > "$OUT/synth-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-sleep 0.5
+WATCH=$daemon wait_until "the daemon's engine to run (its \"ALSA client\" log line)" 120 'log_has "$OUT/synth-daemon.log" "ALSA client"'
 $PROBE play --to Accompanist:melody --pitch 67 --seconds 3
-kill -TERM $daemon; wait $daemon
+stop_proc $daemon TERM daemon
 cat "$OUT/synth-daemon.log"
 cp /tmp/live.wav "$OUT/live.wav" 2>/dev/null
 $PY wav --file /tmp/live.wav --min-rms 0.002 || fail=1
 
-section "systemd notify protocol: READY=1, WATCHDOG=1 while the engine runs, STOPPING=1"
+section "melody passthrough latency, measured with the kernel's timestamps"
+# seq-probe sends each note both to the daemon's melody input and to its own timestamping input
+# port, which also receives the daemon's output: the loop-back copy's timestamp is the send time,
+# the echo's the time it left the daemon (one queue, one clock). Channel index 0: the
+# accompaniment is on index 1. The file audio driver makes the synth path run too.
+$BIN run --engine rules --melody-passthrough --bpm 120 --input none --audio-driver file --audio-file /tmp/latency.wav > "$OUT/latency-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+WATCH=$daemon wait_until "the daemon's engine to run (its \"ALSA client\" log line)" 120 'log_has "$OUT/latency-daemon.log" "ALSA client"'
+$PROBE latency --to Accompanist:melody --from Accompanist:accompaniment --count 100 --channel 0 --pitch 60 --out "$OUT/latency.jsonl" 2>"$OUT/latency-probe.log"
+probe_status=$?
+cat "$OUT/latency-probe.log"
+check "every passthrough note came out of the daemon" '[ $probe_status -eq 0 ]'
+# The bounds come from measurements in this guest (TCG, one vCPU) of the daemon that forwarded
+# the melody from its engine thread, which sleeps up to 5 ms between looks: p50 4.0 / 4.2 ms
+# with the host's cores shared with other work, 4.6 ms with a busy loop on the host's other core
+# too; p99 31-46 ms, max 45-51 ms. The tails (and a floor of 0.3-0.4 ms) come from the
+# emulation, not from that design: the same daemon with --no-sound had p99 14 ms; FluidSynth
+# rendering in the one vCPU adds the rest. So the median is what tells a direct forward (near
+# the floor) from one that waits for the engine thread (half of 5 ms on average, plus the floor):
+# p50 <= 2 ms. p99 <= 100 ms, twice the loaded tail, is a guard against a forward that stalls.
+$PY latency --recorded "$OUT/latency.jsonl" --max-p50-ms $LATENCY_P50_MS --max-p99-ms $LATENCY_P99_MS || fail=1
+stop_proc $daemon TERM daemon
+check "latency run: exit 0 ($status)" '[ $status -eq 0 ]'
+echo "the daemon's own latency report:"
+grep "latency" "$OUT/latency-daemon.log"
+# The daemon reports at stop: "latency melody → synth …", "latency melody → output port …",
+# "latency accompaniment at the synth …".
+check "the daemon reports its melody → synth latency at stop" 'grep -q "latency melody → synth" "$OUT/latency-daemon.log"'
+
+section "systemd notify protocol: READY=1, WATCHDOG=1 while the engine runs, STATUS=, STOPPING=1"
+rm -f /tmp/notify.ready
 python3 - "$OUT/notify.txt" <<'PY' & listener=$!
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind("\0accompanist-test-notify")  # abstract: sockets on the guest's overlay /tmp do not connect
-s.settimeout(30)
+s.settimeout(300)  # only a guard against a daemon that never says STOPPING=1
 open("/tmp/notify.ready", "w").close()
 with open(sys.argv[1], "w") as f:
     while True:
@@ -154,33 +249,45 @@ with open(sys.argv[1], "w") as f:
         if "STOPPING=1" in data:
             break
 PY
-for _ in $(seq 200); do [ -e /tmp/notify.ready ] && break; sleep 0.1; done  # python starts slowly under emulation
+WATCH=$listener wait_until "the notify listener to bind its socket" 120 '[ -e /tmp/notify.ready ]'  # python starts slowly under emulation
 NOTIFY_SOCKET=@accompanist-test-notify WATCHDOG_USEC=1000000 $BIN run --engine rules --no-sound --bpm 120 --input none > "$OUT/notify-daemon.log" 2>&1 & daemon=$!
-sleep 4
-kill -TERM $daemon; wait $daemon; status=$?
+WATCH=$daemon wait_until "3 WATCHDOG=1 messages (one each 0.5 s)" 120 '[ $(grep -c "WATCHDOG=1" "$OUT/notify.txt") -ge 3 ]' 'cat "$OUT/notify.txt"'
+# The daemon sends STATUS= (state, tempo, counts) at READY and at least every 2 s.
+WATCH=$daemon check_wait "notify: a STATUS= line with the tempo (BPM)" 30 'grep -q "STATUS=[^|]*BPM" "$OUT/notify.txt"' 'grep -o "STATUS=[^|]*" "$OUT/notify.txt" | sort | uniq -c'
+stop_proc $daemon TERM daemon
+wait_until "the notify listener to receive STOPPING=1 and exit" 120 "exited $listener" 'tail -2 "$OUT/notify.txt"'
 wait $listener
-cat "$OUT/notify.txt"
+head -2 "$OUT/notify.txt"; echo "  ... $(grep -c "WATCHDOG=1" "$OUT/notify.txt") WATCHDOG=1 in all ..."; tail -1 "$OUT/notify.txt"
 check "notify: exit 0 ($status)" '[ $status -eq 0 ]'
 check "notify: READY=1 first" 'head -1 "$OUT/notify.txt" | grep -q "READY=1"'
 check "notify: WATCHDOG=1 while running" '[ $(grep -c "WATCHDOG=1" "$OUT/notify.txt") -ge 3 ]'
 check "notify: STOPPING=1 last" 'tail -1 "$OUT/notify.txt" | grep -q "STOPPING=1"'
 
 section "a flood of 10,000 events/s for 10 s"
+# settled PID: true once its RSS has not changed over the last 10 polls (1 s): a count that
+# stopped growing.
+rss_last=0; rss_same=0
+settled() { local r; r=$(rss_kb $1); if [ "$r" = "$rss_last" ]; then rss_same=$((rss_same + 1)); else rss_same=0; rss_last=$r; fi; [ $rss_same -ge 10 ]; }
 $BIN run --engine rules --no-sound --bpm 120 --input none > "$OUT/flood-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-sleep 1
+WATCH=$daemon wait_until "the daemon's engine to run (its \"ALSA client\" log line)" 120 'log_has "$OUT/flood-daemon.log" "ALSA client"'
+rss_last=0; rss_same=0
+WATCH=$daemon wait_until "the daemon's memory to settle before the flood (RSS unchanged for 1 s)" 120 'settled $daemon' 'echo "RSS $rss_last kB"'
 before=$(rss_kb $daemon)
 $PROBE flood --to Accompanist:melody --rate 10000 --seconds 10 2>&1 | tee -a "$OUT/flood-daemon.log"
-sleep 1
+rss_last=0; rss_same=0
+WATCH=$daemon wait_until "the daemon's memory to settle after the flood (RSS unchanged for 1 s)" 120 'settled $daemon' 'echo "RSS $rss_last kB"'
 after=$(rss_kb $daemon)
-check "daemon survived the flood" 'kill -0 $daemon'
+check "daemon survived the flood" '! exited $daemon'
 echo "RSS before ${before} kB, after ${after} kB"
 check "memory bounded (RSS grew $((after - before)) kB, under 8 MB)" '[ $((after - before)) -lt 8192 ]'
-kill -TERM $daemon; wait $daemon; status=$?
+stop_proc $daemon TERM daemon
 cat "$OUT/flood-daemon.log" | tail -5
 check "clean exit after the flood ($status)" '[ $status -eq 0 ]'
 check "the daemon reported what it dropped or that it kept up" 'grep -q "events dropped" "$OUT/flood-daemon.log"'
 
+t=$(now_cs)
 echo
+echo "live tests took $(( (t - suite_t0) / 100 )) s in the guest"
 [ $fail = 0 ] && echo "ALL LIVE CHECKS PASSED" || echo "SOME LIVE CHECKS FAILED"
 exit $fail

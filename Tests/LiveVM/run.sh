@@ -13,4 +13,8 @@ swift build -c release --product seq-probe 2>&1 | grep -E "error|warning: " || t
 test -x .build/release/accompanist && test -x .build/release/seq-probe || { echo "live tests: release build failed" >&2; exit 1; }
 # The guest's ALSA libraries look for their config where the host keeps it; the whole host root
 # is shared read-only, so the release binaries run there unchanged.
-Tests/LiveVM/run-in-alsa-vm.sh --timeout 900 --files "$out" -- "$PWD/Tests/LiveVM/guest-tests.sh" "$out"
+# The tests wait on conditions with timeouts sized for an emulated CPU on a busy host (the model
+# replay alone may take minutes): a run took 9.5 minutes (549 s in the guest) on a shared 2-core
+# host, 12 minutes (708 s) with a busy loop on the other core. The VM timeout leaves room for a
+# wait to time out and say so rather than the whole VM being killed.
+Tests/LiveVM/run-in-alsa-vm.sh --timeout 1800 --files "$out" -- "$PWD/Tests/LiveVM/guest-tests.sh" "$out"
