@@ -89,6 +89,7 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     var usesClock: Bool { settings.tempoSource == .midiClock }
+    private var stopping: Bool { stopRequested.load(ordering: .relaxed) }
 
     /// The thread's body: returns after `stopRequested`, with every note ended.
     public func run(clock: QueueClock) {
@@ -128,10 +129,12 @@ public final class EngineLoop: @unchecked Sendable {
         // notes do not come this way (InputReader). At a fixed tempo the thread sleeps to the next
         // deadline, at most 5 ms; waiting for the first note or following a clock, 1 ms.
         var wake = now + (playing && !usesClock ? 5_000_000 : 1_000_000)
+        // A stop request ends a catch-up at once (an engine far behind the clock could otherwise
+        // compute every overdue step before it looks).
         if usesClock {
-            while playing && nextStep <= external.lastDueStep { generate(step: nextStep, at: external.time(of: nextStep), now: now) }
+            while playing && nextStep <= external.lastDueStep && !stopping { generate(step: nextStep, at: external.time(of: nextStep), now: now) }
         } else if playing {
-            while fixed.deadline(of: nextStep) <= now { generate(step: nextStep, at: fixed.time(of: nextStep), now: now) }
+            while fixed.deadline(of: nextStep) <= now && !stopping { generate(step: nextStep, at: fixed.time(of: nextStep), now: now) }
             wake = min(wake, fixed.deadline(of: nextStep))
         }
         status.heartbeat.add(1, ordering: .relaxed)
