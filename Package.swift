@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "MIDI", swiftSettings: swift6),
         // Melody frames, accompaniment vocabulary, encode/decode, grammar (docs/tokens.md).
         .target(name: "Tokens", dependencies: ["MIDI"], swiftSettings: swift6),
+        // Chord symbols, left-hand chord recognition, chord charts, the per-step chord stream (docs/harmony.md).
+        .target(name: "Harmony", dependencies: ["MIDI"], swiftSettings: swift6),
         // SIMD kernels with scalar reference twins.
         .target(name: "Kernels", swiftSettings: swift6 + cpuFlags + buildDefine),
         // Weights, streaming encoder, cached decoder, sampler.
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "MIDITests", dependencies: ["MIDI"], swiftSettings: swift6),
         .testTarget(name: "TokensTests", dependencies: ["Tokens", "MIDI"],
                     swiftSettings: swift6),
+        .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "MIDI"], swiftSettings: swift6),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
