@@ -13,7 +13,7 @@
   analyze.py expected --render R.jsonl [--render-mid R.mid]
       Prints how many note events of the render come before its end step: what a live replay
       must have recorded, at least, before it can be stopped.
-  analyze.py latency --recorded LAT.jsonl [--max-p50-ms A] [--max-p99-ms B]
+  analyze.py latency --recorded LAT.jsonl [--max-p50-ms A] [--max-p99-ms B] [--reference ECHO.jsonl [--factor F]]
       Summarises `seq-probe latency`: p50/p99/max of the echo latency; fails when an echo is
       missing, p50 is over A or p99 over B (0: no bound).
   analyze.py balanced --recorded REC.jsonl [--until-cc C]
@@ -164,11 +164,20 @@ def replay(args):
     print(f"replay: the live sequence begins with the render's {len(want)} note events "
           f"({n_on} note-ons, {len(want) - n_on} note-offs; steps < {end}), in order")
     print(f"replay: timing error against the grid: note-ons {summary(t_on)}; all events {summary(t_all)}")
+    if args.max_p50_ms > 0 and t_on is not None and t_on[0] > args.max_p50_ms:
+        print(f"FAIL replay: p50 timing error of the note-ons {t_on[0]:.3f} ms over {args.max_p50_ms} ms")
+        return 1
     if args.max_p99_ms > 0 and t_on is not None and t_on[1] > args.max_p99_ms:
         print(f"FAIL replay: p99 timing error of the note-ons {t_on[1]:.3f} ms over {args.max_p99_ms} ms")
         return 1
     print("PASS replay")
     return 0
+
+
+def latency_of(path):
+    """p50 and p99 of a latency recording (ms), None when nothing echoed."""
+    got = [e["ms"] for e in load(path) if e["ms"] is not None]
+    return (percentile(got, 0.5), percentile(got, 0.99)) if got else None
 
 
 def latency(args):
@@ -185,18 +194,30 @@ def latency(args):
     print(f"passthrough latency (kernel timestamps, guest): p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {worst:.3f} ms "
           f"over {notes} notes ({len(ons)} note-ons: p50 {percentile(ons, 0.5) if ons else 0:.3f} ms; "
           f"{len(offs)} note-offs: p50 {percentile(offs, 0.5) if offs else 0:.3f} ms)")
+    max_p50, max_p99 = args.max_p50_ms, args.max_p99_ms
+    if args.reference:
+        # The guest's CPU is emulated: when the host is busy, every wake-up in the guest is late,
+        # the daemon's as much as any program's. The bounds scale with a trivial echo client's
+        # latency measured just before, in the same guest (never below the absolute ones).
+        ref = latency_of(args.reference)
+        if ref is None:
+            print("FAIL latency: the reference echo client echoed nothing")
+            return 1
+        print(f"reference echo client (poll, read, send; same guest, same load): p50 {ref[0]:.3f} ms, p99 {ref[1]:.3f} ms")
+        max_p50 = max(max_p50, args.factor * ref[0])
+        max_p99 = max(max_p99, args.factor * ref[1])
     bad = 0
     if missing:
         print(f"FAIL latency: {missing} of {len(events)} events never came out of the daemon")
         bad = 1
-    if args.max_p50_ms > 0 and p50 > args.max_p50_ms:
-        print(f"FAIL latency: p50 {p50:.3f} ms over {args.max_p50_ms} ms")
+    if max_p50 > 0 and p50 > max_p50:
+        print(f"FAIL latency: p50 {p50:.3f} ms over {max_p50:.3f} ms")
         bad = 1
-    if args.max_p99_ms > 0 and p99 > args.max_p99_ms:
-        print(f"FAIL latency: p99 {p99:.3f} ms over {args.max_p99_ms} ms")
+    if max_p99 > 0 and p99 > max_p99:
+        print(f"FAIL latency: p99 {p99:.3f} ms over {max_p99:.3f} ms")
         bad = 1
     if not bad:
-        print(f"PASS latency: p50 {p50:.3f} ms within {args.max_p50_ms} ms, p99 {p99:.3f} ms within {args.max_p99_ms} ms, "
+        print(f"PASS latency: p50 {p50:.3f} ms within {max_p50:.3f} ms, p99 {p99:.3f} ms within {max_p99:.3f} ms, "
               f"every event echoed")
     return bad
 
@@ -249,7 +270,8 @@ def main():
     r.add_argument("--recorded", required=True)
     r.add_argument("--bpm", type=float, required=True)
     r.add_argument("--channel", type=int, default=0)
-    r.add_argument("--max-p99-ms", type=float, default=1.0, help="0: report the timing only")
+    r.add_argument("--max-p99-ms", type=float, default=0, help="0: no bound on the p99")
+    r.add_argument("--max-p50-ms", type=float, default=0, help="0: no bound on the p50")
     r.add_argument("--render-mid", default=None, help="the render's MIDI file, for its end step")
     x = sub.add_parser("expected")
     x.add_argument("--render", required=True)
@@ -258,6 +280,8 @@ def main():
     lt.add_argument("--recorded", required=True)
     lt.add_argument("--max-p50-ms", type=float, default=0, help="0: no bound")
     lt.add_argument("--max-p99-ms", type=float, default=0, help="0: no bound")
+    lt.add_argument("--reference", default=None, help="a latency recording of the echo client: the bounds scale with it")
+    lt.add_argument("--factor", type=float, default=3.0, help="bound = max(absolute, factor x the reference's)")
     b = sub.add_parser("balanced")
     b.add_argument("--recorded", required=True)
     b.add_argument("--until-cc", type=int, default=None)

@@ -85,12 +85,14 @@ stop_proc $daemon TERM daemon
 check "SIGTERM: daemon exits 0 ($status)" '[ $status -eq 0 ]'
 stop_recorder
 cat "$OUT/replay-daemon.log"
-# The budget on real hardware is p99 < 1 ms. Under software emulation the guest kernel's queue
-# timer itself fires late when the host is busy (whole steps arrive 3-5 ms late together, with
-# every event of the step already queued; measured p99 0.2 ms on an idle host, 3-5 ms with a
-# training job on both cores), so the VM check allows 10 ms: still far below what sending notes
-# when they are computed (up to half a step, 30 ms) or computing them late would give.
-$PY replay --render "$OUT/render.jsonl" --render-mid "$OUT/render.mid" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 --max-p99-ms 10 || fail=1
+# The budget on real hardware is p99 < 1 ms, measured by benchmarks, not here. Under software
+# emulation the guest kernel's queue timer itself fires late when the host is busy: whole steps
+# arrive late together, with every event of the step already queued (p99 0.2 ms on an idle host,
+# 3-5 ms with a training job on both cores, 126 ms once with a busy loop and a build beside the
+# VM). So the check bounds the median, which such bursts do not move (0.04-0.09 ms in all of
+# those runs): 5 ms is still far below what sending notes when they are computed (up to half a
+# step, 30 ms at this tempo) would give. The p99 is reported.
+$PY replay --render "$OUT/render.jsonl" --render-mid "$OUT/render.mid" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 --max-p50-ms 5 || fail=1
 $PY balanced --recorded "$OUT/replay.jsonl" || fail=1
 
 section "replay with the shipped model (the default engine): live equals render, event for event"
@@ -206,6 +208,14 @@ section "melody passthrough latency, measured with the kernel's timestamps"
 # port, which also receives the daemon's output: the loop-back copy's timestamp is the send time,
 # the echo's the time it left the daemon (one queue, one clock). Channel index 0: the
 # accompaniment is on index 1. The file audio driver makes the synth path run too.
+# First the reference: a trivial client in this guest that echoes each note as it reads it (poll,
+# read, send, like the daemon's reader), measured the same way, under the same load.
+$PROBE echo --name probe-echo 2>"$OUT/echo-probe.log" & echo_pid=$!
+wait_for_port "probe-echo"
+$PROBE latency --to probe-echo:echo --from probe-echo:echo --count 100 --channel 0 --pitch 60 --out "$OUT/latency-echo.jsonl" 2>>"$OUT/echo-probe.log"
+echo_status=$?
+stop_proc $echo_pid TERM "the echo client"
+check "the echo client echoed every note" '[ $echo_status -eq 0 ]'
 $BIN run --engine rules --melody-passthrough --bpm 120 --input none --audio-driver file --audio-file /tmp/latency.wav > "$OUT/latency-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
 WATCH=$daemon wait_until "the daemon's engine to run (its \"ALSA client\" log line)" 120 'log_has "$OUT/latency-daemon.log" "ALSA client"'
@@ -213,15 +223,15 @@ $PROBE latency --to Accompanist:melody --from Accompanist:accompaniment --count 
 probe_status=$?
 cat "$OUT/latency-probe.log"
 check "every passthrough note came out of the daemon" '[ $probe_status -eq 0 ]'
-# The bounds come from measurements in this guest (TCG, one vCPU) of the daemon that forwarded
-# the melody from its engine thread, which sleeps up to 5 ms between looks: p50 4.0 / 4.2 ms
-# with the host's cores shared with other work, 4.6 ms with a busy loop on the host's other core
-# too; p99 31-46 ms, max 45-51 ms. The tails (and a floor of 0.3-0.4 ms) come from the
-# emulation, not from that design: the same daemon with --no-sound had p99 14 ms; FluidSynth
-# rendering in the one vCPU adds the rest. So the median is what tells a direct forward (near
-# the floor) from one that waits for the engine thread (half of 5 ms on average, plus the floor):
-# p50 <= 2 ms. p99 <= 100 ms, twice the loaded tail, is a guard against a forward that stalls.
-$PY latency --recorded "$OUT/latency.jsonl" --max-p50-ms $LATENCY_P50_MS --max-p99-ms $LATENCY_P99_MS || fail=1
+# Measured in this guest (TCG, one vCPU), the daemon that forwarded the melody from its engine
+# thread, which sleeps up to 5 ms between looks, gave p50 4.0-5.0 ms (p99 31-48 ms: FluidSynth
+# rendering in the one vCPU); the echo client and the daemon's reader give 0.3-0.5 ms on a
+# lightly loaded host. But when the host is very busy every wake-up in the guest is late (p50
+# 40 ms once, for the daemon as for anything else), so the bounds are max(absolute, 3x the echo
+# client's figure): p50 <= max(2 ms, 3x echo p50) tells a direct forward from one that waits for
+# the engine thread whenever the guest is fast enough to tell; p99 <= max(100 ms, 3x echo p99)
+# guards against a forward that stalls.
+$PY latency --recorded "$OUT/latency.jsonl" --reference "$OUT/latency-echo.jsonl" --max-p50-ms $LATENCY_P50_MS --max-p99-ms $LATENCY_P99_MS || fail=1
 stop_proc $daemon TERM daemon
 check "latency run: exit 0 ($status)" '[ $status -eq 0 ]'
 echo "the daemon's own latency report:"

@@ -12,6 +12,8 @@
 //   seq-probe flood   --to NAME --rate R --seconds N         R note events per second, direct
 //   seq-probe play    --to NAME --pitch P --seconds N         one note on, wait, note off
 //   seq-probe cc      --to NAME --controller C --value V     one controller event
+//   seq-probe echo    --name NAME                          a client whose port sends every note
+//                      it receives straight back out (the latency test's reference)
 //   seq-probe clock   --to NAME --bpm B --seconds N [--pitch P]  MIDI clock as a DAW sends it:
 //                      Start, 24 clocks per beat (scheduled on a queue), a melody note on beat 1
 //                      of bar 2 held for a bar, then Stop
@@ -379,6 +381,35 @@ case "latency":
     fclose(file)
     note("latency: \(order.count) events sent, \(order.count - missing) echoed\(missing > 0 ? ", \(missing) without an echo (or without their loop-back copy) after \(Int(echoTimeout)) s" : "")")
     if missing > 0 { exit(1) }
+
+case "echo":
+    // A client that sends every note it receives straight back out, as the daemon's reader does
+    // with the player's notes (poll, read, send direct): the guest's own wake-up latency under
+    // the present load, a reference for the daemon's passthrough figures.
+    guard let name = option("--name") else { fail("echo needs --name NAME") }
+    snd_seq_set_client_name(seq, name)
+    let port = snd_seq_create_simple_port(seq, "echo", UInt32(SND_SEQ_PORT_CAP_READ | SND_SEQ_PORT_CAP_SUBS_READ | SND_SEQ_PORT_CAP_WRITE | SND_SEQ_PORT_CAP_SUBS_WRITE),
+                                          UInt32(SND_SEQ_PORT_TYPE_APPLICATION | SND_SEQ_PORT_TYPE_MIDI_GENERIC))
+    guard port >= 0 else { fail("cannot create the echo port") }
+    snd_seq_nonblock(seq, 1)
+    var fds = pollfd(fd: -1, events: 0, revents: 0)
+    guard snd_seq_poll_descriptors(seq, &fds, 1, Int16(POLLIN)) == 1 else { fail("no poll descriptor") }
+    note("echo: \(me):\(port) ready")
+    while !stop {
+        _ = poll(&fds, 1, 50)
+        while true {
+            var ev: UnsafeMutablePointer<snd_seq_event_t>? = nil
+            let r = snd_seq_event_input(seq, &ev)
+            guard r >= 0, let e = ev else { break }
+            let type = Int32(e.pointee.type)
+            guard type == Int32(SND_SEQ_EVENT_NOTEON.rawValue) || type == Int32(SND_SEQ_EVENT_NOTEOFF.rawValue) else { continue }
+            var out = e.pointee
+            acc_seq_ev_set_source(&out, port)
+            acc_seq_ev_set_subs(&out)
+            acc_seq_ev_set_direct(&out)
+            _ = snd_seq_event_output_direct(seq, &out)
+        }
+    }
 
 default:
     fail("unknown command \(command)")
