@@ -32,9 +32,10 @@ public enum LiveSynthError: Error, CustomStringConvertible {
 /// - the reader thread calls `passthrough`, which calls FluidSynth at once, so a key never waits
 ///   behind scheduled accompaniment; it also records that latency (InputReader);
 /// - FluidSynth's audio driver thread renders; the control thread creates, starts and stops.
-/// FluidSynth's API serialises these callers with its own mutex (synth.threadsafe-api), held for
-/// the few microseconds of a note call and while the audio thread renders one period: that is
-/// the one lock on the live path, FluidSynth's, not ours.
+/// FluidSynth's API serialises the reader's and the scheduler thread's calls with its own mutex
+/// (synth.threadsafe-api), held for the few microseconds of a note call; the audio thread takes
+/// the resulting voice events from FluidSynth's own lock-free queue when it renders (FluidSynth
+/// 2.x, fluid_synth_render_blocks). That mutex is the one lock on the live path, and not ours.
 public final class LiveSynth: LiveOutput, @unchecked Sendable {
     // @unchecked Sendable: the FluidSynth objects are used as above (FluidSynth locks its API);
     // the ring, the cancel mark and the counters are the only other shared state, all atomic.
