@@ -13,9 +13,12 @@ if ! swift package --allow-writing-to-package-directory benchmark --filter "Live
     echo "check-malloc: the benchmark did not run" >&2
     exit 1
 fi
-# Keep each benchmark's name and its malloc row.
-awk '/^Live loop/ {name=$0} /Malloc \(total\)/ {print name " |" $0}' "$log" | tee /dev/stderr | awk -F'│' '
-    { n++; for (i = 3; i <= 9; i++) { v = $i; gsub(/ /, "", v); if (v != "0") { bad++; print "check-malloc: allocation in: " $0 > "/dev/stderr"; break } } }
-    END { if (n < 3) { print "check-malloc: expected 3 live-loop benchmarks, found " n > "/dev/stderr"; exit 1 }
+# Each benchmark's name and its malloc row, printed (to stderr, with the rest of the suite's log),
+# then judged. (Not `tee /dev/stderr`: tee would truncate a log file that stderr points to.)
+rows=$(awk '/^Live loop/ {name=$0} /Malloc \(total\)/ {print name " |" $0}' "$log")
+echo "$rows" >&2
+echo "$rows" | awk -F'│' '
+    NF > 1 { n++; for (i = 3; i <= 9; i++) { v = $i; gsub(/ /, "", v); if (v != "0") { bad++; print "check-malloc: allocation in: " $0; break } } }
+    END { if (n < 3) { print "check-malloc: expected 3 live-loop benchmarks, found " n; exit 1 }
           if (bad) exit 1
-          print "check-malloc: 0 allocations in " n " live-loop benchmarks" > "/dev/stderr" }'
+          print "check-malloc: 0 allocations in " n " live-loop benchmarks" }' >&2

@@ -44,9 +44,17 @@ public final class RealtimeThread: @unchecked Sendable {
         self.body = body
     }
 
+    /// Stack of each real-time thread. Their work lives in buffers allocated up front, so 2 MiB is
+    /// ample; the default 8 MiB would be locked in RAM whole by mlockall(MCL_FUTURE).
+    public static let stackBytes = 2 << 20
+
     public func start() throws {
         let unmanaged = Unmanaged.passRetained(self)
-        let r = pthread_create(&thread, nil, { raw in
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, Self.stackBytes)
+        let r = pthread_create(&thread, &attributes, { raw in
             let me = Unmanaged<RealtimeThread>.fromOpaque(raw!).takeRetainedValue()
             me.run()
             return nil

@@ -40,6 +40,16 @@ def percentile(values, q):
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
+def varint(body, i):
+    """A MIDI variable-length number at body[i]: (value, index after it)."""
+    value = 0
+    while True:
+        b = body[i]; i += 1
+        value = value << 7 | (b & 0x7F)
+        if b < 0x80:
+            return value, i
+
+
 def midi_end_step(path):
     """The render's end step, from its MIDI file: the end-of-track tick of the last track (the
     accompaniment, which ends at the end step), as a grid step (8 per quarter note)."""
@@ -55,34 +65,19 @@ def midi_end_step(path):
             continue
         i, tick, status = 0, 0, 0
         while i < len(body):
-            delta = 0
-            while True:
-                b = body[i]; i += 1
-                delta = delta << 7 | (b & 0x7F)
-                if b < 0x80:
-                    break
+            delta, i = varint(body, i)
             tick += delta
             if body[i] >= 0x80:
                 status = body[i]; i += 1
             if status == 0xFF:
-                meta = body[i]; i += 1
-                n = 0
-                while True:
-                    b = body[i]; i += 1
-                    n = n << 7 | (b & 0x7F)
-                    if b < 0x80:
-                        break
+                meta = body[i]
+                n, i = varint(body, i + 1)
                 i += n
                 if meta == 0x2F:
                     end_tick = tick
                     break
             elif status in (0xF0, 0xF7):
-                n = 0
-                while True:
-                    b = body[i]; i += 1
-                    n = n << 7 | (b & 0x7F)
-                    if b < 0x80:
-                        break
+                n, i = varint(body, i)
                 i += n
             else:
                 i += 1 if status & 0xF0 in (0xC0, 0xD0) else 2
