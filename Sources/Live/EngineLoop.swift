@@ -71,6 +71,17 @@ public final class EngineLoop: @unchecked Sendable {
     private let buffer = EventBuffer(capacity: 1024)
     private let step = EventBuffer(capacity: 1024 + 128)
     private let ledger: NoteLedger
+    /// Queue time of the last event scheduled for each pitch, accompaniment channel then
+    /// metronome channel (Int64.min: none). A silence cancels what is still queued, so a
+    /// note-off scheduled for the future may never play: every pitch touched recently gets its own
+    /// note-off then, whatever the ledger says. (2 × 128)
+    private let lastScheduled: UnsafeMutablePointer<Int64>
+    /// How far back `lastScheduled` counts as "may still be queued": generous, since a late queue
+    /// timer (an emulated or loaded machine) delivers events after their time, and an extra
+    /// note-off for a silent pitch is harmless.
+    static let queuedHorizon: Int64 = 1_000_000_000
+    /// The queue time of the current poll (the time a silence happens at).
+    private var now: Int64 = 0
     private var fixed: FixedTempo
     private var external = ExternalClock()
     private var nextStep = 0
@@ -85,8 +96,12 @@ public final class EngineLoop: @unchecked Sendable {
         self.input = input
         fixed = FixedTempo(bpm: settings.bpm)
         ledger = NoteLedger(maxNoteSteps: settings.maxNoteSteps)
+        lastScheduled = .allocate(capacity: 2 * 128)
+        lastScheduled.initialize(repeating: .min, count: 2 * 128)
         engine.reset(seed: settings.seed)
     }
+
+    deinit { lastScheduled.deallocate() }
 
     var usesClock: Bool { settings.tempoSource == .midiClock }
     private var stopping: Bool { stopRequested.load(ordering: .relaxed) }
@@ -116,6 +131,7 @@ public final class EngineLoop: @unchecked Sendable {
                 o.schedule(.note(channel: settings.metronomeChannel, pitch: pitch, velocity: 100), at: t)
                 o.schedule(.note(channel: settings.metronomeChannel, pitch: pitch, velocity: 0), at: t + beat / 4)
             }
+            lastScheduled[128 + Int(pitch)] = max(lastScheduled[128 + Int(pitch)], t + beat / 4)
         }
         fixed.origin = now + beat / 2 + Int64(beats) * beat
         setPlaying()
@@ -124,6 +140,7 @@ public final class EngineLoop: @unchecked Sendable {
     /// One look at the world at queue time `now`: input drained, every step now due computed.
     /// Returns the queue time to look again.
     public func poll(now: Int64) -> Int64 {
+        self.now = now
         while let e = input.pop() { handle(e) }
         // Input carries the kernel's timestamps, so it need not be read at once: the player's own
         // notes do not come this way (InputReader). At a fixed tempo the thread sleeps to the next
@@ -142,7 +159,10 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     /// At stop: every note ended.
-    public func shutdown(now: Int64) { silenceEverything() }
+    public func shutdown(now: Int64) {
+        self.now = now
+        silenceEverything()
+    }
 
     // MARK: - Input
 
@@ -206,6 +226,7 @@ public final class EngineLoop: @unchecked Sendable {
         for i in 0..<step.count {
             let e = step[i]
             if e.isNoteOn { notes += 1 }
+            lastScheduled[Int(e.pitch & 127)] = time
             for o in outputs { o.schedule(.note(channel: settings.accompanimentChannel, pitch: e.pitch, velocity: e.velocity), at: time) }
         }
         nextStep = s + 1
@@ -222,17 +243,27 @@ public final class EngineLoop: @unchecked Sendable {
         status.droppedMelodyEvents.store(engine.droppedMelodyEvents, ordering: .relaxed)
     }
 
-    /// Every accompaniment note off, at once: what is scheduled is cancelled, each sounding note
-    /// gets its own note-off, then All Notes Off on the accompaniment and metronome channels.
+    /// Every accompaniment note off, at once: what is scheduled is cancelled; each note that may
+    /// sound gets its own note-off (sounding in the ledger, or touched by an event that may still
+    /// have been queued: its scheduled note-off was just cancelled); then All Notes Off on the
+    /// accompaniment and metronome channels.
     private func silenceEverything() {
         buffer.removeAll()
         engine.allNotesOff(step: nextStep, into: buffer)  // the engine learns its notes ended
         step.removeAll()
-        ledger.endAll(step: nextStep, into: step)
+        ledger.endAll(step: nextStep, into: step)  // the ledger forgets them
         for o in outputs { o.cancelScheduled() }
-        for i in 0..<step.count {
-            let e = step[i]
-            for o in outputs { o.sendNow(.note(channel: settings.accompanimentChannel, pitch: e.pitch, velocity: 0)) }
+        let recent = now - Self.queuedHorizon
+        for p in 0..<128 {
+            let sounding = (0..<step.count).contains { step[$0].pitch == UInt8(p) }
+            if sounding || lastScheduled[p] >= recent {
+                for o in outputs { o.sendNow(.note(channel: settings.accompanimentChannel, pitch: UInt8(p), velocity: 0)) }
+            }
+            if lastScheduled[128 + p] >= recent {
+                for o in outputs { o.sendNow(.note(channel: settings.metronomeChannel, pitch: UInt8(p), velocity: 0)) }
+            }
+            lastScheduled[p] = .min
+            lastScheduled[128 + p] = .min
         }
         for o in outputs {
             o.sendNow(.allNotesOff(channel: settings.accompanimentChannel))

@@ -112,6 +112,27 @@ final class EngineLoopTests: XCTestCase {
         XCTAssertEqual(live.output.records.last?.event, .note(channel: 1, pitch: 67, velocity: 90))
     }
 
+    /// A panic between the computing of a step and its sounding: the step's note-off was
+    /// scheduled, then cancelled with everything queued, so the note still sounds and needs its
+    /// own note-off (the VM's panic test once caught it sounding until the All Notes Off).
+    func testPanicBeforeAScheduledNoteOffSoundsStillEndsThatNote() {
+        let live = LiveHarness(engine: ScoreEngine([(0, 36, 90), (0, 60, 90), (4, 36, 0), (6, 60, 0)]), settings: settings())
+        let origin: Int64 = 1_000_000_000
+        var input = liveInput([(0, 72, 90)], origin: origin)
+        live.run(until: origin + 4 * stepNs - stepNs / 2, feeding: &input)  // step 4 computed, not yet sounding
+        XCTAssertEqual(live.loop.status.lastStep.load(ordering: .relaxed), 4)
+        var panic = InputEvent()
+        panic.kind = .panic
+        panic.time = live.clock.now
+        _ = live.input.push(panic)
+        _ = live.loop.poll(now: live.clock.now)
+        let records = live.output.records
+        guard let cancel = records.firstIndex(where: { $0.path == .cancel }) else { return XCTFail("nothing cancelled") }
+        XCTAssertEqual(records[(cancel + 1)...].map(\.event),
+                       [.note(channel: 1, pitch: 36, velocity: 0), .note(channel: 1, pitch: 60, velocity: 0), .allNotesOff(channel: 1)],
+                       "36's own note-off was still queued when the panic cancelled it")
+    }
+
     func testExternalClockStartPlaysAndStopSilences() {
         var s = settings()
         s.tempoSource = .midiClock
