@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "MIDITests", dependencies: ["MIDI"], swiftSettings: swift6),
         .testTarget(name: "TokensTests", dependencies: ["Tokens", "MIDI"],
                     swiftSettings: swift6),
-        .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "MIDI"], swiftSettings: swift6),
+        .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "MIDI", "Engine"], swiftSettings: swift6),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),

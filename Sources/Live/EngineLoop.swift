@@ -250,13 +250,10 @@ public final class EngineLoop: @unchecked Sendable {
     private func silenceEverything() {
         buffer.removeAll()
         engine.allNotesOff(step: nextStep, into: buffer)  // the engine learns its notes ended
-        step.removeAll()
-        ledger.endAll(step: nextStep, into: step)  // the ledger forgets them
         for o in outputs { o.cancelScheduled() }
         let recent = now - Self.queuedHorizon
         for p in 0..<128 {
-            let sounding = (0..<step.count).contains { step[$0].pitch == UInt8(p) }
-            if sounding || lastScheduled[p] >= recent {
+            if ledger.isSounding(p) || lastScheduled[p] >= recent {
                 for o in outputs { o.sendNow(.note(channel: settings.accompanimentChannel, pitch: UInt8(p), velocity: 0)) }
             }
             if lastScheduled[128 + p] >= recent {
@@ -265,6 +262,7 @@ public final class EngineLoop: @unchecked Sendable {
             lastScheduled[p] = .min
             lastScheduled[128 + p] = .min
         }
+        ledger.reset()  // every note it knew has just been ended
         for o in outputs {
             o.sendNow(.allNotesOff(channel: settings.accompanimentChannel))
             if settings.countInBars > 0 { o.sendNow(.allNotesOff(channel: settings.metronomeChannel)) }

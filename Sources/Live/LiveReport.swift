@@ -47,8 +47,8 @@ public struct LiveSnapshot: Equatable, Sendable {
         case .stopped: state = "stopped by the clock"
         }
         var parts = ["\(state), \(bpm > 0 ? String(format: "%.1f", bpm) : "?") BPM", "\(steps) steps", "\(notes) notes"]
-        if let h = melodyLatency, h.summary().count > 0 {
-            parts.append("\(h.name) p99 \(String(format: "%.2f", h.summary().p99)) ms")
+        if let h = melodyLatency, case let s = h.summary(), s.count > 0 {
+            parts.append("\(h.name) p99 \(String(format: "%.2f", s.p99)) ms")
         }
         parts.append("late \(lateSteps), dropped \(inputOverruns + droppedInput + droppedEngine + lost)")
         return parts.joined(separator: "; ")

@@ -1,19 +1,8 @@
+import Engine
 import XCTest
 @testable import Harmony
 
 func sym(_ text: String) -> ChordSymbol { try! ChordSymbol(parsing: text) }
-
-/// A small seeded generator (SplitMix64), so that the property tests repeat.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 final class ChordStreamTests: XCTestCase {
     func exampleStream() throws -> ChordStream {
@@ -79,7 +68,7 @@ final class ChordStreamTests: XCTestCase {
     /// design.md's property for the melody, for hints: changing the hints at steps >= s leaves
     /// every view up to step s unchanged, whatever order the hints were given in.
     func testLaterHintsNeverChangeEarlierViews() throws {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         let chords = ["C", "Dm", "G7", "Am/E", "F#m7b5", "Bbmaj7"].map(sym)
         for trial in 0..<60 {
             let withChart = trial % 2 == 0
