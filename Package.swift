@@ -54,7 +54,7 @@ let package = Package(
         // Weights, streaming encoder, cached decoder, sampler.
         .target(name: "Model", dependencies: ["Kernels", "Tokens"], swiftSettings: swift6 + cpuFlags),
         // The streaming engine contract, the rule-based accompanist, offline rendering.
-        .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model"], swiftSettings: swift6),
+        .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model", "Harmony"], swiftSettings: swift6),
         // The daemon's config file (Configs/accompanist.toml) and its mapping to engine settings.
         .target(name: "Config", dependencies: ["MIDI", "Model", "Engine"], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).

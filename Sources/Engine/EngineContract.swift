@@ -1,3 +1,4 @@
+import Harmony
 import Tokens
 
 /// One accompaniment event at a grid step: a note-on (velocity 1…127) or a note-off (velocity 0).
@@ -38,6 +39,13 @@ public protocol AccompanimentEngine: AnyObject {
     func allNotesOff(step: Int, into out: EventBuffer)
     /// Melody events lost because more were waiting than the engine holds (a flood), since reset.
     var droppedMelodyEvents: Int { get }
+    /// The harmony the player gives (docs/harmony.md): a chord stream holding the chart, if any.
+    /// Set before the performance (it allocates); `reset` keeps it and forgets the hints.
+    func setHarmony(_ stream: ChordStream)
+    /// A chord from the player's left hand at `step` (the step of its timestamp), seen by the
+    /// output of steps `> step`, as a melody note is; nil: the left hand let go of its chord
+    /// (when a release ends the chord). Hints come in the order heard.
+    func chordHint(_ chord: ChordSymbol?, step: Int)
 }
 
 /// A fixed-capacity list of events, allocated once. Appending past the capacity drops the event
@@ -80,4 +88,10 @@ public final class EventBuffer: @unchecked Sendable {
 
     /// A copy as an array (for tests and offline use; allocates).
     public var events: [AccompanimentEvent] { (0..<count).map { storage[$0] } }
+}
+
+extension AccompanimentEngine {
+    /// An engine that hears no harmony but the melody's (test doubles) ignores the player's.
+    public func setHarmony(_ stream: ChordStream) {}
+    public func chordHint(_ chord: ChordSymbol?, step: Int) {}
 }

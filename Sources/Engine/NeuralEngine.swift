@@ -1,4 +1,5 @@
 import Foundation
+import Harmony
 import Model
 import Tokens
 
@@ -21,12 +22,16 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// Beats (quarter notes) per bar: metrical positions are steps within a bar of 8×this.
     public var beatsPerBar = 4
     /// Chord guidance (docs/model.md): every NOTE_ON logit gets `g · ln π(pitch class)`, where π is
-    /// the chord head's probability that the pitch class is a chord tone at the newest visible
-    /// column. 0: off.
+    /// the probability that the pitch class is a chord tone: 1 or 0 for a chord the player gives
+    /// (chart, left hand), else the chord head's at the newest visible column. 0: off.
     public var chordGuidance: Float = NeuralConfiguration.defaultChordGuidance
     /// The strength `render` and `run` use unless told otherwise (chosen on validation songs,
     /// Models/README.md).
     public static let defaultChordGuidance: Float = 4
+    /// Two-level sampling (TokenSampler.kindTemperature): the kind of token from the model's own
+    /// odds at this temperature, then the token at `temperature`. 0: off (single level).
+    public var kindTemperature: Float = NeuralConfiguration.defaultKindTemperature
+    public static let defaultKindTemperature: Float = 1
     /// A guard that the grammar makes unreachable: at most this many tokens at one step.
     public var maxTokensPerStep = 96
 
@@ -61,13 +66,16 @@ public final class NeuralEngine: AccompanimentEngine {
     private var shiftPending = false
     private var shiftStart = 0
     private var shiftLength = 0
+    /// The chord the player gives for the step being decided (nil: the melody decides).
+    private var givenChord: ChartChord?
     /// Pitches already sent a note-off by allNotesOff, still to be fed to the model. (128,)
     private let silenced: UnsafeMutablePointer<Bool>
-    /// Chord guidance scratch: chord logits (nChord,), then the bias per pitch class (12,); and
-    /// the pitch classes of each chord class (nChord,), bit k = pitch class k.
-    private let chordScratch: UnsafeMutablePointer<Float>
+    /// The chord guidance bias per pitch class. (12,)
     private let guidanceBias: UnsafeMutablePointer<Float>
-    private let chordClassMasks: UnsafeMutablePointer<Int>
+    /// The chord features of a given chord, for the model's chord input. (ChordFeatures.count,)
+    private let givenFeatures: UnsafeMutablePointer<Float>
+    /// The chart and the left hand (docs/harmony.md).
+    private var harmony = GivenHarmony()
     /// Every token fed, in order, when recording (tests and parity); off on the live path.
     public private(set) var recordedTokens: [Int] = []
     public var recordsTokens = false
@@ -76,52 +84,35 @@ public final class NeuralEngine: AccompanimentEngine {
         self.model = model
         self.configuration = configuration
         sampler = TokenSampler(vocabSize: model.config.vocabSize, temperature: configuration.temperature, topP: configuration.topP)
+        sampler.kindTemperature = configuration.kindTemperature
         grammar = Grammar(lowestPitch: configuration.lowestPitch, highestPitch: configuration.highestPitch, maxPolyphony: configuration.maxPolyphony)
         stepsPerBar = max(1, configuration.beatsPerBar) * 8
         silenced = .allocate(capacity: 128)
         silenced.initialize(repeating: false, count: 128)
-        let nChord = model.config.nChord
-        chordScratch = .allocate(capacity: max(nChord, 1))
-        chordScratch.initialize(repeating: 0, count: max(nChord, 1))
         guidanceBias = .allocate(capacity: 12)
         guidanceBias.initialize(repeating: 0, count: 12)
-        chordClassMasks = .allocate(capacity: max(nChord, 1))
-        // Class c < nChord−1: root c/5, quality c%5 (maj, min, sus, dim, aug); the last is N.
-        let qualityTones = [[0, 4, 7], [0, 3, 7], [0, 2, 5, 7], [0, 3, 6], [0, 4, 8]]
-        for c in 0..<max(nChord, 1) {
-            chordClassMasks[c] = c < nChord - 1 ? qualityTones[c % 5].reduce(0) { $0 | 1 << ((c / 5 + $1) % 12) } : 0
-        }
+        givenFeatures = .allocate(capacity: ChordFeatures.count)
+        givenFeatures.initialize(repeating: 0, count: ChordFeatures.count)
         reset(seed: seed)
     }
 
     deinit {
         silenced.deallocate()
-        chordScratch.deallocate()
         guidanceBias.deallocate()
-        chordClassMasks.deallocate()
+        givenFeatures.deallocate()
     }
 
-    /// The chord-guidance bias per pitch class from the newest encoder column (column s−1).
-    private func computeGuidance() {
-        let n = model.config.nChord
-        model.encoderChordLogits(chordScratch)
-        var mx = -Float.infinity
-        for c in 0..<n { mx = max(mx, chordScratch[c]) }
-        var total: Float = 0
-        for c in 0..<n { chordScratch[c] = expf(chordScratch[c] - mx); total += chordScratch[c] }
-        var pc = (0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float,
-                  0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float, 0.0 as Float)
-        withUnsafeMutableBytes(of: &pc) { raw in
-            let pcs = raw.bindMemory(to: Float.self)
-            for c in 0..<n where chordClassMasks[c] != 0 {
-                let q = chordScratch[c] / total
-                for k in 0..<12 where (chordClassMasks[c] >> k) & 1 != 0 { pcs[k] += q }
-            }
-            var top: Float = 0
-            for k in 0..<12 { pcs[k] += 1e-3; top = max(top, pcs[k]) }
-            for k in 0..<12 { guidanceBias[k] = configuration.chordGuidance * logf(pcs[k] / top) }
-        }
+    /// The chord-guidance bias per pitch class (docs/model.md, "Chord guidance"): from π, the
+    /// probability of each pitch class being a chord tone (12,), as `g · ln((π + 0.001) / max)`.
+    private func computeGuidance(_ pi: UnsafePointer<Float>) {
+        var top: Float = 0
+        for k in 0..<12 { top = max(top, pi[k] + 1e-3) }
+        for k in 0..<12 { guidanceBias[k] = configuration.chordGuidance * logf((pi[k] + 1e-3) / top) }
     }
+
+    public func setHarmony(_ stream: ChordStream) { harmony.set(stream) }
+
+    public func chordHint(_ chord: ChordSymbol?, step: Int) { harmony.hint(chord, step: step) }
 
     public func reset(seed: UInt64) {
         model.reset()
@@ -133,6 +124,8 @@ public final class NeuralEngine: AccompanimentEngine {
         started = false
         shiftPending = false
         silenced.update(repeating: false, count: 128)
+        harmony.reset()
+        givenChord = nil
         recordedTokens.removeAll(keepingCapacity: true)
     }
 
@@ -153,6 +146,7 @@ public final class NeuralEngine: AccompanimentEngine {
         tracker.finalize(before: s) { f, frame in
             model.encoderPush(pitch: Int(frame.pitch), onset: frame.onset ? 1 : 0, velocityBin: Int(frame.velocityBin), meter: meter(f))
         }
+        givenChord = harmony.read(step: s)
         if !started {
             started = true
             token = Vocabulary.bos
@@ -162,8 +156,10 @@ public final class NeuralEngine: AccompanimentEngine {
         } else if shiftPending {
             var length = shiftLength
             if s < shiftStart + shiftLength {
-                // Cut short where a melody note has just become visible (its onset was at s−1).
-                guard s > shiftStart, let f = tracker.frame(at: s - 1), f.onset else { return }
+                // Cut short where a melody note has just become visible (its onset was at s−1),
+                // or the chord the player gives changes here.
+                let onset = tracker.frame(at: s - 1)?.onset ?? false
+                guard s > shiftStart, onset || harmony.changeStep == s else { return }
                 length = s - shiftStart
             } else if s > shiftStart + shiftLength {
                 return  // cannot happen: generate is called for every step
@@ -181,14 +177,24 @@ public final class NeuralEngine: AccompanimentEngine {
     /// Feeds tokens at step s until a time shift is sampled.
     private func decode(at s: Int, into out: EventBuffer) {
         var count = 0
-        let guided = configuration.chordGuidance != 0 && s > 0
-        if guided { computeGuidance() }
+        // The chord: given (chart, left hand) or heard by the model itself.
+        var chordInput: UnsafePointer<Float>? = nil
+        var guided = configuration.chordGuidance != 0
+        switch givenChord {
+        case .chord(let c)?:
+            ChordFeatures.given(toneMask: Int(c.pitchClassMask), bass: c.bass, into: givenFeatures)
+            chordInput = UnsafePointer(givenFeatures)
+            if guided { computeGuidance(chordInput!) }
+        case .noChord?:
+            ChordFeatures.given(toneMask: 0, bass: nil, into: givenFeatures)
+            chordInput = UnsafePointer(givenFeatures)
+            guided = false   // N.C.: no chord tones to prefer
+        case nil:
+            guided = guided && s > 0
+            if guided { computeGuidance(model.heardChord(ptime: s)) }
+        }
         while true {
-            let logits = model.decoderStep(token: token, ptime: s, meter: meter(s))
-            if guided {
-                // model.logits is the buffer decoderStep just returned: bias its NOTE_ON entries.
-                for p in 0..<128 { model.logits[p] += guidanceBias[p % 12] }
-            }
+            let logits = model.decoderStep(token: token, ptime: s, meter: meter(s), chord: chordInput)
             var next: Int
             var emit = true
             if let p = nextForcedOff(at: s) {
@@ -199,7 +205,8 @@ public final class NeuralEngine: AccompanimentEngine {
             } else if count >= configuration.maxTokensPerStep {
                 next = Vocabulary.timeShift(1)
             } else {
-                next = sampler.sample(logits, grammar: grammar, using: &rng) ?? Vocabulary.timeShift(1)
+                next = sampler.sample(logits, noteOnBias: guided ? UnsafePointer(guidanceBias) : nil, grammar: grammar, using: &rng)
+                    ?? Vocabulary.timeShift(1)
             }
             count += 1
             if case .timeShift(let n)? = Token(id: next) {
@@ -220,13 +227,16 @@ public final class NeuralEngine: AccompanimentEngine {
         }
     }
 
-    /// The lowest pitch that must get its NOTE_OFF now: silenced by allNotesOff, or sounding
-    /// for `maxNoteSteps`.
+    /// The lowest pitch that must get its NOTE_OFF now: silenced by allNotesOff, sounding for
+    /// `maxNoteSteps`, or outside the chord the player has just changed to.
     private func nextForcedOff(at s: Int) -> (pitch: Int, silenced: Bool)? {
+        let changed = harmony.changeStep == s
+        let chordTones = givenChord?.toneMask ?? 0
         for p in 0..<128 {
             guard let start = grammar.startOf(p) else { silenced[p] = false; continue }
             if silenced[p] && start < s { silenced[p] = false; return (p, true) }
             if configuration.maxNoteSteps > 0 && s - start >= configuration.maxNoteSteps { return (p, false) }
+            if changed && start < s && (chordTones >> (p % 12)) & 1 == 0 { return (p, false) }
         }
         return nil
     }

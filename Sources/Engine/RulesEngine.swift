@@ -1,3 +1,4 @@
+import Harmony
 import Tokens
 
 /// Settings of the rule-based accompanist.
@@ -68,6 +69,8 @@ public final class RulesEngine: AccompanimentEngine {
 
     private var heardMelody = false
     private var chordMask = 0
+    /// The chart and the left hand: a chord given there replaces the chord chosen from the melody.
+    private var harmony = GivenHarmony()
     private var chordRoot = -1
     private var lastReactiveBeat = -1
     private var lastOnsetStep = -1
@@ -106,7 +109,12 @@ public final class RulesEngine: AccompanimentEngine {
         noteEnd.deallocate()
     }
 
+    public func setHarmony(_ stream: ChordStream) { harmony.set(stream) }
+
+    public func chordHint(_ chord: ChordSymbol?, step: Int) { harmony.hint(chord, step: step) }
+
     public func reset(seed: UInt64) {
+        harmony.reset()
         rng = SplitMix64(seed: seed)
         tracker.reset()
         histogram.update(repeating: 0, count: 12)
@@ -154,12 +162,32 @@ public final class RulesEngine: AccompanimentEngine {
             out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: 0))
             noteEnd[p] = -1
         }
+        let given = harmony.read(step: s)
         guard heardMelody, s - lastMelodyStep <= 2 * stepsPerBar else { return }
 
         var strike = false
         let beat = s / 8
         let keyIndex = estimateKeyIndex()
-        if chordRoot < 0 {
+        if let given {
+            // The player's chord, struck when it changes (its slash bass is the bass).
+            let root: Int
+            switch given {
+            case .chord(let c): root = c.bass ?? c.root
+            case .noChord: root = -1
+            }
+            if given.toneMask != chordMask || root != chordRoot || harmony.changeStep == s {
+                strike = root >= 0
+                if root < 0 {
+                    // N.C.: what sounds ends, nothing new begins.
+                    for p in 0..<128 where noteEnd[p] >= 0 {
+                        out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: 0))
+                        noteEnd[p] = -1
+                    }
+                }
+            }
+            chordMask = given.toneMask
+            chordRoot = root
+        } else if chordRoot < 0 {
             if s % 8 == 0 { strike = chooseChord(keyIndex: keyIndex, step: s, mustContain: -1) }
         } else if s % config.harmonicRhythm == 0 {
             strike = chooseChord(keyIndex: keyIndex, step: s, mustContain: -1)

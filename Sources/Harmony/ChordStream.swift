@@ -11,11 +11,12 @@ public enum HintSource: Hashable, Sendable {
     case leftHand, melody
 }
 
-/// A chord hint: `chord` from step `step` on.
+/// A chord hint: `chord` from step `step` on; a nil chord withdraws the source's earlier hint
+/// (a left hand let go, with `release_ends_chord`): from `step` on it says nothing.
 public struct ChordHint: Hashable, Sendable {
     public var step: Int
-    public var chord: ChordSymbol
-    public init(step: Int, chord: ChordSymbol) { self.step = step; self.chord = chord }
+    public var chord: ChordSymbol?
+    public init(step: Int, chord: ChordSymbol?) { self.step = step; self.chord = chord }
 }
 
 /// Where a step lies in the chart.
@@ -113,9 +114,35 @@ public struct ChordStream: Sendable {
         melodyHints.reserveCapacity(n)
     }
 
-    /// Gives a hint at `step` (the step of its timestamp). Hints may come in any order; two at
-    /// the same step: the later call wins.
-    public mutating func hint(_ chord: ChordSymbol, from source: HintSource, at step: Int) {
+    /// Forgets every hint, keeps the chart and the room reserved (a new performance).
+    public mutating func clearHints() {
+        leftHandHints.removeAll(keepingCapacity: true)
+        melodyHints.removeAll(keepingCapacity: true)
+    }
+
+    /// Forgets the hints no view of a step `>= step` can see any more (all but the latest before
+    /// `step`), so that a stream fed for hours keeps within the room reserved. In place: no
+    /// allocation.
+    public mutating func forgetHints(before step: Int) {
+        Self.forget(&leftHandHints, before: step)
+        Self.forget(&melodyHints, before: step)
+    }
+
+    static func forget(_ hints: inout [ChordHint], before step: Int) {
+        var lo = 0, hi = hints.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if hints[mid].step < step { lo = mid + 1 } else { hi = mid }
+        }
+        if lo > 1 { hints.removeFirst(lo - 1) }
+    }
+
+    /// Hints held (both sources).
+    public var hintCount: Int { leftHandHints.count + melodyHints.count }
+
+    /// Gives a hint at `step` (the step of its timestamp); nil withdraws the source's chord.
+    /// Hints may come in any order; two at the same step: the later call wins.
+    public mutating func hint(_ chord: ChordSymbol?, from source: HintSource, at step: Int) {
         let h = ChordHint(step: step, chord: chord)
         switch source {
         case .leftHand: Self.insert(h, into: &leftHandHints)
@@ -146,18 +173,18 @@ public struct ChordStream: Sendable {
                 view.next = i + 1 < changes.count
                     ? ChordAnnouncement(step: changes[i + 1].step, chord: changes[i + 1].chord)
                     : ChordAnnouncement(step: chartEnd, chord: nil)
-                if let lh = leftHand, lh.step >= change.step {
-                    view.chord = .chord(lh.chord); view.source = .leftHand; view.since = lh.step
+                if let lh = leftHand, let chord = lh.chord, lh.step >= change.step {
+                    view.chord = .chord(chord); view.source = .leftHand; view.since = lh.step
                 } else {
                     view.chord = change.chord; view.source = .chart; view.since = change.step
                 }
                 return view
             }
         }
-        if let lh = leftHand, lh.step >= uncoveredSince {
-            view.chord = .chord(lh.chord); view.source = .leftHand; view.since = lh.step
-        } else if let m = melody {
-            view.chord = .chord(m.chord); view.source = .melody; view.since = m.step
+        if let lh = leftHand, let chord = lh.chord, lh.step >= uncoveredSince {
+            view.chord = .chord(chord); view.source = .leftHand; view.since = lh.step
+        } else if let m = melody, let chord = m.chord {
+            view.chord = .chord(chord); view.source = .melody; view.since = m.step
         }
         return view
     }

@@ -20,24 +20,40 @@ public struct ModelConfig: Sendable, Equatable, Codable {
     /// Metrical positions (steps in a bar), taken modulo nMeter.
     public var nMeter: Int
     public var nChord: Int
+    /// Chord features per decoder position (docs/model.md, "Chord input"): 0 for a model without
+    /// chord input, else `ChordFeatures.count` (12 chord tones, 12 bass, the "given" flag).
+    public var chordInput: Int
     public var lnEps: Float
 
     enum CodingKeys: String, CodingKey {
         case dModel = "d_model", nHeads = "n_heads", dFF = "d_ff", encLayers = "enc_layers"
         case decLayers = "dec_layers", convWindow = "conv_window", selfWindow = "self_window"
         case crossWindow = "cross_window", vocabSize = "vocab_size", nMeter = "n_meter"
-        case nChord = "n_chord", lnEps = "ln_eps"
+        case nChord = "n_chord", chordInput = "chord_input", lnEps = "ln_eps"
     }
 
     public init(
         dModel: Int, nHeads: Int, dFF: Int, encLayers: Int, decLayers: Int, convWindow: Int,
         selfWindow: Int, crossWindow: Int, vocabSize: Int = 323, nMeter: Int = 32, nChord: Int = 61,
-        lnEps: Float = 1e-5
+        chordInput: Int = 0, lnEps: Float = 1e-5
     ) {
         self.dModel = dModel; self.nHeads = nHeads; self.dFF = dFF; self.encLayers = encLayers
         self.decLayers = decLayers; self.convWindow = convWindow; self.selfWindow = selfWindow
         self.crossWindow = crossWindow; self.vocabSize = vocabSize; self.nMeter = nMeter
-        self.nChord = nChord; self.lnEps = lnEps
+        self.nChord = nChord; self.chordInput = chordInput; self.lnEps = lnEps
+    }
+
+    /// Every key is required but `chord_input` (absent in models from before chord input: 0).
+    public init(from decoder: Decoder) throws {
+        let k = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(dModel: try k.decode(Int.self, forKey: .dModel), nHeads: try k.decode(Int.self, forKey: .nHeads),
+                  dFF: try k.decode(Int.self, forKey: .dFF), encLayers: try k.decode(Int.self, forKey: .encLayers),
+                  decLayers: try k.decode(Int.self, forKey: .decLayers), convWindow: try k.decode(Int.self, forKey: .convWindow),
+                  selfWindow: try k.decode(Int.self, forKey: .selfWindow), crossWindow: try k.decode(Int.self, forKey: .crossWindow),
+                  vocabSize: try k.decode(Int.self, forKey: .vocabSize), nMeter: try k.decode(Int.self, forKey: .nMeter),
+                  nChord: try k.decode(Int.self, forKey: .nChord),
+                  chordInput: try k.decodeIfPresent(Int.self, forKey: .chordInput) ?? 0,
+                  lnEps: try k.decode(Float.self, forKey: .lnEps))
     }
 
     /// Head size dModel / nHeads.
@@ -85,7 +101,8 @@ public struct ModelConfig: Sendable, Equatable, Codable {
                       encLayers: try int("enc_layers"), decLayers: try int("dec_layers"),
                       convWindow: try int("conv_window"), selfWindow: try int("self_window"),
                       crossWindow: try int("cross_window"), vocabSize: try int("vocab_size"),
-                      nMeter: try int("n_meter"), nChord: try int("n_chord"), lnEps: eps)
+                      nMeter: try int("n_meter"), nChord: try int("n_chord"),
+                      chordInput: metadata["chord_input"].flatMap { Int($0) } ?? 0, lnEps: eps)
         }
         try validate()
     }
@@ -117,6 +134,9 @@ public struct ModelConfig: Sendable, Equatable, Codable {
         }
         if nChord != ModelConfig.chordClasses {
             throw .badMetadataValue(key: "n_chord", reason: "must be \(ModelConfig.chordClasses) (12 roots x 5 qualities + no chord, docs/model.md), is \(nChord)")
+        }
+        if chordInput != 0 && chordInput != ChordFeatures.count {
+            throw .badMetadataValue(key: "chord_input", reason: "must be 0 (no chord input) or \(ChordFeatures.count) (docs/model.md), is \(chordInput)")
         }
         if stateBytes > ModelConfig.maximumStateBytes {
             throw .badMetadataValue(key: "self_window", reason: "the caches of this shape would take \(stateBytes >> 20) MiB, more than \(ModelConfig.maximumStateBytes >> 20) MiB")

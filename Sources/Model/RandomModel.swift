@@ -10,7 +10,7 @@ extension SafeTensorsWriter {
         json += "\"d_model\":\(c.dModel),\"n_heads\":\(c.nHeads),\"d_ff\":\(c.dFF),"
         json += "\"enc_layers\":\(c.encLayers),\"dec_layers\":\(c.decLayers),\"conv_window\":\(c.convWindow),"
         json += "\"self_window\":\(c.selfWindow),\"cross_window\":\(c.crossWindow),\"vocab_size\":\(c.vocabSize),"
-        json += "\"n_meter\":\(c.nMeter),\"n_chord\":\(c.nChord),\"ln_eps\":\(c.lnEps)}"
+        json += "\"n_meter\":\(c.nMeter),\"n_chord\":\(c.nChord),\"chord_input\":\(c.chordInput),\"ln_eps\":\(c.lnEps)}"
         var w = SafeTensorsWriter(metadata: ["config": json, "format": "accompanist-v1"])
         var state = seed
         func next() -> Float {
@@ -45,6 +45,7 @@ extension SafeTensorsWriter {
         }
         add("dec.ln_f.scale", [d], offset: 1); add("dec.ln_f.bias", [d])
         add("dec.out_w", [d, c.vocabSize]); add("dec.out_b", [c.vocabSize])
+        if c.chordInput > 0 { add("dec.chord_in_w", [c.chordInput, d]) }
         return w
     }
 }

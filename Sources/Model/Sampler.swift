@@ -16,6 +16,7 @@ public final class TokenSampler: @unchecked Sendable {
     let probs: UnsafeMutablePointer<Float>      // [V] masked, tempered logits, then probabilities
     let order: UnsafeMutablePointer<Int32>      // [V] legal token ids, then the top-p order
     let work: UnsafeMutablePointer<Float>       // [V] packed tempered logits of the legal tokens
+    let kindMass: UnsafeMutablePointer<Float>   // [5] unnormalised probability of each kind (two-level)
 
     public init(vocabSize: Int = 323, temperature: Float = 1, topP: Float = 1) {
         self.vocabSize = vocabSize
@@ -27,12 +28,15 @@ public final class TokenSampler: @unchecked Sendable {
         order.initialize(repeating: 0, count: vocabSize)
         work = .allocate(capacity: vocabSize)
         work.initialize(repeating: 0, count: vocabSize)
+        kindMass = .allocate(capacity: 5)
+        kindMass.initialize(repeating: 0, count: 5)
     }
 
     deinit {
         probs.deallocate()
         order.deallocate()
         work.deallocate()
+        kindMass.deallocate()
     }
 
     /// The most likely legal token, or nil when the grammar allows none.
@@ -46,23 +50,76 @@ public final class TokenSampler: @unchecked Sendable {
         return best < 0 ? nil : best
     }
 
-    /// A legal token drawn from softmax(logits / temperature), restricted to the top-p nucleus
-    /// of the legal tokens; nil when the grammar allows none. Temperature <= 0 is greedy.
-    /// - Parameters: logits: [vocabSize]
+    /// Two-level sampling (0: off). The token's kind (NOTE_ON, NOTE_OFF, TIME_SHIFT, VELOCITY,
+    /// other) is drawn first from the model's own probabilities of the kinds, tempered by this
+    /// (1 = as the model says), without `noteOnBias`; then the token within that kind at
+    /// `temperature` and `topP`, with the bias. A low temperature then sharpens which pitch
+    /// sounds without making the model play fewer notes: single-level, the many pitches a
+    /// NOTE_ON could be each lose against one likely TIME_SHIFT, and chords thin out.
+    public var kindTemperature: Float = 0
+
+    /// A legal token drawn from softmax((logits + bias) / temperature), restricted to the top-p
+    /// nucleus of the legal tokens (two-level when `kindTemperature` > 0); nil when the grammar
+    /// allows none. Temperature <= 0 is greedy (with the bias).
+    /// - Parameters:
+    ///   - logits: [vocabSize]
+    ///   - noteOnBias: nil, or [12]: added to every NOTE_ON logit by its pitch class (chord guidance)
     public func sample<R: RandomNumberGenerator>(
-        _ logits: UnsafePointer<Float>, grammar: Grammar, using rng: inout R
+        _ logits: UnsafePointer<Float>, noteOnBias: UnsafePointer<Float>? = nil, grammar: Grammar, using rng: inout R
     ) -> Int? {
-        if temperature <= 0 { return greedy(logits, grammar: grammar) }
+        @inline(__always) func biased(_ i: Int) -> Float {
+            guard let b = noteOnBias, i < Vocabulary.noteOffBase else { return logits[i] }
+            return logits[i] + b[i % 12]
+        }
+        if temperature <= 0 {
+            var best = -1
+            var bestValue = -Float.infinity
+            for i in 0..<vocabSize where grammar.isLegal(i) {
+                let x = biased(i)
+                if best < 0 || x > bestValue { best = i; bestValue = x }
+            }
+            return best < 0 ? nil : best
+        }
         let v = vocabSize
+        var kind = -1
+        if kindTemperature > 0 {
+            // The kinds' probabilities from the unbiased logits of the legal tokens.
+            let invK = 1 / kindTemperature
+            var legal = 0
+            var mx = -Float.infinity
+            for i in 0..<v where grammar.isLegal(i) {
+                let x = logits[i] * invK
+                order[legal] = Int32(i)
+                work[legal] = x
+                mx = max(mx, x)
+                legal += 1
+            }
+            if legal == 0 { return nil }
+            for j in 0..<legal { work[j] -= mx }
+            SIMDKernels.exp(work, work, count: legal)
+            kindMass.update(repeating: 0, count: 5)
+            var total: Float = 0
+            for j in 0..<legal {
+                total += work[j]
+                kindMass[Self.kind(Int(order[j]))] += work[j]
+            }
+            let u = Float(rng.next() >> 40) * (1 / 16_777_216) * total
+            var acc: Float = 0
+            for k in 0..<5 where kindMass[k] > 0 {
+                acc += kindMass[k]
+                kind = k
+                if u < acc { break }
+            }
+        }
         let inv = 1 / temperature
-        // The legal tokens are the candidates (order[0..<legal]); their tempered logits packed
-        // in work[0..<legal] for one vector exp.
+        // The candidates (order[0..<legal]): legal tokens (of the drawn kind); their tempered
+        // logits packed in work[0..<legal] for one vector exp.
         var legal = 0
         var mx = -Float.infinity
         for i in 0..<v {
             probs[i] = 0
-            if grammar.isLegal(i) {
-                let x = logits[i] * inv
+            if grammar.isLegal(i) && (kind < 0 || Self.kind(i) == kind) {
+                let x = biased(i) * inv
                 order[legal] = Int32(i)
                 work[legal] = x
                 mx = max(mx, x)
@@ -87,6 +144,13 @@ public final class TokenSampler: @unchecked Sendable {
             if u < acc { return Int(order[j]) }
         }
         return Int(order[k - 1])
+    }
+
+    /// 0 NOTE_ON, 1 NOTE_OFF, 2 TIME_SHIFT, 3 VELOCITY, 4 the specials.
+    @inline(__always)
+    static func kind(_ id: Int) -> Int {
+        id < Vocabulary.noteOffBase ? 0 : id < Vocabulary.timeShiftBase + 1 ? 1
+            : id < Vocabulary.velocityBase ? 2 : id < Vocabulary.pad ? 3 : 4
     }
 
     /// The probabilities of the last `sample` call before the top-p cut (0 for illegal

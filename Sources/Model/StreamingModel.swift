@@ -125,7 +125,14 @@ public final class StreamingModel: @unchecked Sendable {
     let decLnBias: UnsafeMutablePointer<Float>      // [d]
     let outW: PackedMatrix                          // V x d
     let outB: UnsafeMutablePointer<Float>           // [V]
+    let chordInW: UnsafeMutablePointer<Float>?      // [chordInput][d] fp32 (x @ chord_in_w); nil without chord input
+    let classTones: UnsafeMutablePointer<Int>       // [nChord] pitch classes of each chord-head class
     // State
+    /// The heard chord features (docs/model.md, "Chord input") of prediction time `heardTime`
+    /// (−1: none computed since reset). [ChordFeatures.count]
+    let heard: UnsafeMutablePointer<Float>
+    var heardTime = -1
+    let chordProbs: UnsafeMutablePointer<Float>     // [nChord] scratch: chord head softmax
     let encColumns: UnsafeMutablePointer<Float>     // [crossCapacity][d]: column s in row s % crossCapacity
     // Scratch
     let h: UnsafeMutablePointer<Float>              // [d] residual stream
@@ -235,6 +242,17 @@ public final class StreamingModel: @unchecked Sendable {
         decLnBias = try loader.floats("dec.ln_f.bias", [d])
         outW = try loader.matrix(["dec.out_w"], inputs: d, outputs: [c.vocabSize])
         outB = try loader.floats("dec.out_b", [c.vocabSize])
+        if c.chordInput > 0 {
+            let w = try file.floats("dec.chord_in_w", shape: [c.chordInput, d])
+            chordInW = mem.floats(c.chordInput * d)
+            for i in 0..<(c.chordInput * d) { chordInW![i] = w[i] }
+        } else {
+            chordInW = nil
+        }
+        classTones = mem.typed(Int.self, c.nChord)
+        for k in 0..<c.nChord { classTones[k] = ChordFeatures.classTones(k, classes: c.nChord) }
+        heard = mem.floats(ChordFeatures.count)
+        chordProbs = mem.floats(c.nChord)
 
         encColumns = mem.floats(crossCapacity * d)
         h = mem.floats(d); a = mem.floats(d); qkv = mem.floats(3 * d); att = mem.floats(d)
@@ -247,6 +265,7 @@ public final class StreamingModel: @unchecked Sendable {
     public func reset() {
         encoderSteps = 0
         tokenCount = 0
+        heardTime = -1
         for l in 0..<config.encLayers {
             encLayers[l].convRing.update(repeating: 0, count: convWindow * d)
         }
@@ -327,6 +346,35 @@ public final class StreamingModel: @unchecked Sendable {
         chordW.apply(lastEncoderColumn, bias: chordB, residual: nil, out)
     }
 
+    /// What the chord head hears at prediction time `ptime` (on encoder column ptime − 1), as
+    /// the chord features of a position whose chord is not given (docs/model.md, "Chord input"):
+    /// the probability that each pitch class is a chord tone (12), then zeros; all zero at 0.
+    /// Computed once per prediction time and cached.
+    /// - Returns: [ChordFeatures.count], valid until the next call with another ptime or a reset
+    public func heardChord(ptime: Int) -> UnsafePointer<Float> {
+        if heardTime != ptime {
+            heardTime = ptime
+            heard.update(repeating: 0, count: ChordFeatures.count)
+            if ptime > 0 {
+                precondition(ptime <= encoderSteps, "encoder columns before ptime are not all pushed")
+                let n = config.nChord
+                chordW.apply(encColumns + ((ptime - 1) % crossCapacity) * d, bias: chordB, residual: nil, chordProbs)
+                var mx = -Float.infinity
+                for c in 0..<n { mx = max(mx, chordProbs[c]) }
+                var total: Float = 0
+                for c in 0..<n { chordProbs[c] -= mx }
+                SIMDKernels.exp(chordProbs, chordProbs, count: n)
+                for c in 0..<n { total += chordProbs[c] }
+                let norm = 1 / total
+                for c in 0..<n where classTones[c] != 0 {
+                    let q = chordProbs[c] * norm
+                    for k in 0..<12 where (classTones[c] >> k) & 1 != 0 { heard[k] += q }
+                }
+            }
+        }
+        return UnsafePointer(heard)
+    }
+
     // MARK: - Decoder
 
     /// Feeds one input token whose prediction time is `ptime` (its time plus its own time
@@ -336,9 +384,11 @@ public final class StreamingModel: @unchecked Sendable {
     ///   - token: 0 ..< vocabSize
     ///   - ptime: prediction time (step)
     ///   - meter: metrical position of ptime, taken modulo nMeter
+    ///   - chord: the chord features of this position ([ChordFeatures.count], `ChordFeatures.given`),
+    ///     or nil for what the model hears itself (`heardChord`). Ignored without chord input.
     /// - Returns: logits [vocabSize], valid until the next decoderStep
     @discardableResult
-    public func decoderStep(token: Int, ptime: Int, meter: Int) -> UnsafePointer<Float> {
+    public func decoderStep(token: Int, ptime: Int, meter: Int, chord: UnsafePointer<Float>? = nil) -> UnsafePointer<Float> {
         let d = self.d, dh = self.dh
         let crossCount = min(ptime, config.crossWindow)
         precondition(token >= 0 && token < vocab, "token out of range")
@@ -354,6 +404,14 @@ public final class StreamingModel: @unchecked Sendable {
             encW.apply(cur, bias: encB, residual: tokEmb + token * d, h)
         }
         SIMDKernels.add(h, decMeterEmb + m * d, h, count: d)
+        if let w = chordInW {
+            // + x @ chord_in_w: a sum of the rows of the features that are not zero (25 at most).
+            let x = chord ?? heardChord(ptime: ptime)
+            for j in 0..<config.chordInput where x[j] != 0 {
+                let row = w + j * d, xj = x[j]
+                for i in 0..<d { h[i] = h[i].addingProduct(xj, row[i]) }
+            }
+        }
 
         let pos = tokenCount
         let selfSlot = pos % selfCapacity

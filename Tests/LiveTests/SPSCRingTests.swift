@@ -20,18 +20,22 @@ final class SPSCRingTests: XCTestCase {
         let n = 200_000
         let producer = Thread {
             var i = 0
-            while i < n { if r.push(i) { i += 1 } }
+            // Yield when full: on one core (a loaded CI machine) a spinning producer would hold
+            // the CPU its consumer needs for a whole time slice.
+            while i < n { if r.push(i) { i += 1 } else { sched_yield() } }
         }
         producer.start()
         var expected = 0
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(300)
         while expected < n && Date() < deadline {
             if let v = r.pop() {
                 XCTAssertEqual(v, expected)
                 if v != expected { break }
                 expected += 1
+            } else {
+                sched_yield()
             }
         }
-        XCTAssertEqual(expected, n)
+        XCTAssertEqual(expected, n, "the consumer saw \(expected) of \(n) values in order before the 300 s deadline")
     }
 }

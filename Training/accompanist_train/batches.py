@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import tokens as Tk
-from .data import CHORD_N, STEPS_PER_BAR, Song, transpose_chords
+from .data import CHORD_N, STEPS_PER_BAR, Song, rotate_masks, transpose_chords
 
 
 @dataclass
@@ -20,10 +20,28 @@ class Batch:
     tok_meter: np.ndarray   # (B, T) int32
     targets: np.ndarray     # (B, T) int32
     mask: np.ndarray        # (B, T) float32
+    chord_in: np.ndarray    # (B, T, CHORD_INPUT) float32: the annotated chord at each prediction time (chord_features)
+    given: np.ndarray       # (B,) float32: 1 = the chord is given (chart, left hand), 0 = the model hears it itself
 
     def as_tuple(self):
         return (self.frames, self.meter, self.chords, self.chord_mask, self.tokens, self.ptime,
-                self.tok_meter, self.targets, self.mask)
+                self.tok_meter, self.targets, self.mask, self.chord_in, self.given)
+
+
+CHORD_INPUT = 25   # chord features per decoder position: 12 chord tones, 12 bass one-hot, "given" flag
+
+
+def chord_features(pc_mask: np.ndarray, bass: np.ndarray) -> np.ndarray:
+    """(T,) masks (bit k = pitch class k) and bass pitch classes (-1: root position or none) ->
+    (T, 25) float32: tones, bass one-hot, and the flag 1 (a given chord, N.C. included)."""
+    pc_mask = np.asarray(pc_mask, dtype=np.int32)
+    bass = np.asarray(bass, dtype=np.int32)
+    out = np.zeros(pc_mask.shape + (CHORD_INPUT,), np.float32)
+    out[..., :12] = (pc_mask[..., None] >> np.arange(12)) & 1
+    has = bass >= 0
+    out[has, 12 + bass[has]] = 1.0
+    out[..., 24] = 1.0
+    return out
 
 
 def _ext(arr: np.ndarray, n: int, fill) -> np.ndarray:
@@ -63,6 +81,9 @@ def make_segment(song: Song, a: int, T: int, Le: int, ctx: int, k: int = 0):
     tok_meter = meter[np.clip(pt + S0, 0, len(meter) - 1)]
     ch = _ext(song.chords.astype(np.int32)[S0 + 1:S0 + Le + 1], Le, CHORD_N)
     cmask = ((S0 + 1 + np.arange(Le)) < L).astype(np.float32)
+    # the chord annotated at each token's prediction time (a chart knows the chord at s itself)
+    ci = np.clip(pt + S0, 0, len(song.chord_pc) - 1)
+    cpc, cbass = song.chord_pc[ci].astype(np.int32), song.chord_bass[ci].astype(np.int32)
     if k:
         fr = fr.copy()
         fr[:, 0] = np.where(fr[:, 0] >= 0, fr[:, 0] + k, -1)
@@ -71,7 +92,9 @@ def make_segment(song: Song, a: int, T: int, Le: int, ctx: int, k: int = 0):
         tnote = tgt < 256
         tgt = np.where(tnote, tgt + k, tgt)
         ch = transpose_chords(ch, k)
-    return fr, m_enc, ch, cmask, tok, pt, tok_meter, tgt, mask
+        cpc = rotate_masks(cpc, k)
+        cbass = np.where(cbass >= 0, (cbass + k) % 12, -1)
+    return fr, m_enc, ch, cmask, tok, pt, tok_meter, tgt, mask, chord_features(cpc, cbass)
 
 
 def legal_shift(song: Song, a: int, T: int, lo: int, hi: int, k: int) -> int:
@@ -106,7 +129,8 @@ def epoch_plan(songs: list[Song], T: int, seed: int, epoch: int) -> list[tuple[i
     return [plan[i] for i in order]
 
 
-def batch_from(songs, items, T, Le, ctx, transpose=None, rng=None) -> Batch:
+def batch_from(songs, items, T, Le, ctx, transpose=None, rng=None, given=None) -> Batch:
+    """`given`: per item, whether its chords are given (default: alternate, starting with given)."""
     segs = []
     for si, a in items:
         k = 0
@@ -115,7 +139,8 @@ def batch_from(songs, items, T, Le, ctx, transpose=None, rng=None) -> Batch:
             k = legal_shift(songs[si], a, T, transpose[0], transpose[1], k)
         segs.append(make_segment(songs[si], a, T, Le, ctx, k))
     cols = list(zip(*segs))
-    return Batch(*[np.stack(c) for c in cols])
+    g = np.asarray(given if given is not None else [(i + 1) % 2 for i in range(len(items))], np.float32)
+    return Batch(*[np.stack(c) for c in cols], g)
 
 
 def eval_items(songs: list[Song], T: int) -> list[tuple[int, int]]:

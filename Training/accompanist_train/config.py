@@ -23,6 +23,7 @@ class ModelConfig:
     vocab_size: int = 323
     n_meter: int = 32           # metrical positions (steps in a bar), taken modulo n_meter
     n_chord: int = 61
+    chord_input: int = 0        # chord features per decoder position (0: none; 25: tones, bass, given flag)
     ln_eps: float = 1e-5
 
     def validate(self) -> None:
@@ -31,6 +32,10 @@ class ModelConfig:
             if f.name == "ln_eps":
                 if not (isinstance(v, (int, float)) and 0 < v < 1):
                     raise ConfigError(f"model.ln_eps must be in (0, 1), got {v!r}")
+                continue
+            if f.name == "chord_input":
+                if v not in (0, 25):
+                    raise ConfigError(f"model.chord_input must be 0 (no chord input) or 25, got {v!r}")
                 continue
             if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
                 raise ConfigError(f"model.{f.name} must be a positive integer, got {v!r}")

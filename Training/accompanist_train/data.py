@@ -17,7 +17,7 @@ import numpy as np
 from . import tokens as T
 from .midi import read_midi, track_notes
 
-DATA_VERSION = 2
+DATA_VERSION = 3
 STEPS_PER_BAR = 32           # 4/4
 N_CHORD = 61                 # 12 roots x 5 qualities + N
 CHORD_N = 60
@@ -50,6 +50,47 @@ def chord_class(label: str) -> int:
     else:
         qi = 0
     return (root % 12) * 5 + qi
+
+
+# Chord tones of POP909's qualities (semitones above the root); extensions in parentheses add.
+QUALITY_TONES = {
+    "maj": (0, 4, 7), "min": (0, 3, 7), "sus2": (0, 2, 7), "sus4": (0, 5, 7), "7": (0, 4, 7, 10),
+    "maj7": (0, 4, 7, 11), "min7": (0, 3, 7, 10), "maj6": (0, 4, 7, 9), "min6": (0, 3, 7, 9),
+    "dim": (0, 3, 6), "dim7": (0, 3, 6, 9), "hdim7": (0, 3, 6, 10), "aug": (0, 4, 8), "minmaj7": (0, 3, 7, 11),
+    "9": (0, 4, 7, 10, 2), "maj9": (0, 4, 7, 11, 2), "min9": (0, 3, 7, 10, 2),
+}
+DEGREES = {"1": 0, "b2": 1, "2": 2, "9": 2, "#2": 3, "b3": 3, "3": 4, "4": 5, "11": 5, "#4": 6, "#11": 6,
+           "b5": 6, "5": 7, "#5": 8, "b6": 8, "b13": 8, "6": 9, "13": 9, "bb7": 9, "b7": 10, "7": 11}
+
+
+def chord_tones(label: str) -> tuple[int, int]:
+    """`C:maj`, `A:min7/b3`, `D:sus4(b7)`, `N` -> (pitch-class mask, bass pitch class or -1).
+    Bit k of the mask = pitch class k; N (and anything unreadable) is (0, -1)."""
+    label = label.strip()
+    m = re.match(r"^([A-G])([b#]*):([^/(]*)(\(([^)]*)\))?(/(.+))?$", label)
+    if not m:
+        return 0, -1
+    root = (NOTE_NAMES[m.group(1)] + m.group(2).count("#") - m.group(2).count("b")) % 12
+    q = m.group(3) or "maj"
+    tones = list(QUALITY_TONES.get(q, QUALITY_TONES["min" if q.startswith("min") else "maj"]))
+    for ext in (m.group(5) or "").split(","):
+        ext = ext.strip()
+        if ext.startswith("*"):                    # an omitted tone
+            tones = [t for t in tones if t != DEGREES.get(ext[1:], -1)]
+        elif ext in DEGREES:
+            tones.append(DEGREES[ext])
+    mask = 0
+    for t in tones:
+        mask |= 1 << ((root + t) % 12)
+    bass = (root + DEGREES[m.group(7)]) % 12 if m.group(7) in DEGREES else -1
+    return mask, bass
+
+
+def rotate_masks(mask: np.ndarray, k: int) -> np.ndarray:
+    """Pitch-class masks (bit k = pitch class k) transposed by k semitones."""
+    m = mask.astype(np.int32) & 0xFFF
+    k %= 12
+    return (((m << k) | (m >> (12 - k))) & 0xFFF).astype(mask.dtype)
 
 
 def transpose_chords(ch: np.ndarray, k: int) -> np.ndarray:
@@ -111,6 +152,8 @@ class Song:
     frames: np.ndarray      # (L, 3) int16: pitch/-1, onset, velocity bin
     meter: np.ndarray       # (L + 64,) int8: metrical position of each step
     chords: np.ndarray      # (L + 64,) int8: chord class at each step
+    chord_pc: np.ndarray    # (L + 64,) int16: the annotated chord's tones at each step (bit k = pitch class k; 0 = N)
+    chord_bass: np.ndarray  # (L + 64,) int8: its bass pitch class, -1 for root position or N
     ids: np.ndarray         # (N,) int16 tokens (BOS first)
     times: np.ndarray       # (N,) int32 token times
 
@@ -156,6 +199,8 @@ def load_song(root: Path, sid: str) -> Song:
     extra = 64
     meter = metre_from_downbeats(downbeats, n_end + extra)
     chords = np.full(n_end + extra, CHORD_N, dtype=np.int8)
+    chord_pc = np.zeros(n_end + extra, dtype=np.int16)
+    chord_bass = np.full(n_end + extra, -1, dtype=np.int8)
     cpath = d / "chord_midi.txt"
     if cpath.is_file():
         for line in cpath.read_text().splitlines():
@@ -166,7 +211,9 @@ def load_song(root: Path, sid: str) -> Song:
             a, b = max(0, int(a)), min(n_end + extra, int(b))
             if b > a:
                 chords[a:b] = chord_class(parts[2])
-    return Song(sid, frames.astype(np.int16), meter, chords, ids.astype(np.int16), times.astype(np.int32))
+                chord_pc[a:b], chord_bass[a:b] = chord_tones(parts[2])
+    return Song(sid, frames.astype(np.int16), meter, chords, chord_pc, chord_bass, ids.astype(np.int16),
+                times.astype(np.int32))
 
 
 def make_split(ids: list[str], seed: int = 909, valid: float = 0.05, test: float = 0.05) -> dict[str, list[str]]:
@@ -198,12 +245,14 @@ def load_songs(root: str | Path, sids: list[str], cache_dir: str | Path, progres
         z = np.load(path)
         out = []
         for i, sid in enumerate(sids):
-            out.append(Song(sid, z[f"{i}_frames"], z[f"{i}_meter"], z[f"{i}_chords"], z[f"{i}_ids"], z[f"{i}_times"]))
+            out.append(Song(sid, z[f"{i}_frames"], z[f"{i}_meter"], z[f"{i}_chords"], z[f"{i}_chord_pc"],
+                            z[f"{i}_chord_bass"], z[f"{i}_ids"], z[f"{i}_times"]))
         return out
     songs = [load_song(root, sid) for sid in tqdm(sids, desc="preprocess POP909", disable=not progress)]
     arrays = {}
     for i, s in enumerate(songs):
         arrays.update({f"{i}_frames": s.frames, f"{i}_meter": s.meter, f"{i}_chords": s.chords,
+                       f"{i}_chord_pc": s.chord_pc, f"{i}_chord_bass": s.chord_bass,
                        f"{i}_ids": s.ids, f"{i}_times": s.times})
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, **arrays)

@@ -57,16 +57,41 @@ def make_case(seed: int = 0):
     return frames, meter, ids, times, pt, meter[pt]
 
 
+TINY_CHORD = ModelConfig(**{**TINY.__dict__, "chord_input": 25})
+
+
+def chord_inputs(n: int, seed: int = 0) -> list:
+    """Per position: a given chord's features (random tones and bass) or None (heard), mixed."""
+    from .batches import chord_features
+    rng = np.random.default_rng(seed + 17)
+    out = []
+    for i in range(n):
+        if i % 3 == 2:
+            out.append(None)
+        else:
+            out.append(chord_features(np.array([int(rng.integers(0, 4096))]), np.array([int(rng.integers(-1, 12))]))[0])
+    return out
+
+
 def main(argv=None) -> None:
-    from .reference import StreamingModel
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="Tests/Fixtures/model")
     a = ap.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    write_case(out, TINY, "tiny")
+    write_case(out, TINY_CHORD, "tiny_chord")
+
+
+def write_case(out: Path, cfg: ModelConfig, name: str) -> None:
+    """{name}.safetensors and {name}_case.json; a model with chord input also gets `chord_in`
+    (per position: 25 features, or null for the model's own hearing)."""
+    from .reference import StreamingModel
+    TINY = cfg
     flat = random_params(TINY, 0)
-    save(flat, TINY, out / "tiny.safetensors")
+    save(flat, TINY, out / f"{name}.safetensors")
     frames, meter, ids, times, pt, tm = make_case(0)
+    cin = chord_inputs(len(ids)) if cfg.chord_input else [None] * len(ids)
     m = StreamingModel(flat, TINY, np.float64)
     enc, chord, logits = [], [], []
     for s in range(len(frames)):
@@ -78,10 +103,10 @@ def main(argv=None) -> None:
         while m2.n_steps < p:
             s = m2.n_steps
             m2.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
-        logits.append(m2.step(int(tok), int(p), int(mt)))
+        logits.append(m2.step(int(tok), int(p), int(mt), cin[len(logits)]))
     r = lambda x: [[float(f"{v:.7g}") for v in row] for row in np.asarray(x)]
     case = {
-        "about": "tiny random model (tiny.safetensors) run by the float64 numpy streaming reference "
+        "about": f"tiny random model ({name}.safetensors) run by the float64 numpy streaming reference "
                  "(Training/accompanist_train/reference.py); regenerate with "
                  "`python -m accompanist_train.fixtures --out Tests/Fixtures/model` from the repository root",
         "config": json.loads(json.dumps(TINY.__dict__)),
@@ -96,8 +121,10 @@ def main(argv=None) -> None:
         "logits": r(logits),
         "tolerance": 1e-4,
     }
-    (out / "tiny_case.json").write_text(json.dumps(case, separators=(",", ":")) + "\n")
-    print(f"wrote {out}/tiny.safetensors and tiny_case.json: {len(frames)} steps, {len(ids)} tokens")
+    if cfg.chord_input:
+        case["chord_in"] = [None if c is None else [float(v) for v in c] for c in cin]
+    (out / f"{name}_case.json").write_text(json.dumps(case, separators=(",", ":")) + "\n")
+    print(f"wrote {out}/{name}.safetensors and {name}_case.json: {len(frames)} steps, {len(ids)} tokens")
 
 
 if __name__ == "__main__":

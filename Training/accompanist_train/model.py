@@ -18,6 +18,26 @@ from .config import ModelConfig
 NEG = -1e9
 
 
+def chord_class_tones(n_chord: int) -> np.ndarray:
+    """(n_chord, 12) float32: 1 where pitch class k is a tone of chord-head class c (root c // 5,
+    quality c % 5: maj, min, sus, dim, aug; the last class, N, has none). docs/model.md."""
+    q = [(0, 4, 7), (0, 3, 7), (0, 2, 5, 7), (0, 3, 6), (0, 4, 8)]
+    m = np.zeros((n_chord, 12), np.float32)
+    for c in range(n_chord - 1):
+        for t in q[c % 5]:
+            m[c, (c // 5 + t) % 12] = 1.0
+    return m
+
+
+def heard_chord_features(chord_logits, chord_input: int):
+    """The chord features of a position whose chord is not given: the chord head's probability
+    that each pitch class is a chord tone (softmax over classes times chord_class_tones), zero
+    bass and flag. chord_logits (..., n_chord) -> (..., chord_input)."""
+    q = jax.nn.softmax(chord_logits, axis=-1)
+    pi = q @ jnp.asarray(chord_class_tones(chord_logits.shape[-1]))
+    return jnp.concatenate([pi, jnp.zeros(pi.shape[:-1] + (chord_input - 12,), pi.dtype)], axis=-1)
+
+
 def alibi_slopes(n_heads: int) -> np.ndarray:
     """slope_h = 2^(-8 (h+1) / H), h = 0..H-1."""
     return np.array([2.0 ** (-8.0 * (h + 1) / n_heads) for h in range(n_heads)], dtype=np.float32)
@@ -187,13 +207,29 @@ class Accompanist(nn.Module):
         self.enc = Encoder(c)
         self.dec = Decoder(c)
 
-    def __call__(self, frames, meter, tokens, ptime, tok_meter):
+    def __call__(self, frames, meter, tokens, ptime, tok_meter, chord_in=None, given=None):
         """frames (B,L,3), meter (B,L): the segment's melody (column j = step S0+j);
         tokens (B,T); ptime (B,T): prediction time of each input position minus S0;
-        tok_meter (B,T): metrical position of the prediction time.
+        tok_meter (B,T): metrical position of the prediction time;
+        chord_in (B,T,chord_input): the given chord at each prediction time (batches.chord_features);
+        given (B,): 1 where those are used, 0 where the chord head's own hearing replaces them
+        (docs/model.md, "Chord input"). Without chord_in, no chord is given anywhere.
         Returns (token logits (B,T,V), chord logits (B,L,n_chord))."""
         enc, chord = self.enc(frames, meter)
-        return self.dec(enc, tokens, ptime, tok_meter), chord
+        cin = None
+        if self.cfg.chord_input:
+            B, L, _ = chord.shape
+            # the chord head at column ptime-1 (zero features at ptime 0), not trained through this path
+            ch = jnp.concatenate([jnp.zeros((B, 1, chord.shape[-1]), chord.dtype), jax.lax.stop_gradient(chord)], axis=1)
+            idx = jnp.clip(ptime, 0, L)
+            heard = heard_chord_features(jnp.take_along_axis(ch, idx[:, :, None], axis=1), self.cfg.chord_input)
+            heard = jnp.where((ptime > 0)[..., None], heard, 0.0)
+            if chord_in is None:
+                cin = heard
+            else:
+                g = (jnp.ones((B,)) if given is None else given)[:, None, None]
+                cin = g * chord_in + (1 - g) * heard
+        return self.dec(enc, tokens, ptime, tok_meter, cin), chord
 
     def encode(self, frames, meter):
         return self.enc(frames, meter)
@@ -203,7 +239,7 @@ class Decoder(nn.Module):
     cfg: ModelConfig
 
     @nn.compact
-    def __call__(self, enc, tokens, ptime, tok_meter):
+    def __call__(self, enc, tokens, ptime, tok_meter, chord_in=None):
         c = self.cfg
         init = nn.initializers.normal(0.02)
         tok_emb = self.param("tok_emb", init, (c.vocab_size, c.d_model))
@@ -217,6 +253,10 @@ class Decoder(nn.Module):
         idx = jnp.clip(ptime, 0, L)
         cur = jnp.take_along_axis(mem, idx[:, :, None], axis=1)                       # (B, T, d)
         h = tok_emb[tokens] + meter_emb[tok_meter % c.n_meter] + cur @ enc_w + enc_b
+        if c.chord_input:
+            # zero at init, so a model without chord input starts from exactly its old behaviour
+            chord_w = self.param("chord_in_w", nn.initializers.zeros, (c.chord_input, c.d_model))
+            h = h + chord_in @ chord_w
         self_bias, cross_bias = decoder_biases(c, ptime, L)
         for l in range(c.dec_layers):
             h = DecoderBlock(c, name=f"layers_{l}")(h, mem, self_bias, cross_bias)

@@ -14,7 +14,7 @@ from collections import deque
 import numpy as np
 
 from .config import ModelConfig
-from .model import alibi_slopes
+from .model import alibi_slopes, chord_class_tones
 
 
 def _ln(x, scale, bias, eps):
@@ -90,15 +90,26 @@ class StreamingModel:
     def chord_logits(self, enc: np.ndarray) -> np.ndarray:
         return enc @ self.P["enc.chord_w"] + self.P["enc.chord_b"]
 
+    def heard_chord(self, ptime: int) -> np.ndarray:
+        """The chord features of a position at `ptime` whose chord is not given (docs/model.md,
+        "Chord input"): the chord head's chord-tone probabilities at column ptime-1; zero at 0."""
+        out = np.zeros(self.cfg.chord_input, dtype=self.dtype)
+        if ptime > 0:
+            q = _softmax(self.chord_logits(self._enc_col(ptime - 1)))
+            out[:12] = q @ chord_class_tones(self.cfg.n_chord).astype(self.dtype)
+        return out
+
     # ---- decoder -----------------------------------------------------------------------------
     def _heads(self, x):
         H = self.cfg.n_heads
         return x.reshape(H, -1)
 
-    def step(self, token: int, ptime: int, meter: int) -> np.ndarray:
+    def step(self, token: int, ptime: int, meter: int, chord: np.ndarray | None = None) -> np.ndarray:
         """Feed one input token whose prediction time is `ptime` (its time plus its own time
         shift); returns the logits of the next token. Frames of steps < ptime must have been
-        pushed; frames >= ptime may or may not have been (they are not used)."""
+        pushed; frames >= ptime may or may not have been (they are not used). `chord`: the
+        chord features of this position (batches.chord_features for a given chord); None: the
+        model's own hearing (heard_chord). Ignored by a model without chord input."""
         c, P = self.cfg, self.P
         assert self.n_steps >= ptime, "encoder columns up to ptime-1 are needed"
         H, dh = c.n_heads, c.d_model // c.n_heads
@@ -107,6 +118,9 @@ class StreamingModel:
         else:
             cur = self._enc_col(ptime - 1)
         h = P["dec.tok_emb"][token] + P["dec.meter_emb"][meter % c.n_meter] + cur @ P["dec.enc_w"] + P["dec.enc_b"]
+        if c.chord_input:
+            x = self.heard_chord(ptime) if chord is None else np.asarray(chord, dtype=self.dtype)
+            h = h + x @ P["dec.chord_in_w"]
         for l in range(c.dec_layers):
             pre = f"dec.layers.{l}."
             # self-attention over the cached tokens and this one
@@ -161,14 +175,15 @@ class StreamingModel:
 
 
 def stream_logits(params, cfg: ModelConfig, frames: np.ndarray, meter: np.ndarray, tokens, ptimes, tok_meter,
-                  dtype=np.float64) -> np.ndarray:
+                  dtype=np.float64, chord_in: np.ndarray | None = None) -> np.ndarray:
     """Runs the streaming model over a whole sequence as the engine would: before each token,
-    push frames until all steps < its prediction time are in. Returns (T, V) logits."""
+    push frames until all steps < its prediction time are in. `chord_in` (T, chord_input): the
+    given chord of each position; None: heard. Returns (T, V) logits."""
     m = StreamingModel(params, cfg, dtype)
     out = []
-    for tok, p, mt in zip(tokens, ptimes, tok_meter):
+    for i, (tok, p, mt) in enumerate(zip(tokens, ptimes, tok_meter)):
         while m.n_steps < p:
             s = m.n_steps
             m.push_frame(int(frames[s, 0]), int(frames[s, 1]), int(frames[s, 2]), int(meter[s]))
-        out.append(m.step(int(tok), int(p), int(mt)))
+        out.append(m.step(int(tok), int(p), int(mt), None if chord_in is None else chord_in[i]))
     return np.stack(out)

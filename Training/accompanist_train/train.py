@@ -7,6 +7,7 @@ deterministic seeds, a log file per run (Training/runs/NAME/train.log).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -55,8 +56,8 @@ def make_optimizer(cfg: TrainConfig):
 def loss_fn(model, params, batch, chord_weight):
     import jax
     import jax.numpy as jnp
-    frames, meter, chords, cmask, tokens, ptime, tmeter, targets, mask = batch
-    logits, chord_logits = model.apply({"params": params}, frames, meter, tokens, ptime, tmeter)
+    frames, meter, chords, cmask, tokens, ptime, tmeter, targets, mask, chord_in, given = batch
+    logits, chord_logits = model.apply({"params": params}, frames, meter, tokens, ptime, tmeter, chord_in, given)
     lp = jax.nn.log_softmax(logits)
     nll = -jnp.take_along_axis(lp, targets[..., None], -1)[..., 0]
     tok_loss = (nll * mask).sum() / jnp.maximum(mask.sum(), 1.0)
@@ -91,9 +92,12 @@ def params_from_export(path: Path, model_cfg, template):
     if not path.is_file():
         raise ConfigError(f"init_from: weights file not found: {path}")
     flat, cfg, _ = load(path)
-    if cfg != model_cfg:
+    # A model without chord input may seed one with it: the chord input's weights start at zero.
+    if dataclasses.replace(cfg, chord_input=model_cfg.chord_input) != model_cfg:
         raise ConfigError(f"init_from: {path} is a different model ({cfg}) from this run's ({model_cfg})")
     want = flatten_params(template)
+    if cfg.chord_input == 0 and model_cfg.chord_input:
+        flat = dict(flat, **{"dec.chord_in_w": want["dec.chord_in_w"]})
     if set(flat) != set(want):
         missing, extra = sorted(set(want) - set(flat)), sorted(set(flat) - set(want))
         raise ConfigError(f"init_from: {path} does not match the model: missing {missing[:3]}, unexpected {extra[:3]}")

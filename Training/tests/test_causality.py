@@ -103,3 +103,53 @@ def test_cut_shift_by_cache_truncation():
     np.testing.assert_allclose(la, lb, atol=1e-9)
     # and the following token too
     np.testing.assert_allclose(a.step(60, t + 2, int(meter[t + 2])), b.step(60, t + 2, int(meter[t + 2])), atol=1e-9)
+
+
+# ---- chord input (docs/model.md, "Chord input") ---------------------------------------------
+
+def _chord_logits(flat, cfg, frames, meter, ids, pt, tm, chord_in, given):
+    import jax.numpy as jnp
+    from accompanist_train.model import Accompanist, unflatten_params
+    out, _ = Accompanist(cfg).apply({"params": unflatten_params(flat)}, jnp.asarray(frames[None]), jnp.asarray(meter[None]),
+                                    jnp.asarray(ids[None]), jnp.asarray(pt[None]), jnp.asarray(tm[None]),
+                                    jnp.asarray(chord_in[None]), jnp.asarray([given], jnp.float32))
+    return np.asarray(out[0])
+
+
+def _random_chords(n, seed):
+    from accompanist_train.batches import chord_features
+    rng = np.random.default_rng(seed)
+    return chord_features(rng.integers(0, 4096, n), rng.integers(-1, 12, n))
+
+
+def test_chord_input_full_sequence_equals_streaming():
+    from accompanist_train.fixtures import TINY_CHORD
+    frames, meter, ids, pt, tm = _inputs(2)
+    flat = random_params(TINY_CHORD, 4)
+    cin = _random_chords(len(ids), 1)
+    for given in (1.0, 0.0):
+        full = _chord_logits(flat, TINY_CHORD, frames, meter[:len(frames)], ids, pt, tm, cin, given)
+        st = stream_logits(flat, TINY_CHORD, frames, meter, ids, pt, tm, chord_in=cin if given else None)
+        err = np.abs(full - st).max()
+        assert err < 1e-4 * max(1.0, np.abs(st).max()), (given, err)
+    # the given chords matter (the comparison above is not of two things that ignore them)
+    other = _chord_logits(flat, TINY_CHORD, frames, meter[:len(frames)], ids, pt, tm, _random_chords(len(ids), 2), 1.0)
+    g1 = _chord_logits(flat, TINY_CHORD, frames, meter[:len(frames)], ids, pt, tm, cin, 1.0)
+    assert np.abs(other - g1).max() > 1e-3
+
+
+def test_future_chord_hints_do_not_leak():
+    """A chord given for prediction times > s changes nothing at prediction times <= s."""
+    from accompanist_train.fixtures import TINY_CHORD
+    frames, meter, ids, pt, tm = _inputs(5)
+    flat = random_params(TINY_CHORD, 6)
+    cin = _random_chords(len(ids), 3)
+    base = _chord_logits(flat, TINY_CHORD, frames, meter[:len(frames)], ids, pt, tm, cin, 1.0)
+    for s in [0, 3, 20, int(pt.max()) // 2]:
+        c2 = cin.copy()
+        later = pt > s
+        c2[later] = _random_chords(int(later.sum()), s + 10)
+        out = _chord_logits(flat, TINY_CHORD, frames, meter[:len(frames)], ids, pt, tm, c2, 1.0)
+        assert np.abs(out[~later] - base[~later]).max(initial=0) < 1e-5
+        if later.any():
+            assert np.abs(out[later] - base[later]).max() > 1e-6
