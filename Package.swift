@@ -56,7 +56,7 @@ let package = Package(
         // The streaming engine contract, the rule-based accompanist, offline rendering.
         .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model", "Harmony"], swiftSettings: swift6),
         // The daemon's config file (Configs/accompanist.toml) and its mapping to engine settings.
-        .target(name: "Config", dependencies: ["MIDI", "Model", "Engine"], swiftSettings: swift6),
+        .target(name: "Config", dependencies: ["MIDI", "Model", "Engine", "Harmony"], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.

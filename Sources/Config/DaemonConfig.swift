@@ -1,4 +1,5 @@
 import Engine
+import Harmony
 import Foundation
 
 /// Everything `accompanist run` can be told, with its defaults. Configs/accompanist.toml
@@ -30,6 +31,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var highestPitch = 108
     public var maxPolyphony = 10
     public var maxNoteBeats = 8
+    public var kindTemperature = Double(NeuralConfiguration.defaultKindTemperature)
 
     // [tempo]
     /// "fixed" or "midi-clock".
@@ -58,6 +60,22 @@ public struct DaemonConfig: Equatable, Sendable {
     public var periods = 2
     public var audioFile = "accompanist.wav"
     public var synthMelody = true
+
+    // [harmony] (docs/harmony.md)
+    /// A chord chart file; empty: none.
+    public var chart = ""
+    /// Keys of the input below this note are the left hand's chord, not melody; nil: no split.
+    public var splitNote: Int?
+    /// A MIDI channel (1-16) whose notes are the left hand's chord (a second keyboard, a DAW's
+    /// chord track); 0: none.
+    public var chordChannel = 0
+    /// Letting go of every left-hand key ends its chord (the melody decides again); otherwise a
+    /// chord holds until the next, as on an arranger.
+    public var releaseEndsChord = false
+    /// "fingered-on-bass" (the lowest key is the bass: C/E) or "fingered".
+    public var chordMode = "fingered-on-bass"
+    /// The left hand's keys sound too (passed through to the synth and the output port).
+    public var leftHandSound = false
 
     public init() {}
 
@@ -133,6 +151,23 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.highest_pitch": highestPitch = try range(try int(), 0...127)
         case "engine.max_polyphony": maxPolyphony = try range(try int(), 1...16)
         case "engine.max_note_beats": maxNoteBeats = try range(try int(), 1...64)
+        case "engine.kind_temperature": kindTemperature = try range(try double(), 0...2)
+        case "harmony.chart": chart = try string()
+        case "harmony.split_note":
+            switch v {
+            case .integer(let n): splitNote = n < 0 ? nil : try range(n, 0...127)
+            case .string(let s):
+                if s.isEmpty { splitNote = nil; break }
+                guard let n = NoteName.midiNote(parsing: s) else {
+                    throw fail("expected a note name like \"F#3\" (C4 = 60) or a number 0-127, got \"\(s)\"")
+                }
+                splitNote = n
+            default: throw fail("expected a note name like \"F#3\" or a number 0-127, got \(v.typeName)")
+            }
+        case "harmony.chord_channel": chordChannel = try range(try int(), 0...16)
+        case "harmony.release_ends_chord": releaseEndsChord = try bool()
+        case "harmony.chord_mode": chordMode = try oneOf(try string(), ["fingered-on-bass", "fingered"])
+        case "harmony.left_hand_sound": leftHandSound = try bool()
         case "tempo.source": tempoSource = try oneOf(try string(), ["fixed", "midi-clock"])
         case "tempo.bpm": bpm = try range(try double(), 20...300)
         case "tempo.beats_per_bar": beatsPerBar = try range(try int(), 2...16)

@@ -52,6 +52,7 @@ extension DaemonConfig {
         neural.temperature = Float(temperature)
         neural.topP = Float(topP)
         neural.chordGuidance = Float(chordGuidance)
+        neural.kindTemperature = Float(kindTemperature)
         neural.lowestPitch = lowestPitch
         neural.highestPitch = highestPitch
         neural.maxPolyphony = maxPolyphony

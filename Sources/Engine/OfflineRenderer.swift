@@ -1,3 +1,4 @@
+import Harmony
 import MIDI
 import Tokens
 
@@ -25,6 +26,12 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
     case noTrackWithNotes
     case trackNotFound(TrackSelector, available: [String])
     case emptyMelodyTrack(TrackSelector)
+    /// The chord track is the melody track.
+    case chordTrackIsMelody(TrackSelector)
+    /// The chord track has no notes.
+    case emptyChordTrack(TrackSelector)
+    /// Every note of the melody track lies below the split: nothing is left for the melody.
+    case nothingAboveSplit(Int)
     /// The melody runs past `limit` grid steps (OfflineRenderer.maximumSteps).
     case tooLong(steps: Int, limit: Int, beatsPerBar: Int)
 
@@ -34,6 +41,9 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
         case .trackNotFound(let sel, let available):
             return "no \(sel) in the file (tracks: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
         case .emptyMelodyTrack(let sel): return "the melody \(sel) has no notes"
+        case .chordTrackIsMelody(let sel): return "the chord \(sel) is the melody track; name another track for the chords (or use --split)"
+        case .emptyChordTrack(let sel): return "the chord \(sel) has no notes, so it gives no chord"
+        case .nothingAboveSplit(let n): return "every note of the melody track is below the split \(NoteName.name(of: n)) (\(n)): nothing is left for the melody"
         case .tooLong(let steps, let limit, let beatsPerBar):
             let bars = steps / (beatsPerBar * Grid.stepsPerBeat)
             return "the melody runs to bar \(bars) (grid step \(steps)), past the \(limit) steps render takes "
@@ -45,7 +55,8 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
 
 /// The result of an offline render.
 public struct RenderResult: Sendable {
-    /// Format 1: conductor (tempo map, time signature), the melody track unchanged, "Accompaniment".
+    /// Format 1: conductor (tempo map, time signature), the melody track unchanged, the chord track
+    /// if one was given, "Accompaniment".
     public var file: MIDIFile
     /// The accompaniment as the engine emitted it, in order.
     public var events: [AccompanimentEvent]
@@ -54,6 +65,33 @@ public struct RenderResult: Sendable {
     /// The step at which the render stopped (all notes off there).
     public var endStep: Int
     public var beatsPerBar: Int
+    /// Chord hints the left hand (split or chord track) gave; nil without one.
+    public var leftHandHints: Int?
+    /// Left-hand key sets that made no chord (the chord before them held).
+    public var unrecognizedChords = 0
+}
+
+/// The harmony a render is given besides the melody (docs/harmony.md): a chart, a left hand
+/// below a split point of the melody track, a chord track.
+public struct RenderHarmony {
+    /// The chord stream with the chart (bar 1 = step 0), or an empty one.
+    public var stream: ChordStream
+    /// Melody-track notes below this are the left hand; nil: no split.
+    public var split: Int?
+    /// 0-based index of the track whose notes are the left hand; nil: none.
+    public var chordTrack: Int?
+    /// Reads the left hand (split or chord track).
+    public var leftHand: LeftHand
+
+    public init(stream: ChordStream = ChordStream(), split: Int? = nil, chordTrack: Int? = nil, leftHand: LeftHand = LeftHand()) {
+        self.stream = stream
+        self.split = split
+        self.chordTrack = chordTrack
+        self.leftHand = leftHand
+    }
+
+    /// No harmony but the melody's.
+    public static var melodyOnly: RenderHarmony { RenderHarmony() }
 }
 
 /// Runs an engine over a melody from a MIDI file with a simulated clock: the same calls, in the
@@ -123,23 +161,55 @@ public enum OfflineRenderer {
     ///   - bpm: the tempo written when the file has none (otherwise the file's tempo map is kept).
     ///   - maxNoteSteps: the longest accompaniment note (NoteLedger), as the live daemon's
     ///     `engine.max_note_beats` × 8.
+    ///   - harmony: a chart, split or chord track (docs/harmony.md); the engine's harmony is set
+    ///     from it. Throws `RenderError` for a split or chord track that leaves nothing to play.
     public static func render(file: MIDIFile, melodyTrack index: Int, engine: AccompanimentEngine,
                               seed: UInt64, beatsPerBar: Int, bpm: Double? = nil,
-                              maxNoteSteps: Int = defaultMaxNoteSteps) -> RenderResult {
-        let input = melodyInput(file.tracks[index], ticksPerQuarter: file.ticksPerQuarter)
+                              maxNoteSteps: Int = defaultMaxNoteSteps,
+                              harmony: RenderHarmony = .melodyOnly) throws(RenderError) -> RenderResult {
+        let ppq = file.ticksPerQuarter
+        var input = melodyInput(file.tracks[index], ticksPerQuarter: ppq)
+        var left: [(step: Int, pitch: Int, velocity: Int)] = []
+        if let split = harmony.split {
+            left = input.filter { $0.pitch < split }
+            input = input.filter { $0.pitch >= split }
+            if input.isEmpty { throw .nothingAboveSplit(split) }
+        }
+        if let t = harmony.chordTrack {
+            let sel = TrackSelector.index(t + 1)
+            if t == index { throw .chordTrackIsMelody(sel) }
+            let chords = melodyInput(file.tracks[t], ticksPerQuarter: ppq)
+            if !chords.contains(where: { $0.velocity > 0 }) { throw .emptyChordTrack(sel) }
+            // Merged in time order; at one step, the split's keys first (stable).
+            left = (left + chords).enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }.map(\.element)
+        }
         let end = endStep(of: input, stepsPerBar: beatsPerBar * Grid.stepsPerBeat)
-        let events = run(engine, melody: input, steps: end, seed: seed, maxNoteSteps: maxNoteSteps)
-        return RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: end, bpm: bpm),
-                            events: events, melodyTrackIndex: index, endStep: end, beatsPerBar: beatsPerBar)
+        engine.setHarmony(harmony.stream)
+        let reader: LeftHand? = harmony.split != nil || harmony.chordTrack != nil ? harmony.leftHand : nil
+        let events = run(engine, melody: input, steps: end, seed: seed, maxNoteSteps: maxNoteSteps, leftHand: left, reader: reader)
+        var result = RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: end, bpm: bpm,
+                                                 chordTrack: harmony.chordTrack),
+                                  events: events, melodyTrackIndex: index, endStep: end, beatsPerBar: beatsPerBar)
+        if let reader {
+            result.leftHandHints = reader.hints
+            result.unrecognizedChords = reader.recognizer.unrecognized
+        }
+        return result
     }
 
     /// Drives an engine over `steps` grid steps from a simulated clock: before step s, the melody
     /// events of steps < s (in the order heard, velocity 0 = note-off); then `generate(step: s)`;
     /// at the end, every note off at `steps`. Every step's events pass through a `NoteLedger`
     /// (the maximum-duration rule). The live daemon makes the same calls from the wall clock.
+    ///
+    /// The left hand's keys (`leftHand`, velocity 0 = up) go to `reader` as the melody's go to the
+    /// engine; before step s, the reader's hint from the keys of steps < s goes to the engine.
     public static func run(_ engine: AccompanimentEngine, melody: [(step: Int, pitch: Int, velocity: Int)],
-                           steps endStep: Int, seed: UInt64, maxNoteSteps: Int = defaultMaxNoteSteps) -> [AccompanimentEvent] {
+                           steps endStep: Int, seed: UInt64, maxNoteSteps: Int = defaultMaxNoteSteps,
+                           leftHand: [(step: Int, pitch: Int, velocity: Int)] = [], reader: LeftHand? = nil) -> [AccompanimentEvent] {
         engine.reset(seed: seed)
+        reader?.reset()
+        var nextKey = 0
         let buffer = EventBuffer(capacity: 1024)
         let ledger = NoteLedger(maxNoteSteps: maxNoteSteps)
         let out = EventBuffer(capacity: 1024 + 128)
@@ -151,6 +221,14 @@ public enum OfflineRenderer {
                 if e.velocity > 0 { engine.melodyNoteOn(pitch: e.pitch, velocity: e.velocity, step: e.step) }
                 else { engine.melodyNoteOff(pitch: e.pitch, step: e.step) }
                 next += 1
+            }
+            if let reader {
+                while nextKey < leftHand.count && leftHand[nextKey].step < s {
+                    let k = leftHand[nextKey]
+                    if k.velocity > 0 { reader.noteOn(pitch: k.pitch, step: k.step) } else { reader.noteOff(pitch: k.pitch, step: k.step) }
+                    nextKey += 1
+                }
+                if let h = reader.hint(before: s) { engine.chordHint(h.chord, step: h.step) }
             }
             buffer.removeAll()
             out.removeAll()
@@ -171,7 +249,8 @@ public enum OfflineRenderer {
     public static let defaultMaxNoteSteps = 8 * Grid.stepsPerBeat
 
     /// The output file: conductor track, melody track unchanged, accompaniment track.
-    static func assemble(file: MIDIFile, melodyIndex: Int, events: [AccompanimentEvent], endStep: Int, bpm: Double?) -> MIDIFile {
+    static func assemble(file: MIDIFile, melodyIndex: Int, events: [AccompanimentEvent], endStep: Int, bpm: Double?,
+                         chordTrack: Int? = nil) -> MIDIFile {
         let ppq = file.ticksPerQuarter
         var conductor: [TrackEvent] = [TrackEvent(tick: 0, .trackName("Conductor"))]
         var timed: [TrackEvent] = []
@@ -194,7 +273,7 @@ public enum OfflineRenderer {
 
         // The accompaniment plays on the first channel the melody does not use (never drums, 10).
         var used = Set<UInt8>()
-        for e in file.tracks[melodyIndex].events {
+        for e in file.tracks[melodyIndex].events + (chordTrack.map { file.tracks[$0].events } ?? []) {
             switch e.kind {
             case .noteOn(let c, _, _), .noteOff(let c, _, _), .programChange(let c, _), .controlChange(let c, _, _): used.insert(c)
             default: break
@@ -211,6 +290,7 @@ public enum OfflineRenderer {
         }
         acc.append(TrackEvent(tick: max(endTick, acc.last?.tick ?? 0), .endOfTrack))
         return MIDIFile(format: 1, ticksPerQuarter: ppq,
-                        tracks: [Track(events: conductor), file.tracks[melodyIndex], Track(events: acc)])
+                        tracks: [Track(events: conductor), file.tracks[melodyIndex]] + (chordTrack.map { [file.tracks[$0]] } ?? [])
+                            + [Track(events: acc)])
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Engine
 import Foundation
+import Harmony
 import Logging
 import MIDI
 import Model
@@ -54,6 +55,24 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("chord-guidance"), help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 10).")
     var chordGuidance: Double = defaults.chordGuidance
 
+    @Option(name: .customLong("kind-temperature"), help: "Two-level sampling of the model engine: the kind of token (note, rest, ...) is drawn at this temperature from the model's own odds, then the note at --temperature (0 = off, up to 2).")
+    var kindTemperature: Double = defaults.kindTemperature
+
+    @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
+    var chart: String?
+
+    @Option(help: ArgumentHelp("Notes of the melody track below this note are the left hand's chords, not melody: a number, or a name like F#3 (C4 = 60).", valueName: "note"))
+    var split: String?
+
+    @Option(name: .customLong("chord-track"), help: ArgumentHelp("A track whose notes are the left hand's chords: its name, or its number counting from 1.", valueName: "track"))
+    var chordTrack: String?
+
+    @Flag(name: .customLong("release-ends-chord"), help: "Letting go of every left-hand key ends its chord (the melody decides again); otherwise a chord holds until the next.")
+    var releaseEndsChord = false
+
+    @Option(name: .customLong("chord-mode"), help: "How left-hand keys make a chord: fingered-on-bass (the lowest key is the bass: C/E) or fingered.")
+    var chordMode: String = defaults.chordMode
+
     @Option(help: "Accompaniment pattern of the rules engine: block, broken, bass-chord.")
     var pattern: RulesConfiguration.Pattern = defaults.engineSettings.rules.pattern
 
@@ -93,6 +112,23 @@ struct Render: ParsableCommand {
         if !(1...64).contains(maxNoteBeats) { throw ValidationError("--max-note-beats must be between 1 and 64, got \(maxNoteBeats)") }
         if seed > UInt64(Int.max) { throw ValidationError("--seed must be at most \(Int.max), got \(seed)") }
         if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
+        if !(0...2).contains(kindTemperature) { throw ValidationError("--kind-temperature must be between 0 and 2, got \(kindTemperature)") }
+        if let split, NoteName.midiNote(parsing: split) == nil {
+            throw ValidationError("--split must be a note name like F#3 (C4 = 60) or a number 0-127, got \"\(split)\"")
+        }
+        if let t = chordTrack, let i = Int(t), i < 1 { throw ValidationError("--chord-track numbers count from 1, got \(i)") }
+        if !["fingered-on-bass", "fingered"].contains(chordMode) { throw ValidationError("--chord-mode must be fingered-on-bass or fingered, got \"\(chordMode)\"") }
+        if releaseEndsChord && split == nil && chordTrack == nil { throw ValidationError("--release-ends-chord is only used with --split or --chord-track") }
+    }
+
+    /// The harmony's settings: the options set as the daemon's `[harmony]` keys.
+    func harmonySettings() throws -> HarmonySettings {
+        var c = DaemonConfig()
+        try c.setOption("harmony.chart", chart.map { .string($0) })
+        try c.setOption("harmony.split_note", split.map { .string($0) })
+        try c.setOption("harmony.release_ends_chord", .boolean(releaseEndsChord))
+        try c.setOption("harmony.chord_mode", .string(chordMode))
+        return c.harmonySettings
     }
 
     /// The engine's settings: the options set as the daemon's config keys over its defaults, and
@@ -107,6 +143,7 @@ struct Render: ParsableCommand {
         try c.setOption("engine.temperature", .float(temperature))
         try c.setOption("engine.top_p", .float(topP))
         try c.setOption("engine.chord_guidance", .float(chordGuidance))
+        try c.setOption("engine.kind_temperature", .float(kindTemperature))
         try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
         try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))
         return c.engineSettings
@@ -135,13 +172,38 @@ struct Render: ParsableCommand {
         if bpm != nil && file.hasTempo { log.warning("the file has its own tempo map; --bpm is ignored") }
         do { try OfflineRenderer.checkLength(file: file, melodyTrack: index, beatsPerBar: bars) }
         catch { throw CLIError.input("\(input): \(error.description)") }
+        // The harmony: a bad chart is one line (file, line, bar and cell), and nothing is written.
+        let hs = try harmonySettings()
+        var harmony = RenderHarmony(split: hs.splitNote, leftHand: hs.makeLeftHand())
+        if let path = hs.chartPath {
+            guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.noInput("\(path): no such chart file, or it cannot be read") }
+            do { harmony.stream = try hs.loadStream(beatsPerBar: bars) } catch { throw CLIError.input(error.description) }
+        }
+        if let chordTrack {
+            do { harmony.chordTrack = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(chordTrack)) }
+            catch let e as RenderError { throw CLIError.input("\(input): chord track: \(e.description)") }
+        }
         let accompanist: AccompanimentEngine
         do { accompanist = try settings.makeEngine(weights: modelPath) }
         catch let e as ShippedModel.Failure { throw CLIError.input(e.description) }
         let start = Date()
-        let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: accompanist, seed: settings.seed, beatsPerBar: bars,
-                                            bpm: bpm, maxNoteSteps: settings.maxNoteSteps)
+        let result: RenderResult
+        do {
+            result = try OfflineRenderer.render(file: file, melodyTrack: index, engine: accompanist, seed: settings.seed, beatsPerBar: bars,
+                                                bpm: bpm, maxNoteSteps: settings.maxNoteSteps, harmony: harmony)
+        } catch { throw CLIError.input("\(input): \(error.description)") }
         let renderSeconds = Date().timeIntervalSince(start)
+        if let hints = result.leftHandHints {
+            let source = [split.map { "the notes below the split \($0)" }, chordTrack.map { "the chord track \($0)" }].compactMap { $0 }.joined(separator: " and ")
+            if hints == 0 {
+                log.warning("\(source) gave no chord (\(result.unrecognizedChords) key sets made none): the chords came from the melody")
+            } else if result.unrecognizedChords > 0 {
+                log.notice("\(source): \(hints) chord changes; \(result.unrecognizedChords) key sets made no chord, and the chord before them held")
+            }
+        }
+        if harmony.stream.hasChart && harmony.stream.chartEnd < result.endStep {
+            log.notice("the music runs past the chart's end (\(HarmonySettings.describeEnd(harmony.stream.chartEnd, beatsPerBar: bars))): from there the chords come from the melody")
+        }
 
         // Audio first: if the soundfont turns out to be unusable, nothing is written.
         if let wav, let soundfontPath {

@@ -39,7 +39,7 @@ final class NeuralEngineTests: XCTestCase {
         }
         engine.recordsTokens = true
         let file = try Fixtures.example("twinkle")
-        let result = OfflineRenderer.render(file: file, melodyTrack: 1, engine: engine, seed: 0, beatsPerBar: 4)
+        let result = try OfflineRenderer.render(file: file, melodyTrack: 1, engine: engine, seed: 0, beatsPerBar: 4)
         XCTAssertEqual(result.endStep, json["steps"] as? Int)
         let got = engine.recordedTokens
         XCTAssertGreaterThan(got.count, 100)

@@ -9,7 +9,7 @@ final class OfflineRendererTests: XCTestCase {
         XCTAssertEqual(OfflineRenderer.beatsPerBar(of: input), 3)
         let index = try OfflineRenderer.melodyTrackIndex(in: input, selector: nil)
         XCTAssertEqual(index, 1)
-        let result = OfflineRenderer.render(file: input, melodyTrack: index, engine: RulesEngine(), seed: 5, beatsPerBar: 3)
+        let result = try OfflineRenderer.render(file: input, melodyTrack: index, engine: RulesEngine(), seed: 5, beatsPerBar: 3)
         let out = try MIDIFile(data: result.file.serialized())
         XCTAssertEqual(out.format, 1)
         XCTAssertEqual(out.tracks.count, 3)

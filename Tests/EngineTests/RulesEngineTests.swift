@@ -63,7 +63,7 @@ final class RulesEngineTests: XCTestCase {
     /// A melody entirely in C major gets only C-major pitch classes (diatonic chords), below it.
     func testStaysInTheKeyAndBelowTheMelody() throws {
         let file = try Fixtures.example("twinkle")
-        let result = OfflineRenderer.render(file: file, melodyTrack: 1, engine: RulesEngine(), seed: 0, beatsPerBar: 4)
+        let result = try OfflineRenderer.render(file: file, melodyTrack: 1, engine: RulesEngine(), seed: 0, beatsPerBar: 4)
         let ons = result.events.filter(\.isNoteOn)
         XCTAssertGreaterThan(ons.count, 50)
         let cMajor: Set<Int> = [0, 2, 4, 5, 7, 9, 11]
@@ -94,7 +94,7 @@ final class RulesEngineTests: XCTestCase {
             let folder = dir.appendingPathComponent(song)
             let file = try MIDIFile(contentsOf: folder.appendingPathComponent("\(song).mid"))
             let index = try OfflineRenderer.melodyTrackIndex(in: file, selector: .name("MELODY"))
-            let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: RulesEngine(), seed: 0, beatsPerBar: 4)
+            let result = try OfflineRenderer.render(file: file, melodyTrack: index, engine: RulesEngine(), seed: 0, beatsPerBar: 4)
             let chords = try ChordAnnotations(contentsOf: folder.appendingPathComponent("chord_midi.txt"))
             let tempo = result.file.tempoMap
             let fit = ChordFit(onsets: result.events.filter(\.isNoteOn).map { (tempo.seconds(atStep: $0.step), Int($0.pitch)) }, chords: chords)

@@ -23,7 +23,7 @@ final class ShippedModelTests: XCTestCase {
         let engine = try ShippedModel.engine(path: Self.model.path, precision: .fp32, configuration: c, seed: 0)
         engine.recordsTokens = true
         let file = try Fixtures.example("ode_to_joy")
-        let result = OfflineRenderer.render(file: file, melodyTrack: 1, engine: engine, seed: 0, beatsPerBar: 4)
+        let result = try OfflineRenderer.render(file: file, melodyTrack: 1, engine: engine, seed: 0, beatsPerBar: 4)
         XCTAssertEqual(result.endStep, json["steps"] as? Int)
         let got = engine.recordedTokens
         let firstDifference = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset

@@ -68,9 +68,10 @@ def chord_mask(label: str) -> int:
     return m
 
 
-def chord_masks_per_step(song_dir: Path, n_steps: int) -> np.ndarray:
+def chord_labels_per_step(song_dir: Path, n_steps: int) -> list[str]:
+    """The chord_midi.txt label sounding at each grid step ("N" where none is annotated)."""
     beats = np.loadtxt(song_dir / "beat_midi.txt", ndmin=2)[:, 0]
-    out = np.zeros(n_steps, dtype=np.int64)
+    out = ["N"] * n_steps
     p = song_dir / "chord_midi.txt"
     if not p.is_file():
         return out
@@ -81,8 +82,14 @@ def chord_masks_per_step(song_dir: Path, n_steps: int) -> np.ndarray:
         a, b = D.seconds_to_steps(np.array([float(f[0]), float(f[1])]), beats)
         a, b = max(0, int(a)), min(n_steps, int(b))
         if b > a:
-            out[a:b] = chord_mask(f[2])
+            out[a:b] = [f[2]] * (b - a)
     return out
+
+
+def chord_masks_per_step(song_dir: Path, n_steps: int) -> np.ndarray:
+    labels = chord_labels_per_step(song_dir, n_steps)
+    masks = {x: chord_mask(x) for x in set(labels)}
+    return np.array([masks[x] for x in labels], dtype=np.int64)
 
 
 # ---- metrics ----------------------------------------------------------------------------------
@@ -120,7 +127,7 @@ def metrics(notes: list[Tk.Note], frames: np.ndarray, chords: np.ndarray, n_step
         "coverage": float(sounding.mean()) if n_steps else float("nan"),
         "pitch_lo": float(np.min(pitches)) if pitches else float("nan"),
         "pitch_hi": float(np.max(pitches)) if pitches else float("nan"),
-        "_judged": judged, "_inc": inc,
+        "_judged": judged, "_inc": inc, "_doubled": int(doubling), "_onsets": len(onsets),
     }
 
 
@@ -282,8 +289,9 @@ def teacher_forced_nll(flat, cfg, songs, T=512, Le=512, ctx=64, batch=8) -> dict
 
     @jax.jit
     def f(b):
-        frames, meter, _, _, tokens, ptime, tmeter, targets, mask = b
-        logits, _ = model.apply({"params": params}, frames, meter, tokens, ptime, tmeter)
+        frames, meter, _, _, tokens, ptime, tmeter, targets, mask, chord_in, given = b
+        # melody only: a model with chord input hears the chord itself (given = 0)
+        logits, _ = model.apply({"params": params}, frames, meter, tokens, ptime, tmeter, chord_in, 0 * given)
         lp = jax.nn.log_softmax(logits)
         nll = -jnp.take_along_axis(lp, targets[..., None], -1)[..., 0]
         on = mask * (targets < 128)

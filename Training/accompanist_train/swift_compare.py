@@ -34,18 +34,46 @@ from .evaluate import REPO, chord_masks_per_step, generate, load_model, metrics,
 from .midi import read_midi, track_notes
 
 
-def melody_notes(root: Path, sid: str) -> tuple[list[Tk.Note], int]:
-    """The MELODY on the beat grid (as data.load_song) and the step of the first downbeat."""
+def melody_notes(root: Path, sid: str, track: str = "MELODY") -> tuple[list[Tk.Note], int]:
+    """The MELODY (or another track) on the beat grid (as data.load_song) and the step of the
+    first downbeat."""
     d = root / sid
     midi = read_midi(d / f"{sid}.mid")
     beats = np.loadtxt(d / "beat_midi.txt", ndmin=2)
     tts = midi.get_tick_to_time_mapping()
-    ns = track_notes(midi, "MELODY")
+    ns = track_notes(midi, track)
     st = D.seconds_to_steps(tts[np.minimum([n.start for n in ns], len(tts) - 1)], beats[:, 0])
     en = D.seconds_to_steps(tts[np.minimum([n.end for n in ns], len(tts) - 1)], beats[:, 0])
     mel = Tk.normalize(Tk.make_note(n.pitch, a, b, n.velocity) for n, a, b in zip(ns, st, en))
     downbeats = np.nonzero(beats[:, 2] > 0.5)[0] if beats.shape[1] > 2 else np.array([0])
     return mel, int(downbeats[0]) * 8 if len(downbeats) else 0
+
+
+def write_midi(path: Path, tracks: dict[str, list[Tk.Note]]) -> None:
+    """Grid notes as a MIDI file, one track per entry (in order): 120 bpm, 480 ticks per beat,
+    60 ticks a step."""
+    midi = miditoolkit.MidiFile(ticks_per_beat=480)
+    midi.tempo_changes = [miditoolkit.TempoChange(120, 0)]
+    for name, notes in tracks.items():
+        inst = miditoolkit.Instrument(program=0, name=name)
+        inst.notes = [miditoolkit.Note(velocity=x.velocity, pitch=x.pitch, start=x.start * 60, end=x.end * 60)
+                      for x in notes]
+        midi.instruments.append(inst)
+    midi.dump(str(path))
+
+
+def read_events(path: Path) -> list[Tk.Note]:
+    """The accompaniment of `render --events` (JSON lines: step, pitch, velocity; 0 = off) as notes."""
+    open_at: dict[int, tuple[int, int]] = {}
+    out: list[Tk.Note] = []
+    for line in Path(path).read_text().splitlines():
+        e = json.loads(line)
+        if e["velocity"] > 0:
+            open_at[e["pitch"]] = (e["step"], e["velocity"])
+        elif e["pitch"] in open_at:
+            s0, v = open_at.pop(e["pitch"])
+            out.append(Tk.make_note(e["pitch"], s0, e["step"], v))
+    return out
 
 
 def main(argv=None) -> int:
@@ -85,13 +113,8 @@ def main(argv=None) -> int:
             frames = Tk.melody_frames(mel, n + 64).astype(np.int64)
             meter = np.arange(n + 64) % 32
             chords = np.concatenate([np.zeros(shift, np.int64), chord_masks_per_step(root / sid, n + 64)])[:n + 64]
-            midi = miditoolkit.MidiFile(ticks_per_beat=480)
-            midi.tempo_changes = [miditoolkit.TempoChange(120, 0)]
-            inst = miditoolkit.Instrument(program=0, name="MELODY")
-            inst.notes = [miditoolkit.Note(velocity=x.velocity, pitch=x.pitch, start=x.start * 60, end=x.end * 60) for x in mel]
-            midi.instruments = [inst]
             src, dst, ev = Path(tmp) / f"{sid}.mid", Path(tmp) / f"{sid}.out.mid", Path(tmp) / f"{sid}.jsonl"
-            midi.dump(str(src))
+            write_midi(src, {"MELODY": mel})
             for k in range(a.seeds):
                 seed = a.seed + i + 1000 * k
                 if not a.swift_only:
@@ -103,15 +126,7 @@ def main(argv=None) -> int:
                 if r.returncode != 0:
                     print(f"error: {' '.join(cmd)}: {r.stderr.strip()}", file=sys.stderr)
                     return 1
-                open_at: dict[int, tuple[int, int]] = {}
-                sw: list[Tk.Note] = []
-                for line in ev.read_text().splitlines():
-                    e = json.loads(line)
-                    if e["velocity"] > 0:
-                        open_at[e["pitch"]] = (e["step"], e["velocity"])
-                    elif e["pitch"] in open_at:
-                        s0, v = open_at.pop(e["pitch"])
-                        sw.append(Tk.make_note(e["pitch"], s0, e["step"], v))
+                sw = read_events(ev)
                 if not a.swift_only:
                     rows["python"].append(metrics(py, frames, chords, n))
                 rows["swift"].append(metrics(sw, frames, chords, n))
