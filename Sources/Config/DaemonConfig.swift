@@ -32,6 +32,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var maxPolyphony = 10
     public var maxNoteBeats = 8
     public var kindTemperature = Double(NeuralConfiguration.defaultKindTemperature)
+    public var chordStacking = Double(NeuralConfiguration.defaultChordStacking)
+    public var density = Double(NeuralConfiguration.defaultDensity)
 
     // [tempo]
     /// "fixed" or "midi-clock".
@@ -152,6 +154,8 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.max_polyphony": maxPolyphony = try range(try int(), 1...16)
         case "engine.max_note_beats": maxNoteBeats = try range(try int(), 1...64)
         case "engine.kind_temperature": kindTemperature = try range(try double(), 0...2)
+        case "engine.chord_stacking": chordStacking = try range(try double(), 1...8)
+        case "engine.density": density = try range(try double(), 0.1...2)
         case "harmony.chart": chart = try string()
         case "harmony.split_note":
             switch v {

@@ -53,6 +53,8 @@ extension DaemonConfig {
         neural.topP = Float(topP)
         neural.chordGuidance = Float(chordGuidance)
         neural.kindTemperature = Float(kindTemperature)
+        neural.chordStacking = Float(chordStacking)
+        neural.density = Float(density)
         neural.lowestPitch = lowestPitch
         neural.highestPitch = highestPitch
         neural.maxPolyphony = maxPolyphony

@@ -32,6 +32,17 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// odds at this temperature, then the token at `temperature`. 0: off (single level).
     public var kindTemperature: Float = NeuralConfiguration.defaultKindTemperature
     public static let defaultKindTemperature: Float = 1
+    /// Chord stacking (two-level sampling only): once a note has been struck at a step, the odds
+    /// that another note (or the velocity before one) follows at the same step are multiplied
+    /// by this, up to `stackingLimit` notes. 1: the model's own odds.
+    public var chordStacking: Float = NeuralConfiguration.defaultChordStacking
+    public static let defaultChordStacking: Float = 1
+    public var stackingLimit = 4
+    /// Density (two-level sampling only): at a step where nothing has been struck yet, the odds
+    /// of striking (a note, or the velocity before one) are multiplied by this. 1: the model's
+    /// own odds; below 1 the accompaniment strikes less often.
+    public var density: Float = NeuralConfiguration.defaultDensity
+    public static let defaultDensity: Float = 1
     /// A guard that the grammar makes unreachable: at most this many tokens at one step.
     public var maxTokensPerStep = 96
 
@@ -72,6 +83,9 @@ public final class NeuralEngine: AccompanimentEngine {
     private let silenced: UnsafeMutablePointer<Bool>
     /// The chord guidance bias per pitch class. (12,)
     private let guidanceBias: UnsafeMutablePointer<Float>
+    /// Kind odds for the sampler while stacking a chord (NOTE_ON, VELOCITY raised), then before
+    /// the first note of a step (NOTE_ON, VELOCITY times the density). (2, 5)
+    private let stackOdds: UnsafeMutablePointer<Float>
     /// The chord features of a given chord, for the model's chord input. (ChordFeatures.count,)
     private let givenFeatures: UnsafeMutablePointer<Float>
     /// The chart and the left hand (docs/harmony.md).
@@ -91,6 +105,12 @@ public final class NeuralEngine: AccompanimentEngine {
         silenced.initialize(repeating: false, count: 128)
         guidanceBias = .allocate(capacity: 12)
         guidanceBias.initialize(repeating: 0, count: 12)
+        stackOdds = .allocate(capacity: 10)
+        stackOdds.initialize(repeating: 1, count: 10)
+        stackOdds[0] = configuration.chordStacking
+        stackOdds[3] = configuration.chordStacking
+        stackOdds[5] = configuration.density
+        stackOdds[8] = configuration.density
         givenFeatures = .allocate(capacity: ChordFeatures.count)
         givenFeatures.initialize(repeating: 0, count: ChordFeatures.count)
         reset(seed: seed)
@@ -99,6 +119,7 @@ public final class NeuralEngine: AccompanimentEngine {
     deinit {
         silenced.deallocate()
         guidanceBias.deallocate()
+        stackOdds.deallocate()
         givenFeatures.deallocate()
     }
 
@@ -193,6 +214,8 @@ public final class NeuralEngine: AccompanimentEngine {
             guided = guided && s > 0
             if guided { computeGuidance(model.heardChord(ptime: s)) }
         }
+        var struck = 0   // notes begun at this step
+        let stacking = configuration.chordStacking != 1, sparse = configuration.density != 1
         while true {
             let logits = model.decoderStep(token: token, ptime: s, meter: meter(s), chord: chordInput)
             var next: Int
@@ -202,10 +225,16 @@ public final class NeuralEngine: AccompanimentEngine {
                 emit = !p.silenced
             } else if s < configuration.listenSteps {
                 next = Vocabulary.timeShift(min(grammar.maxTimeShift, configuration.listenSteps - s))
+            } else if case .noChord? = givenChord {
+                // N.C.: the music says no harmony sounds; wait (cut short when the chord changes).
+                next = Vocabulary.timeShift(max(1, grammar.maxTimeShift))
             } else if count >= configuration.maxTokensPerStep {
                 next = Vocabulary.timeShift(1)
             } else {
-                next = sampler.sample(logits, noteOnBias: guided ? UnsafePointer(guidanceBias) : nil, grammar: grammar, using: &rng)
+                let odds: UnsafePointer<Float>? = struck == 0 ? (sparse ? UnsafePointer(stackOdds + 5) : nil)
+                    : (stacking && struck < configuration.stackingLimit ? UnsafePointer(stackOdds) : nil)
+                next = sampler.sample(logits, noteOnBias: guided ? UnsafePointer(guidanceBias) : nil,
+                                      kindOdds: odds, grammar: grammar, using: &rng)
                     ?? Vocabulary.timeShift(1)
             }
             count += 1
@@ -218,7 +247,9 @@ public final class NeuralEngine: AccompanimentEngine {
             }
             if recordsTokens { recordedTokens.append(next) }
             switch Token(id: next) {
-            case .noteOn(let p)?: if emit { out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: UInt8(Vocabulary.velocity(ofBin: grammar.velocityBin ?? 16)))) }
+            case .noteOn(let p)?:
+                struck += 1
+                if emit { out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: UInt8(Vocabulary.velocity(ofBin: grammar.velocityBin ?? 16)))) }
             case .noteOff(let p)?: if emit { out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: 0)) }
             default: break
             }

@@ -64,8 +64,11 @@ public final class TokenSampler: @unchecked Sendable {
     /// - Parameters:
     ///   - logits: [vocabSize]
     ///   - noteOnBias: nil, or [12]: added to every NOTE_ON logit by its pitch class (chord guidance)
+    ///   - kindOdds: nil, or [5]: the odds of each kind (NOTE_ON, NOTE_OFF, TIME_SHIFT, VELOCITY,
+    ///     other) are multiplied by these in two-level sampling (the engine's chord stacking)
     public func sample<R: RandomNumberGenerator>(
-        _ logits: UnsafePointer<Float>, noteOnBias: UnsafePointer<Float>? = nil, grammar: Grammar, using rng: inout R
+        _ logits: UnsafePointer<Float>, noteOnBias: UnsafePointer<Float>? = nil, kindOdds: UnsafePointer<Float>? = nil,
+        grammar: Grammar, using rng: inout R
     ) -> Int? {
         @inline(__always) func biased(_ i: Int) -> Float {
             guard let b = noteOnBias, i < Vocabulary.noteOffBase else { return logits[i] }
@@ -98,10 +101,11 @@ public final class TokenSampler: @unchecked Sendable {
             for j in 0..<legal { work[j] -= mx }
             SIMDKernels.exp(work, work, count: legal)
             kindMass.update(repeating: 0, count: 5)
+            for j in 0..<legal { kindMass[Self.kind(Int(order[j]))] += work[j] }
             var total: Float = 0
-            for j in 0..<legal {
-                total += work[j]
-                kindMass[Self.kind(Int(order[j]))] += work[j]
+            for k in 0..<5 {
+                if let odds = kindOdds { kindMass[k] *= odds[k] }
+                total += kindMass[k]
             }
             let u = Float(rng.next() >> 40) * (1 / 16_777_216) * total
             var acc: Float = 0

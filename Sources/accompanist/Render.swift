@@ -58,6 +58,12 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("kind-temperature"), help: "Two-level sampling of the model engine: the kind of token (note, rest, ...) is drawn at this temperature from the model's own odds, then the note at --temperature (0 = off, up to 2).")
     var kindTemperature: Double = defaults.kindTemperature
 
+    @Option(name: .customLong("chord-stacking"), help: "Chord stacking of the model engine (with --kind-temperature): once a note is struck, the odds that another joins it at the same moment are multiplied by this, so that it plays chords (1 = the model's own odds, up to 8).")
+    var chordStacking: Double = defaults.chordStacking
+
+    @Option(help: "Density of the model engine (with --kind-temperature): the odds of striking at a moment where nothing has been struck yet are multiplied by this (1 = the model's own odds; 0.1…2).")
+    var density: Double = defaults.density
+
     @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
     var chart: String?
 
@@ -112,6 +118,8 @@ struct Render: ParsableCommand {
         if !(1...64).contains(maxNoteBeats) { throw ValidationError("--max-note-beats must be between 1 and 64, got \(maxNoteBeats)") }
         if seed > UInt64(Int.max) { throw ValidationError("--seed must be at most \(Int.max), got \(seed)") }
         if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
+        if !(0.1...2).contains(density) { throw ValidationError("--density must be between 0.1 and 2, got \(density)") }
+        if !(1...8).contains(chordStacking) { throw ValidationError("--chord-stacking must be between 1 and 8, got \(chordStacking)") }
         if !(0...2).contains(kindTemperature) { throw ValidationError("--kind-temperature must be between 0 and 2, got \(kindTemperature)") }
         if let split, NoteName.midiNote(parsing: split) == nil {
             throw ValidationError("--split must be a note name like F#3 (C4 = 60) or a number 0-127, got \"\(split)\"")
@@ -144,6 +152,8 @@ struct Render: ParsableCommand {
         try c.setOption("engine.top_p", .float(topP))
         try c.setOption("engine.chord_guidance", .float(chordGuidance))
         try c.setOption("engine.kind_temperature", .float(kindTemperature))
+        try c.setOption("engine.chord_stacking", .float(chordStacking))
+        try c.setOption("engine.density", .float(density))
         try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
         try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))
         return c.engineSettings

@@ -118,6 +118,53 @@ final class RenderCommandTests: XCTestCase {
         }
     }
 
+    /// Harmony sources (docs/harmony.md): a chart is followed, a bad chart is one line naming the
+    /// file, line and cell with exit 65 and nothing written; a split or chord track that leaves
+    /// nothing is refused; one that gives no chord says so.
+    func testHarmonySources() throws {
+        let chart = temp.appendingPathComponent("song.chart")
+        try Data("# two chords a bar\n| C / F# / | % |\n| N.C. |\n".utf8).write(to: chart)
+        let out = temp.appendingPathComponent("h.mid").path
+        let r = try accompanist(["render", example("twinkle"), "-o", out, "--engine", "rules", "--chart", chart.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("past the chart's end (bar 4)"), r.stderr)
+        let rendered = try MIDIFile(contentsOf: URL(fileURLWithPath: out))
+        var onsets = 0
+        for e in rendered.tracks[2].events {
+            guard case .noteOn(_, let key, let v) = e.kind, v > 0 else { continue }
+            let step = Grid.step(ofTick: e.tick, ticksPerQuarter: rendered.ticksPerQuarter)
+            guard step < 64 else { continue }
+            onsets += 1
+            let tones: Set<Int> = step % 32 < 16 ? [0, 4, 7] : [6, 10, 1]
+            XCTAssertTrue(tones.contains(Int(key) % 12), "\(key) at step \(step)")
+        }
+        XCTAssertGreaterThan(onsets, 5)
+
+        let bad = temp.appendingPathComponent("bad.chart")
+        try Data("| C G |\n| Am Cx7 |\n".utf8).write(to: bad)
+        let cases: [([String], String, Int32)] = [
+            (["--chart", bad.path], "bad.chart:2: cell 2 of bar 2 (\"Cx7\"): unknown chord quality \"x7\"", 65),
+            (["--chart", temp.appendingPathComponent("none.chart").path], "none.chart: no such chart file", 66),
+            (["--split", "H3"], "--split must be a note name", 64),
+            (["--split", "C8"], "every note of the melody track is below the split C8", 65),
+            (["--chord-track", "2"], "the chord track 2 is the melody track", 65),
+            (["--chord-track", "Chords"], "no track \"Chords\"", 65),
+            (["--release-ends-chord"], "--release-ends-chord is only used with --split or --chord-track", 64),
+        ]
+        for (extra, fragment, status) in cases {
+            let o = temp.appendingPathComponent("x.mid").path
+            let r = try accompanist(["render", example("twinkle"), "-o", o, "--engine", "rules"] + extra)
+            XCTAssertEqual(r.status, status, "\(extra): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(extra): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(fragment), "\(extra): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: o), "nothing written on error")
+        }
+        // A split below every note: no left hand at all, said once.
+        let r2 = try accompanist(["render", example("twinkle"), "-o", out, "--engine", "rules", "--split", "C1"])
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        XCTAssertTrue(r2.stderr.contains("gave no chord"), r2.stderr)
+    }
+
     func testHelpAndEvaluate() throws {
         let help = try accompanist(["render", "--help"])
         XCTAssertEqual(help.status, 0)

@@ -1,3 +1,4 @@
+import Foundation
 // TokenSampler: the grammar is obeyed, greedy is the legal argmax, seeds repeat, temperature and
 // top-p shape the distribution as stated.
 
@@ -111,5 +112,47 @@ struct TestRNG: RandomNumberGenerator {
         var seen = Set<Int>()
         for _ in 0..<500 { seen.insert(logits.withUnsafeBufferPointer { s.sample($0.baseAddress!, grammar: Grammar(), using: &rng)! }) }
         #expect(seen.isSuperset(of: [Vocabulary.timeShift(3), Vocabulary.timeShift(4), Vocabulary.timeShift(5)]))
+    }
+
+    /// Two-level sampling keeps the model's odds of the kinds at a low temperature: 128 equally
+    /// likely NOTE_ONs against one TIME_SHIFT with their total weight are an even choice of kind,
+    /// where single-level sampling at 0.3 almost always waits. Kind odds scale that choice, and
+    /// the NOTE_ON bias only moves the choice within the kind.
+    @Test func twoLevelKeepsTheKindOdds() {
+        var g = Grammar()
+        g.apply(Vocabulary.velocity(bin: 20))
+        var l = [Float](repeating: -100, count: 323)
+        for p in 0..<128 { l[Vocabulary.noteOn(p)] = 0 }
+        l[Vocabulary.timeShift(2)] = logf(128)
+        func noteShare(kindTemperature: Float, odds: [Float]? = nil, bias: [Float]? = nil, n: Int = 2000) -> (share: Double, pcs: Set<Int>) {
+            let s = TokenSampler(temperature: 0.3, topP: 1)
+            s.kindTemperature = kindTemperature
+            var rng = TestRNG(state: 5)
+            var notes = 0
+            var pcs = Set<Int>()
+            for _ in 0..<n {
+                let t = l.withUnsafeBufferPointer { lp in
+                    (odds ?? []).withUnsafeBufferPointer { op in
+                        (bias ?? []).withUnsafeBufferPointer { bp in
+                            s.sample(lp.baseAddress!, noteOnBias: bias == nil ? nil : bp.baseAddress!,
+                                     kindOdds: odds == nil ? nil : op.baseAddress!, grammar: g, using: &rng)!
+                        }
+                    }
+                }
+                if t < Vocabulary.noteOffBase { notes += 1; pcs.insert(t % 12) }
+            }
+            return (Double(notes) / Double(n), pcs)
+        }
+        #expect(noteShare(kindTemperature: 0).share < 0.01)
+        let even = noteShare(kindTemperature: 1).share
+        #expect(abs(even - 0.5) < 0.05, "kind odds kept: \(even)")
+        let doubled = noteShare(kindTemperature: 1, odds: [2, 1, 1, 1, 1]).share
+        #expect(abs(doubled - 2.0 / 3.0) < 0.05, "NOTE_ON odds doubled: \(doubled)")
+        // A bias that all but forbids every pitch class but C and G: still half notes, all C or G.
+        var bias = [Float](repeating: -30, count: 12)
+        bias[0] = 0; bias[7] = 0
+        let biased = noteShare(kindTemperature: 1, bias: bias)
+        #expect(abs(biased.share - 0.5) < 0.05, "the bias does not change the kind: \(biased.share)")
+        #expect(biased.pcs == [0, 7])
     }
 }
