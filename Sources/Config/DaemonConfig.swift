@@ -34,6 +34,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var kindTemperature = Double(NeuralConfiguration.defaultKindTemperature)
     public var chordStacking = Double(NeuralConfiguration.defaultChordStacking)
     public var density = Double(NeuralConfiguration.defaultDensity)
+    public var offChordRelease = Double(NeuralConfiguration.defaultOffChordRelease)
+    public var doublingPenalty = Double(NeuralConfiguration.defaultDoublingPenalty)
 
     // [tempo]
     /// "fixed" or "midi-clock".
@@ -156,6 +158,8 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.kind_temperature": kindTemperature = try range(try double(), 0...2)
         case "engine.chord_stacking": chordStacking = try range(try double(), 1...8)
         case "engine.density": density = try range(try double(), 0.1...2)
+        case "engine.off_chord_release": offChordRelease = try range(try double(), 0...1)
+        case "engine.doubling_penalty": doublingPenalty = try range(try double(), 0...10)
         case "harmony.chart": chart = try string()
         case "harmony.split_note":
             switch v {

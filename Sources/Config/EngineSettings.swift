@@ -55,6 +55,8 @@ extension DaemonConfig {
         neural.kindTemperature = Float(kindTemperature)
         neural.chordStacking = Float(chordStacking)
         neural.density = Float(density)
+        neural.offChordRelease = Float(offChordRelease)
+        neural.doublingPenalty = Float(doublingPenalty)
         neural.lowestPitch = lowestPitch
         neural.highestPitch = highestPitch
         neural.maxPolyphony = maxPolyphony

@@ -38,6 +38,15 @@ public struct NeuralConfiguration: Equatable, Sendable {
     public var chordStacking: Float = NeuralConfiguration.defaultChordStacking
     public static let defaultChordStacking: Float = 1
     public var stackingLimit = 4
+    /// With no chord given: when the decoder decides, a sounding note whose pitch class the model
+    /// hears as a chord tone with probability below this ends (a note held across a chord change
+    /// it did not foresee). 0: off.
+    public var offChordRelease: Float = NeuralConfiguration.defaultOffChordRelease
+    public static let defaultOffChordRelease: Float = 0
+    /// The NOTE_ON logits of the pitch class of the melody note sounding (at the last step
+    /// heard) are lowered by this: a pianist seldom doubles the tune. 0: off.
+    public var doublingPenalty: Float = NeuralConfiguration.defaultDoublingPenalty
+    public static let defaultDoublingPenalty: Float = 0
     /// Density (two-level sampling only): at a step where nothing has been struck yet, the odds
     /// of striking (a note, or the velocity before one) are multiplied by this. 1: the model's
     /// own odds; below 1 the accompaniment strikes less often.
@@ -79,6 +88,9 @@ public final class NeuralEngine: AccompanimentEngine {
     private var shiftLength = 0
     /// The chord the player gives for the step being decided (nil: the melody decides).
     private var givenChord: ChartChord?
+    /// What the model hears at the step being decided, when no chord is given ((12,) chord-tone
+    /// probabilities, `StreamingModel.heardChord`), for guidance and releases; nil otherwise.
+    private var heard: UnsafePointer<Float>?
     /// Pitches already sent a note-off by allNotesOff, still to be fed to the model. (128,)
     private let silenced: UnsafeMutablePointer<Bool>
     /// The chord guidance bias per pitch class. (12,)
@@ -200,6 +212,7 @@ public final class NeuralEngine: AccompanimentEngine {
         var count = 0
         // The chord: given (chart, left hand) or heard by the model itself.
         var chordInput: UnsafePointer<Float>? = nil
+        heard = nil
         var guided = configuration.chordGuidance != 0
         switch givenChord {
         case .chord(let c)?:
@@ -212,7 +225,13 @@ public final class NeuralEngine: AccompanimentEngine {
             guided = false   // N.C.: no chord tones to prefer
         case nil:
             guided = guided && s > 0
-            if guided { computeGuidance(model.heardChord(ptime: s)) }
+            if guided || configuration.offChordRelease > 0 { heard = model.heardChord(ptime: s) }
+            if guided { computeGuidance(heard!) }
+        }
+        // Doubling: the pitch class of the melody note sounding at s−1 is made less likely.
+        if configuration.doublingPenalty > 0, s > 0, let f = tracker.frame(at: s - 1), f.pitch >= 0 {
+            if !guided { guidanceBias.update(repeating: 0, count: 12); guided = true }
+            guidanceBias[Int(f.pitch) % 12] -= configuration.doublingPenalty
         }
         var struck = 0   // notes begun at this step
         let stacking = configuration.chordStacking != 1, sparse = configuration.density != 1
@@ -220,7 +239,7 @@ public final class NeuralEngine: AccompanimentEngine {
             let logits = model.decoderStep(token: token, ptime: s, meter: meter(s), chord: chordInput)
             var next: Int
             var emit = true
-            if let p = nextForcedOff(at: s) {
+            if let p = nextForcedOff(at: s, heard: heard) {
                 next = Vocabulary.noteOff(p.pitch)
                 emit = !p.silenced
             } else if s < configuration.listenSteps {
@@ -259,15 +278,22 @@ public final class NeuralEngine: AccompanimentEngine {
     }
 
     /// The lowest pitch that must get its NOTE_OFF now: silenced by allNotesOff, sounding for
-    /// `maxNoteSteps`, or outside the chord the player has just changed to.
-    private func nextForcedOff(at s: Int) -> (pitch: Int, silenced: Bool)? {
-        let changed = harmony.changeStep == s
+    /// `maxNoteSteps`, outside the chord the player gives (it ends when the chord changes, or
+    /// when the decoder next decides under it), or, with no chord given, a pitch class the model
+    /// hears as a chord tone with probability below `offChordRelease` (`heard`: (12,) or nil).
+    private func nextForcedOff(at s: Int, heard: UnsafePointer<Float>?) -> (pitch: Int, silenced: Bool)? {
         let chordTones = givenChord?.toneMask ?? 0
+        let release = configuration.offChordRelease
         for p in 0..<128 {
             guard let start = grammar.startOf(p) else { silenced[p] = false; continue }
             if silenced[p] && start < s { silenced[p] = false; return (p, true) }
             if configuration.maxNoteSteps > 0 && s - start >= configuration.maxNoteSteps { return (p, false) }
-            if changed && start < s && (chordTones >> (p % 12)) & 1 == 0 { return (p, false) }
+            guard start < s else { continue }
+            if givenChord != nil {
+                if (chordTones >> (p % 12)) & 1 == 0 { return (p, false) }
+            } else if let heard, heard[p % 12] < release {
+                return (p, false)
+            }
         }
         return nil
     }

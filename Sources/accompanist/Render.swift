@@ -64,6 +64,12 @@ struct Render: ParsableCommand {
     @Option(help: "Density of the model engine (with --kind-temperature): the odds of striking at a moment where nothing has been struck yet are multiplied by this (1 = the model's own odds; 0.1…2).")
     var density: Double = defaults.density
 
+    @Option(name: .customLong("off-chord-release"), help: "Model engine, chords heard from the melody: a sounding note ends when the model hears its pitch class as a chord tone with less than this probability (0 = off, up to 1).")
+    var offChordRelease: Double = defaults.offChordRelease
+
+    @Option(name: .customLong("doubling-penalty"), help: "Model engine: how much less likely a note of the melody's pitch class is (0 = off, up to 10).")
+    var doublingPenalty: Double = defaults.doublingPenalty
+
     @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
     var chart: String?
 
@@ -118,6 +124,8 @@ struct Render: ParsableCommand {
         if !(1...64).contains(maxNoteBeats) { throw ValidationError("--max-note-beats must be between 1 and 64, got \(maxNoteBeats)") }
         if seed > UInt64(Int.max) { throw ValidationError("--seed must be at most \(Int.max), got \(seed)") }
         if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
+        if !(0...10).contains(doublingPenalty) { throw ValidationError("--doubling-penalty must be between 0 and 10, got \(doublingPenalty)") }
+        if !(0...1).contains(offChordRelease) { throw ValidationError("--off-chord-release must be between 0 and 1, got \(offChordRelease)") }
         if !(0.1...2).contains(density) { throw ValidationError("--density must be between 0.1 and 2, got \(density)") }
         if !(1...8).contains(chordStacking) { throw ValidationError("--chord-stacking must be between 1 and 8, got \(chordStacking)") }
         if !(0...2).contains(kindTemperature) { throw ValidationError("--kind-temperature must be between 0 and 2, got \(kindTemperature)") }
@@ -154,6 +162,8 @@ struct Render: ParsableCommand {
         try c.setOption("engine.kind_temperature", .float(kindTemperature))
         try c.setOption("engine.chord_stacking", .float(chordStacking))
         try c.setOption("engine.density", .float(density))
+        try c.setOption("engine.off_chord_release", .float(offChordRelease))
+        try c.setOption("engine.doubling_penalty", .float(doublingPenalty))
         try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
         try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))
         return c.engineSettings
