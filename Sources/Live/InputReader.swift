@@ -132,8 +132,7 @@ public final class InputReader: @unchecked Sendable {
             // (by the rule only when its note-on was never seen: a key held before we started).
             let flags: UInt8
             if e.kind == .noteOn {
-                let left = routing.isLeftHand(channel: e.channel, pitch: e.pitch)
-                flags = (left ? Self.leftHandFlag : 0) | (!left || routing.leftHandSound ? Self.soundedFlag : 0)
+                flags = route(e)
                 held[i] = e.source
                 heldFlags[i] = flags
             } else if held[i] >= 0 {
@@ -141,8 +140,7 @@ public final class InputReader: @unchecked Sendable {
                 held[i] = -1
                 heldFlags[i] = 0
             } else {
-                let left = routing.isLeftHand(channel: e.channel, pitch: e.pitch)
-                flags = (left ? Self.leftHandFlag : 0) | (!left || routing.leftHandSound ? Self.soundedFlag : 0)
+                flags = route(e)
             }
             if flags & Self.soundedFlag != 0 {
                 let out = OutputEvent.note(channel: e.channel, pitch: e.pitch, velocity: e.kind == .noteOn ? e.velocity : 0)
@@ -169,6 +167,14 @@ public final class InputReader: @unchecked Sendable {
         case .panic, .other, .leftHandOn, .leftHandOff:
             break
         }
+    }
+
+    /// Where a note goes by the routing in force: `leftHandFlag` (a chord key) and `soundedFlag`
+    /// (passed through).
+    @inline(__always)
+    private func route(_ e: InputEvent) -> UInt8 {
+        let left = routing.isLeftHand(channel: e.channel, pitch: e.pitch)
+        return (left ? Self.leftHandFlag : 0) | (!left || routing.leftHandSound ? Self.soundedFlag : 0)
     }
 
     /// A command from the control thread.
