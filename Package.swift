@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
         .target(name: "Live", dependencies: [
-            "CALSA", "CFluidSynth", "MIDI", "Engine", "Config", "OfflineAudio",
+            "CALSA", "CFluidSynth", "MIDI", "Harmony", "Engine", "Config", "OfflineAudio",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
         // The command line.
@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Model"], swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Engine", "Config"], swiftSettings: swift6),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config"], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),
     ]
 )

@@ -1,4 +1,5 @@
 import Engine
+import Harmony
 import Synchronization
 
 /// Counters the engine thread publishes for the control thread (which logs and reports them).
@@ -28,6 +29,12 @@ public final class EngineStatus: Sendable {
     /// Worst engine work per step so far, nanoseconds.
     public let maxStepNanoseconds = Atomic<Int>(0)
     public let panics = Atomic<Int>(0)
+    /// The left hand (docs/harmony.md, "Live"), since start: chord hints given to the engine
+    /// (each a change of chord, or a release with `release_ends_chord`), key sets that made no
+    /// chord (the chord before them held), and key events lost to a full `LeftHand` queue.
+    public let leftHandHints = Atomic<Int>(0)
+    public let unrecognizedChords = Atomic<Int>(0)
+    public let droppedLeftHandEvents = Atomic<Int>(0)
     public init() {}
 }
 
@@ -37,9 +44,17 @@ public final class EngineStatus: Sendable {
 /// every output at their grid times. Also plays the count-in, and silences everything on panic,
 /// clock Stop and shutdown.
 ///
+/// **Harmony** (docs/harmony.md, "Live: split point, chord channel and chart"): the chart's
+/// chord stream goes to the engine once, in `init` (`setHarmony`); the left hand's keys go to
+/// `leftHand` with the steps of their timestamps as they arrive, and before each
+/// `generate(step: s)` its hint from the keys of steps `< s` goes to the engine: the calls
+/// `OfflineRenderer.run` makes, in its order, so that live equals render. Steps are the
+/// performance's: step 0 is beat 1 of bar 1 (after the count-in; the first key, melody or left
+/// hand, without one; song position 0 of an external clock), and the chart's bar 1 begins there.
+///
 /// Owns (touches from no other thread): the engine, the ledger, the event buffers, the tempo
-/// state. Shares only the input ring (consumer), the outputs' engine-thread side, and the atomics
-/// of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
+/// state, the `LeftHand`. Shares only the input ring (consumer), the outputs' engine-thread side,
+/// and the atomics of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
 /// Times are queue times (QueueClock); steps come from `FixedTempo` or `ExternalClock`.
 public final class EngineLoop: @unchecked Sendable {
     // @unchecked Sendable: created on the control thread, then used by the engine thread only
@@ -66,6 +81,11 @@ public final class EngineLoop: @unchecked Sendable {
     let input: SPSCRing<InputEvent>
     public let status = EngineStatus()
     public let stopRequested = Atomic<Bool>(false)
+    /// Reads the left hand's keys (a split or a chord channel); nil: none configured.
+    let leftHand: LeftHand?
+    /// Left-hand hints and dropped keys of performances before the last reset (the external
+    /// clock's Start resets `leftHand`, whose own counts restart), so `status` keeps counting.
+    private var earlierHints = 0, earlierDroppedKeys = 0
 
     /// The engine's events of one step, then the ledger's filtered ones.
     private let buffer = EventBuffer(capacity: 1024)
@@ -89,11 +109,20 @@ public final class EngineLoop: @unchecked Sendable {
     /// The step the performance started at.
     private var firstStep = 0
 
-    public init(engine: AccompanimentEngine, settings: Settings, outputs: [any LiveOutput], input: SPSCRing<InputEvent>) {
+    /// - Parameters:
+    ///   - harmony: the chord stream with the chart (bar 1 = step 0), or an empty one; given to
+    ///     the engine here, once (it allocates), as `render` gives it before its run.
+    ///   - leftHand: the reader of the left hand's keys (`HarmonySettings.makeLeftHand`), when a
+    ///     split or a chord channel is configured.
+    public init(engine: AccompanimentEngine, settings: Settings, outputs: [any LiveOutput], input: SPSCRing<InputEvent>,
+                harmony: ChordStream = ChordStream(), leftHand: LeftHand? = nil) {
         self.engine = engine
         self.settings = settings
         self.outputs = outputs
         self.input = input
+        self.leftHand = leftHand
+        engine.setHarmony(harmony)
+        leftHand?.reset()
         fixed = FixedTempo(bpm: settings.bpm)
         ledger = NoteLedger(maxNoteSteps: settings.maxNoteSteps)
         lastScheduled = .allocate(capacity: 2 * 128)
@@ -182,13 +211,29 @@ public final class EngineLoop: @unchecked Sendable {
             engine.melodyNoteOn(pitch: Int(e.pitch), velocity: Int(e.velocity), step: stepOf(e.time))
         case .noteOff:
             if playing { engine.melodyNoteOff(pitch: Int(e.pitch), step: stepOf(e.time)) }
+        case .leftHandOn:
+            // A left-hand chord starts a performance as a melody note does (an arranger's
+            // "sync start"): with a fixed tempo and no count-in, the first key of either hand is
+            // beat 1 of bar 1.
+            if !usesClock && !playing {
+                fixed.origin = e.time
+                setPlaying()
+            }
+            guard playing else { return }
+            leftHand?.noteOn(pitch: Int(e.pitch), step: stepOf(e.time))
+        case .leftHandOff:
+            if playing { leftHand?.noteOff(pitch: Int(e.pitch), step: stepOf(e.time)) }
         case .panic:
             status.panics.add(1, ordering: .relaxed)
+            // The reader has let go of every key: so does the left hand (its chord holds unless
+            // a release ends it).
+            if playing { leftHand?.releaseAll(step: stepOf(e.time)) }
             silenceEverything()
         case .clock where usesClock:
             if case .started(let from) = external.clock(at: e.time) {
                 engine.reset(seed: settings.seed)
                 ledger.reset()
+                resetLeftHand()
                 nextStep = from
                 firstStep = from
                 setPlaying()
@@ -208,6 +253,14 @@ public final class EngineLoop: @unchecked Sendable {
         }
     }
 
+    /// A new performance: the left hand forgets its keys and chord, as the engine does.
+    private func resetLeftHand() {
+        guard let leftHand else { return }
+        earlierHints += leftHand.hints
+        earlierDroppedKeys += leftHand.droppedEvents
+        leftHand.reset()
+    }
+
     @inline(__always)
     private func stepOf(_ t: Int64) -> Int { usesClock ? external.step(at: t) : fixed.step(at: t) }
 
@@ -218,6 +271,8 @@ public final class EngineLoop: @unchecked Sendable {
         // Late: computed after the step should have sounded. (Step 0 of a performance that starts
         // on its first note is always computed after that note: it cannot be earlier.)
         if now > time && s != firstStep { status.lateSteps.add(1, ordering: .relaxed) }
+        // The left hand's keys of steps < s, read now, as OfflineRenderer.run reads them.
+        if let leftHand, let h = leftHand.hint(before: s) { engine.chordHint(h.chord, step: h.step) }
         buffer.removeAll()
         step.removeAll()
         engine.generate(step: s, into: buffer)
@@ -241,7 +296,16 @@ public final class EngineLoop: @unchecked Sendable {
     private func publishDrops() {
         status.droppedEngineEvents.store(buffer.dropped + step.dropped, ordering: .relaxed)
         status.droppedMelodyEvents.store(engine.droppedMelodyEvents, ordering: .relaxed)
+        if let leftHand {
+            status.leftHandHints.store(earlierHints + leftHand.hints, ordering: .relaxed)
+            // The recognizer's count survives `LeftHand.reset` (it only forgets the chord).
+            status.unrecognizedChords.store(leftHand.recognizer.unrecognized, ordering: .relaxed)
+            status.droppedLeftHandEvents.store(earlierDroppedKeys + leftHand.droppedEvents, ordering: .relaxed)
+        }
     }
+
+    /// Whether a left hand (split or chord channel) is read.
+    public var readsLeftHand: Bool { leftHand != nil }
 
     /// Every accompaniment note off, at once: what is scheduled is cancelled; each note that may
     /// sound gets its own note-off (sounding in the ledger, or touched by an event that may still

@@ -9,6 +9,10 @@ public struct InputEvent: Sendable, Equatable, BitwiseCopyable {
         /// The configured panic controller or note (the reader decides; the engine silences).
         case panic
         case portStart, portExit, clientExit, other
+        /// A key of the player's left hand (below `harmony.split_note`, or on
+        /// `harmony.chord_channel`): a chord key for the engine thread's `LeftHand`, not melody.
+        /// The reader retags `noteOn`/`noteOff` so; the sequencer never delivers these kinds.
+        case leftHandOn, leftHandOff
     }
     public var kind: Kind = .other
     public var channel: UInt8 = 0

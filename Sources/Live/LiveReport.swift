@@ -1,3 +1,4 @@
+import Config
 import Foundation
 
 /// What the daemon says about itself: a snapshot of every counter of the live threads, the
@@ -18,6 +19,13 @@ public struct LiveSnapshot: Equatable, Sendable {
     public var droppedEngine = 0
     /// Events an output could not take (a full ring, a failed send), by output name.
     public var lostOutput: [String: Int] = [:]
+    /// The last step computed (-1 before the first).
+    public var lastStep = -1
+    /// Whether a left hand is read (a split or a chord channel); its chord hints and the key
+    /// sets that made no chord.
+    public var readsLeftHand = false
+    public var leftHandChords = 0
+    public var unrecognizedChords = 0
 
     public init() {}
 
@@ -32,7 +40,12 @@ public struct LiveSnapshot: Equatable, Sendable {
         worstStepMilliseconds = Double(s.maxStepNanoseconds.load(ordering: .relaxed)) / 1e6
         inputOverruns = reader.overruns.load(ordering: .relaxed)
         droppedInput = reader.dropped.load(ordering: .relaxed) + s.droppedMelodyEvents.load(ordering: .relaxed)
+            + s.droppedLeftHandEvents.load(ordering: .relaxed)
         droppedEngine = s.droppedEngineEvents.load(ordering: .relaxed)
+        lastStep = s.lastStep.load(ordering: .relaxed)
+        readsLeftHand = loop.readsLeftHand
+        leftHandChords = s.leftHandHints.load(ordering: .relaxed)
+        unrecognizedChords = s.unrecognizedChords.load(ordering: .relaxed)
         for o in outputs { lostOutput[o.name] = o.lostEvents }
     }
 
@@ -47,6 +60,7 @@ public struct LiveSnapshot: Equatable, Sendable {
         case .stopped: state = "stopped by the clock"
         }
         var parts = ["\(state), \(bpm > 0 ? String(format: "%.1f", bpm) : "?") BPM", "\(steps) steps", "\(notes) notes"]
+        if readsLeftHand { parts.append("left hand \(leftHandChords) chords, \(unrecognizedChords) unrecognized") }
         if let h = melodyLatency, case let s = h.summary(), s.count > 0 {
             parts.append("\(h.name) p99 \(String(format: "%.2f", s.p99)) ms")
         }
@@ -80,5 +94,33 @@ public struct LiveSnapshot: Equatable, Sendable {
         "stopped: \(steps) steps, \(notes) notes, worst step \(String(format: "%.3f", worstStepMilliseconds)) ms, \(lateSteps) late, "
             + "\(inputOverruns) input overruns, \(droppedInput + droppedEngine) events dropped, "
             + "\(lost) not delivered"
+            + (readsLeftHand ? "; left hand: \(leftHandChords) chord changes, \(unrecognizedChords) key sets made no chord" : "")
+    }
+}
+
+/// The chart's end, watched by the control thread: once the engine has computed a step past the
+/// chart (`EngineStatus.lastStep`), it says so, once per run of the daemon (a DAW looping over
+/// the end would otherwise repeat it every pass). The engine itself needs no message: past the
+/// chart it follows the left hand, else the melody (docs/harmony.md, "The chord stream").
+public struct ChartEndNotice: Sendable {
+    /// The first step after the chart; nil: no chart, nothing to say.
+    public let chartEnd: Int?
+    public let beatsPerBar: Int
+    /// Whether a left hand gives chords past the chart.
+    public let leftHand: Bool
+    public private(set) var said = false
+
+    public init(chartEnd: Int?, beatsPerBar: Int, leftHand: Bool) {
+        self.chartEnd = chartEnd
+        self.beatsPerBar = beatsPerBar
+        self.leftHand = leftHand
+    }
+
+    /// The notice, the first time `lastStep` is at or past the chart's end; else nil.
+    public mutating func check(lastStep: Int) -> String? {
+        guard !said, let chartEnd, lastStep >= chartEnd else { return nil }
+        said = true
+        let from = leftHand ? "the left hand, else from the melody" : "the melody"
+        return "the performance ran past the chart's end (\(HarmonySettings.describeEnd(chartEnd, beatsPerBar: beatsPerBar))): from there the chords come from \(from)"
     }
 }

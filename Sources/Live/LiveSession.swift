@@ -2,6 +2,7 @@ import CALSA
 import Config
 import Engine
 import Foundation
+import Harmony
 import Logging
 import OfflineAudio
 import Synchronization
@@ -31,8 +32,13 @@ public final class LiveSession {
         self.duration = duration
     }
 
-    /// Runs until SIGTERM/SIGINT (or `duration`); throws only for failures at start.
-    public func run(engine: AccompanimentEngine, engineDescription: String, configSource: String) throws {
+    /// Runs until SIGTERM/SIGINT (or `duration`); throws only for failures at start. `harmony`
+    /// (the chart, loaded and checked before anything opens, and the left hand's settings) is
+    /// given to the engine thread before it starts.
+    public func run(engine: AccompanimentEngine, engineDescription: String, configSource: String,
+                    harmony: LiveHarmony? = nil) throws {
+        let harmony = harmony ?? LiveHarmony(settings: config.harmonySettings, stream: ChordStream(),
+                                             beatsPerBar: config.beatsPerBar, leftHandSound: config.leftHandSound)
         // Signals are taken by sigtimedwait on this thread only: block them before any thread starts.
         var signals = sigset_t()
         sigemptyset(&signals)
@@ -59,7 +65,8 @@ public final class LiveSession {
         if let synth, config.synthMelody { passthrough.append(.init(synth)) }
         if config.melodyPassthrough { passthrough.append(.init(seq)) }
         let engineInput = SPSCRing<InputEvent>(capacity: 8192)
-        let loop = EngineLoop(engine: engine, settings: EngineLoop.Settings(config), outputs: outputs, input: engineInput)
+        let loop = EngineLoop(engine: engine, settings: EngineLoop.Settings(config), outputs: outputs, input: engineInput,
+                              harmony: harmony.stream, leftHand: harmony.makeLeftHand())
         let reader = InputReader(settings: InputReader.Settings(config), passthrough: passthrough, ownClient: seq.clientID,
                                  engineInput: engineInput, clock: { clock.now() })
         let readerThread = RealtimeThread(name: "acc-reader", priority: 80) { reader.run(sequencer: seq) }
@@ -69,6 +76,12 @@ public final class LiveSession {
 
         log.info("ALSA client \"\(config.clientName)\" \(seq.clientID): input \(seq.clientID):\(seq.inputPort), output \(seq.clientID):\(seq.outputPort); engine \(engineDescription)")
         logTempo()
+        log.info("\(harmony.describe(barOne: LiveHarmony.barOne(config)))")
+        for line in LiveHarmony.advice(config) {
+            if line.warning { log.warning("\(line.text)") } else { log.notice("\(line.text)") }
+        }
+        var chartEnd = ChartEndNotice(chartEnd: harmony.stream.hasChart ? harmony.stream.chartEnd : nil,
+                                      beatsPerBar: config.beatsPerBar, leftHand: harmony.readsLeftHand)
         let connector = PortConnector(sequencer: seq, inputs: config.inputs, outputs: config.outputs, log: log)
         connector.connectAll()
         let threads = [readerThread, engineThread] + (synth?.thread.map { [$0] } ?? [])
@@ -76,7 +89,7 @@ public final class LiveSession {
         notifier.ready(status: report().statusLine(melodyLatency: passthrough.first?.latency))
 
         control(signals: &signals, loop: loop, reader: reader, connector: connector, threads: threads,
-                report: report, melodyLatency: passthrough.first?.latency)
+                report: report, melodyLatency: passthrough.first?.latency, chartEnd: &chartEnd)
 
         // Shutdown: the engine ends every accompaniment note, the reader the player's, then the synth stops.
         notifier.stopping()
@@ -135,7 +148,8 @@ public final class LiveSession {
     /// The control loop, until a stop signal (or `duration`): signals, announcements, real-time
     /// priority, warnings, STATUS= and the watchdog.
     private func control(signals: inout sigset_t, loop: EngineLoop, reader: InputReader, connector: PortConnector,
-                         threads: [RealtimeThread], report: () -> LiveSnapshot, melodyLatency: LatencyHistogram?) {
+                         threads: [RealtimeThread], report: () -> LiveSnapshot, melodyLatency: LatencyHistogram?,
+                         chartEnd: inout ChartEndNotice) {
         let started = Date()
         var lastHeartbeat = -1
         var lastWatchdog = Date.distantPast
@@ -166,6 +180,7 @@ public final class LiveSession {
             for line in now.changes(since: reported) {
                 if line.warning { log.warning("\(line.text)") } else { log.notice("\(line.text)") }
             }
+            if let line = chartEnd.check(lastStep: now.lastStep) { log.notice("\(line)") }
             if config.tempoSource == "midi-clock", now.bpm > 0, abs(now.bpm - loggedBPM) > 1 {
                 log.info("tempo source: MIDI clock, \(String(format: "%.1f", now.bpm)) BPM")
                 loggedBPM = now.bpm

@@ -20,5 +20,8 @@ extension InputReader.Settings {
         self.init()
         panicController = config.panicCC
         panicNote = config.panicNote
+        splitNote = config.splitNote ?? -1
+        chordChannel = config.chordChannel - 1  // 0 (none) becomes -1
+        leftHandSound = config.leftHandSound
     }
 }

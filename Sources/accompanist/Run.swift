@@ -84,6 +84,10 @@ struct Run: ParsableCommand {
     func run() throws {
         let log = Logger(label: "accompanist")
         let (config, source) = try loadConfig()
+        // The chart, before the model and before anything opens: a bad chart is one line naming
+        // the file, line and cell (exit 65), a missing one exit 66.
+        let harmony: LiveHarmony
+        do { harmony = try LiveHarmony.load(config) } catch { throw CLIError(message: error.description, exitCode: error.exitCode) }
         // The same settings as `accompanist render` with the same options, so that a live
         // performance and a render of the same melody give the same notes.
         let settings = config.engineSettings
@@ -99,7 +103,7 @@ struct Run: ParsableCommand {
         } ?? "rules (\(config.pattern)), seed \(config.seed)"
         let session = LiveSession(config: config, logger: log, duration: duration)
         do {
-            try session.run(engine: engine, engineDescription: description, configSource: source)
+            try session.run(engine: engine, engineDescription: description, configSource: source, harmony: harmony)
         } catch let f as LiveSession.Failure {
             if case .noSequencer = f { throw CLIError.unavailable(f.description) }
             throw CLIError(message: f.description)

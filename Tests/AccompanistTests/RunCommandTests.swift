@@ -32,6 +32,23 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("/no/such.toml"), missing.stderr)
     }
 
+    /// The chart is read before anything opens (the model, the sequencer): a bad chart is one line
+    /// naming the file, line and cell, exit 65; a missing one exit 66. (On this host there is no
+    /// sequencer: a chart read after opening it would exit 69 instead.)
+    func testABadOrMissingChartStopsTheDaemonBeforeAnythingOpens() throws {
+        let chart = try temp("| C | G7 |\n| F Hm |\n")
+        let config = try temp("[engine]\nengine = \"rules\"\n[harmony]\nchart = \"\(chart)\"\n")
+        defer { for p in [chart, config] { try? FileManager.default.removeItem(atPath: p) } }
+        let bad = try runAccompanist(["run", "--config", config, "--no-sound"])
+        XCTAssertEqual(bad.status, 65, bad.stderr)
+        XCTAssertEqual(bad.stderr, "accompanist: \(chart):2: cell 2 of bar 3 (\"Hm\"): a chord symbol begins with a note letter A-G\n")
+        let missingConfig = try temp("[harmony]\nchart = \"/no/such/song.chart\"\n")
+        defer { try? FileManager.default.removeItem(atPath: missingConfig) }
+        let missing = try runAccompanist(["run", "--config", missingConfig, "--no-sound"])
+        XCTAssertEqual(missing.status, 66, missing.stderr)
+        XCTAssertEqual(missing.stderr, "accompanist: harmony.chart: /no/such/song.chart: no such chart file\n")
+    }
+
     func testNoSequencerIsOneLineAndExit69() throws {
         guard !FileManager.default.fileExists(atPath: "/dev/snd/seq") else { throw XCTSkip("this machine has a sequencer") }
         let path = try temp("[tempo]\nbpm = 90\n")

@@ -1,4 +1,5 @@
 import Engine
+import Harmony
 @testable import Live
 import Synchronization
 
@@ -29,24 +30,38 @@ final class ScoreEngine: AccompanimentEngine {
     var droppedMelodyEvents: Int { 0 }
 }
 
-/// The live loop on a simulated clock: the engine thread's calls, made by the test.
+/// The live loop on a simulated clock: the engine thread's calls, made by the test. With
+/// `reader` settings, the input goes through an `InputReader` first (the reader thread's
+/// routing: melody or left hand), whose passthrough goes to `passthrough`.
 struct LiveHarness {
     let clock = SimulatedClock()
     let output: RecordingOutput
+    let passthrough: RecordingOutput
     let input = SPSCRing<InputEvent>(capacity: 8192)
     let loop: EngineLoop
+    let reader: InputReader?
 
-    init(engine: AccompanimentEngine, settings: EngineLoop.Settings) {
+    init(engine: AccompanimentEngine, settings: EngineLoop.Settings, harmony: ChordStream = ChordStream(),
+         leftHand: LeftHand? = nil, reader readerSettings: InputReader.Settings? = nil) {
         let c = clock
         output = RecordingOutput(clock: { c.now })
-        loop = EngineLoop(engine: engine, settings: settings, outputs: [output], input: input)
+        passthrough = RecordingOutput(name: "synth", clock: { c.now })
+        loop = EngineLoop(engine: engine, settings: settings, outputs: [output], input: input, harmony: harmony, leftHand: leftHand)
+        let (sink, ring) = (passthrough, input)
+        reader = readerSettings.map {
+            InputReader(settings: $0, passthrough: [.init(sink)], ownClient: 128, engineInput: ring, clock: { c.now })
+        }
     }
 
-    /// Advances the clock to `t` in steps of at most 1 ms, polling as the engine thread would.
+    /// Advances the clock to `t` in steps of at most 1 ms, polling as the engine thread would;
+    /// each event is handed on (to the reader, or straight into the ring) once its time has come.
     func run(until t: Int64, feeding events: inout [InputEvent]) {
         while clock.now < t {
             clock.now = min(t, clock.now + 1_000_000)
-            while let e = events.first, e.time <= clock.now { _ = input.push(e); events.removeFirst() }
+            while let e = events.first, e.time <= clock.now {
+                if let reader { reader.handle(e) } else { _ = input.push(e) }
+                events.removeFirst()
+            }
             _ = loop.poll(now: clock.now)
         }
     }

@@ -21,6 +21,11 @@
       --until-cc, every note sounding before the first controller C got its own note-off.
   analyze.py wav --file F.wav --min-rms R
       The WAV file has sound.
+  analyze.py left-hand --in MELODY.mid --out OUT.mid --chords "D A D A,D ..." [--channel C]
+      Writes MELODY.mid with a left hand added to its melody track, as a keyboard with a split
+      sends both hands on one channel: one chord per bar (a bar "A,D" has one per half bar),
+      struck on its beat and let go 30 ticks before the next, voiced below G3 (55); the
+      conductor track is copied. For the replay with a split (--split G3 / split_note = "G3").
 """
 import argparse
 import json
@@ -257,6 +262,95 @@ def wav(args):
     return 0
 
 
+# Left-hand voicings below G3 (55), root position.
+VOICINGS = {"D": [38, 42, 45], "A": [45, 49, 52], "G": [43, 47, 50], "Em": [40, 43, 47], "Bm": [35, 38, 42],
+            "F#m": [42, 45, 49], "E": [40, 44, 47]}
+
+
+def read_tracks(path):
+    """(ppq, [[(tick, event bytes)]]) of a MIDI file, running status expanded."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:4] == b"MThd", f"{path}: not a MIDI file"
+    ppq = int.from_bytes(data[12:14], "big")
+    pos, tracks = 8 + int.from_bytes(data[4:8], "big"), []
+    while pos + 8 <= len(data):
+        kind, length = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "big")
+        body, pos = data[pos + 8:pos + 8 + length], pos + 8 + length
+        if kind != b"MTrk":
+            continue
+        i, tick, status, events = 0, 0, 0, []
+        while i < len(body):
+            delta, i = varint(body, i)
+            tick += delta
+            if body[i] >= 0x80:
+                status = body[i]; i += 1
+            if status == 0xFF:
+                start = i
+                n, i = varint(body, i + 1)
+                i += n
+                events.append((tick, bytes([0xFF]) + body[start:i]))
+            elif status in (0xF0, 0xF7):
+                start = i
+                n, i = varint(body, i)
+                i += n
+                events.append((tick, bytes([status]) + body[start:i]))
+            else:
+                n = 1 if status & 0xF0 in (0xC0, 0xD0) else 2
+                events.append((tick, bytes([status]) + body[i:i + n]))
+                i += n
+        tracks.append(events)
+    return ppq, tracks
+
+
+def write_varint(n):
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(reversed(out))
+
+
+def left_hand(args):
+    ppq, tracks = read_tracks(args.input)
+    bar = 4 * ppq
+    strikes = []  # (tick, chord name)
+    for b, cell in enumerate(args.chords.split()):
+        parts = cell.split(",")
+        for k, name in enumerate(parts):
+            strikes.append((b * bar + k * bar // len(parts), name))
+    ends = [t for t, _ in strikes[1:]] + [len(args.chords.split()) * bar]
+    added = []
+    for (t, name), end in zip(strikes, ends):
+        for p in VOICINGS[name]:
+            added.append((t, bytes([0x90 | args.channel, p, 70])))
+            added.append((end - 30, bytes([0x80 | args.channel, p, 64])))
+    melody = next(i for i, t in enumerate(tracks) if any(e[0] & 0xF0 == 0x90 for _, e in t))
+
+    def order(item):
+        (tick, e), seq = item
+        kind = e[0] & 0xF0
+        # At one tick: meta and controls, then note-offs, then note-ons (stable otherwise).
+        return (tick, 2 if kind == 0x90 and e[2] > 0 else 1 if kind in (0x80, 0x90) else 0, seq)
+    body = [(t, e) for t, e in tracks[melody] if e[:2] != b"\xff\x2f"] + added
+    merged = [x for x, _ in sorted(((x, i) for i, x in enumerate(body)), key=order)]
+    end_tick = max(t for t, _ in merged)
+    merged.append((end_tick, b"\xff\x2f\x00"))
+    tracks[melody] = merged
+    out = bytearray(b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big") + len(tracks).to_bytes(2, "big") + ppq.to_bytes(2, "big"))
+    for events in tracks:
+        chunk, last = bytearray(), 0
+        for t, e in events:
+            chunk += write_varint(t - last) + e
+            last = t
+        out += b"MTrk" + len(chunk).to_bytes(4, "big") + chunk
+    with open(args.output, "wb") as f:
+        f.write(out)
+    print(f"left-hand: {len(strikes)} chords added to track {melody + 1} of {args.input} -> {args.output}")
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="command", required=True)
@@ -283,9 +377,14 @@ def main():
     w = sub.add_parser("wav")
     w.add_argument("--file", required=True)
     w.add_argument("--min-rms", type=float, default=0.001)
+    lh = sub.add_parser("left-hand")
+    lh.add_argument("--in", dest="input", required=True)
+    lh.add_argument("--out", dest="output", required=True)
+    lh.add_argument("--chords", required=True, help='one chord per bar; "A,D": two in a bar')
+    lh.add_argument("--channel", type=int, default=0, help="0-based")
     args = p.parse_args()
     return {"replay": replay, "expected": expected, "latency": latency,
-            "balanced": balanced, "wav": wav}[args.command](args)
+            "balanced": balanced, "wav": wav, "left-hand": left_hand}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -120,6 +120,64 @@ check "the daemon ran the shipped model by default" 'grep -q "engine model .*acc
 $PY replay --render "$OUT/render-model.jsonl" --render-mid "$OUT/render-model.mid" --recorded "$OUT/replay-model.jsonl" --bpm $bpm --channel 1 --max-p99-ms 0 || fail=1
 $PY balanced --recorded "$OUT/replay-model.jsonl" || fail=1
 
+section "replay with a left hand below a split (harmony.split_note): live equals render"
+# The melody file with a left hand added to its track, as a keyboard with a split sends both hands
+# on one channel; the daemon reads keys below G3 as chords (its config file), render --split G3.
+# Rules engine, as the first replay: the timing is checked too. --melody-passthrough lets the
+# recording show that the left hand's keys are not passed through.
+song=$OUT/ode-left-hand.mid; bpm=108; seed=5
+$PY left-hand --in Examples/ode_to_joy.mid --out "$song" --chords "D A D A D A D A,D A,D A,D A,D G,A D A D A,D"
+printf '[harmony]\nsplit_note = "G3"\n' > "$OUT/split.toml"
+$BIN render "$song" -o "$OUT/render-split.mid" --events "$OUT/render-split.jsonl" --seed $seed --engine rules --split G3 2>/dev/null
+check "the left hand changes the render (so the replay can tell it was heard)" '! cmp -s "$OUT/render-split.jsonl" "$OUT/render.jsonl"'
+want=$($PY expected --render "$OUT/render-split.jsonl" --render-mid "$OUT/render-split.mid")
+$BIN run --config "$OUT/split.toml" --engine rules --no-sound --melody-passthrough --bpm $bpm --seed $seed --input none > "$OUT/split-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+start_recorder "$OUT/replay-split.jsonl" --from "Accompanist:accompaniment"; await_recorder
+aplaymidi -p Accompanist:0 "$song"
+WATCH=$daemon wait_until "the render's $want note events (steps before its end) on channel 1, with a left hand" 300 \
+    '[ $(count_events "$OUT/replay-split.jsonl" 1) -ge $want ]' 'echo "$(count_events "$OUT/replay-split.jsonl" 1) recorded"'
+stop_proc $daemon TERM daemon
+check "split: SIGTERM exit 0 ($status)" '[ $status -eq 0 ]'
+stop_recorder
+cat "$OUT/split-daemon.log"
+check "the daemon logged its left hand" 'grep -q "harmony: left hand below G3 (55)" "$OUT/split-daemon.log"'
+check "the summary counts the left hand's chords" 'grep -q "left hand: [1-9][0-9]* chord changes" "$OUT/split-daemon.log"'
+check "the melody was passed through (channel 0)" '[ $(count_events "$OUT/replay-split.jsonl" 0 on) -gt 0 ]'
+check "the left hand's keys (below G3) were not" '! grep -q "\"channel\": 0, \"pitch\": \([0-4][0-9]\|5[0-4]\)," "$OUT/replay-split.jsonl"'
+$PY replay --render "$OUT/render-split.jsonl" --render-mid "$OUT/render-split.mid" --recorded "$OUT/replay-split.jsonl" --bpm $bpm --channel 1 --max-p50-ms 5 || fail=1
+$PY balanced --recorded "$OUT/replay-split.jsonl" || fail=1
+
+section "replay with a chord chart (harmony.chart, 8 bars; the song has 16): live equals render"
+# Bar 1 of the chart is the first note (fixed tempo, no count-in), as step 0 of render is the
+# file's start. Past the chart the chords come from the melody again, and the daemon says so once.
+song=Examples/ode_to_joy.mid; bpm=108; seed=5
+cat > "$OUT/ode.chart" <<'CHART'
+# Ode to Joy, the first eight bars, reharmonised
+| D | Bm | G | A7 |
+| D/F# | Em7 | G A | D |
+CHART
+printf '[harmony]\nchart = "%s"\n' "$OUT/ode.chart" > "$OUT/chart.toml"
+$BIN render "$song" -o "$OUT/render-chart.mid" --events "$OUT/render-chart.jsonl" --seed $seed --engine rules --chart "$OUT/ode.chart" 2>"$OUT/render-chart.log"
+check "the chart changes the render" '! cmp -s "$OUT/render-chart.jsonl" "$OUT/render.jsonl"'
+check "render says where the chart ends" 'grep -q "past the chart.s end (bar 9)" "$OUT/render-chart.log"'
+want=$($PY expected --render "$OUT/render-chart.jsonl" --render-mid "$OUT/render-chart.mid")
+$BIN run --config "$OUT/chart.toml" --engine rules --no-sound --bpm $bpm --seed $seed --input none > "$OUT/chart-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+start_recorder "$OUT/replay-chart.jsonl" --from "Accompanist:accompaniment"; await_recorder
+aplaymidi -p Accompanist:0 "$song"
+WATCH=$daemon wait_until "the render's $want note events (steps before its end) on channel 1, with a chart" 300 \
+    '[ $(count_events "$OUT/replay-chart.jsonl" 1) -ge $want ]' 'echo "$(count_events "$OUT/replay-chart.jsonl" 1) recorded"'
+WATCH=$daemon wait_until "the daemon to say the song ran past the chart" 60 'log_has "$OUT/chart-daemon.log" "past the chart.s end"' 'tail -3 "$OUT/chart-daemon.log"'
+stop_proc $daemon TERM daemon
+check "chart: SIGTERM exit 0 ($status)" '[ $status -eq 0 ]'
+stop_recorder
+cat "$OUT/chart-daemon.log"
+check "the daemon logged its chart" 'grep -q "harmony: chart $OUT/ode.chart (8 bars, bar 1 at the first key played)" "$OUT/chart-daemon.log"'
+check "the daemon said once that the song ran past the chart's end (bar 9)" '[ $(grep -c "ran past the chart.s end (bar 9): from there the chords come from the melody" "$OUT/chart-daemon.log") -eq 1 ]'
+$PY replay --render "$OUT/render-chart.jsonl" --render-mid "$OUT/render-chart.mid" --recorded "$OUT/replay-chart.jsonl" --bpm $bpm --channel 1 --max-p50-ms 5 || fail=1
+$PY balanced --recorded "$OUT/replay-chart.jsonl" || fail=1
+
 section "SIGTERM while notes sound: every note gets its note-off"
 $BIN run --engine rules --no-sound --bpm 120 --input none --pattern block > "$OUT/sigterm-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"

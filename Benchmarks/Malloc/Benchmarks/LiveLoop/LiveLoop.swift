@@ -1,5 +1,6 @@
 // The live loop with malloc counts (must be 0): the reader's work (passthrough, panic, a
-// vanished keyboard), the engine thread's steps with the neural engine at the shipped shape,
+// vanished keyboard, the left hand's routing), the engine thread's steps with the neural engine at
+// the shipped shape, given a chord chart and a left hand's chord changes (LeftHand, ChordStream),
 // the count-in, a panic, an external clock's Start and Stop, and the shutdown, on a simulated
 // clock with recording outputs (the seam the daemon's sequencer and synth implement).
 //
@@ -8,6 +9,7 @@
 
 import Benchmark
 import Engine
+import Harmony
 import Live
 import Model
 import Synchronization
@@ -29,6 +31,13 @@ final class LiveRig: @unchecked Sendable {
     let loop: EngineLoop
     let stepNs: Int64
     var pitch: UInt8 = 67
+    /// The left hand's chord (below the split, 55) changes twice a bar, among these.
+    static let chords: [[UInt8]] = [[43, 48, 52], [45, 48, 52], [41, 45, 48], [43, 47, 50, 53]]
+    var chord = 0
+    var chordChannel: UInt8 = 0
+    /// The chart: the four bars of a turnaround, over and over for 4000 bars, longer than any run
+    /// of the benchmark, so that every bar reads a chart chord (and the left hand's, which wins).
+    static let chart = String(repeating: "| C Am | F G7 | Em A7 | Dm7 G7 |\n", count: 1000)
 
     init(tempo: EngineLoop.TempoSource) {
         let c = clock
@@ -43,14 +52,23 @@ final class LiveRig: @unchecked Sendable {
         s.countInBars = tempo == .fixed ? 1 : 0
         s.maxNoteSteps = 12
         stepNs = FixedTempo(bpm: 120).stepNanoseconds
-        loop = EngineLoop(engine: engine, settings: s, outputs: [accompaniment, synth], input: ring)
-        reader = InputReader(settings: InputReader.Settings(), passthrough: [.init(synth), .init(port)], ownClient: 128,
+        let stream = try! ChordStream(chart: ChordChart(text: Self.chart), beatsPerBar: 4)
+        loop = EngineLoop(engine: engine, settings: s, outputs: [accompaniment, synth], input: ring,
+                          harmony: stream, leftHand: LeftHand(releaseEndsChord: tempo == .midiClock))
+        var r = InputReader.Settings()
+        r.splitNote = 55
+        r.chordChannel = 1  // a second keyboard's chords, on channel 2
+        reader = InputReader(settings: r, passthrough: [.init(synth), .init(port)], ownClient: 128,
                              engineInput: ring, clock: { c.now })
         loop.start(now: clock.now)
         for _ in 0..<20 { bar() }  // caches, buffers and histograms warm
+        // The rig reads what it should: the left hand's chords reached the engine.
+        precondition(tempo == .midiClock || loop.status.leftHandHints.load(ordering: .relaxed) >= 20, "no left-hand hints")
     }
 
-    /// The player holds a note per beat; the loop polls every millisecond of simulated time.
+    /// The player holds a note per beat and changes the left hand's chord every two beats (below
+    /// the split, and on beat 3 on the chord channel as well); the loop polls every millisecond
+    /// of simulated time.
     func bar() {
         for beat in 0..<4 {
             let off = InputEvent.note(false, channel: 0, pitch: pitch, time: clock.now, client: 20)
@@ -58,6 +76,7 @@ final class LiveRig: @unchecked Sendable {
             pitch = 60 + (pitch &* 5 &+ UInt8(beat)) % 24
             reader.handle(.note(true, channel: 0, pitch: pitch, velocity: 90, time: clock.now, client: 20))
             reader.handle(.controller(64, value: beat % 2 == 0 ? 127 : 0, channel: 0, time: clock.now))
+            if beat % 2 == 0 { changeChord(channel: beat == 2 ? 1 : 0) }
             for _ in 0..<8 * Int(stepNs / 1_000_000) {
                 clock.now += 1_000_000
                 _ = loop.poll(now: clock.now)
@@ -68,13 +87,24 @@ final class LiveRig: @unchecked Sendable {
         port.removeAll()
     }
 
-    /// An external clock: Start, a bar of clocks with a melody note, Stop.
+    /// The left hand lets go of its chord and plays the next one.
+    func changeChord(channel: UInt8) {
+        for p in Self.chords[chord] { reader.handle(.note(false, channel: chordChannel, pitch: p, time: clock.now, client: 21)) }
+        chord = (chord + 1) % Self.chords.count
+        chordChannel = channel
+        for p in Self.chords[chord] { reader.handle(.note(true, channel: channel, pitch: p, velocity: 70, time: clock.now, client: 21)) }
+    }
+
+    /// An external clock: Start, a bar of clocks with a melody note and two chords (the second
+    /// let go: this rig's left hand ends a chord on release), Stop.
     func clockedBar() {
         reader.handle(.transport(.start, time: clock.now))
         for k in 0..<96 {
             clock.now += 20_833_333
             reader.handle(.transport(.clock, time: clock.now))
             if k == 24 { reader.handle(.note(true, channel: 0, pitch: 72, velocity: 80, time: clock.now, client: 20)) }
+            if k == 12 || k == 48 { changeChord(channel: 0) }
+            if k == 72 { for p in Self.chords[chord] { reader.handle(.note(false, channel: chordChannel, pitch: p, time: clock.now, client: 21)) } }
             _ = loop.poll(now: clock.now)
         }
         reader.handle(.transport(.stop, time: clock.now))
@@ -85,12 +115,15 @@ final class LiveRig: @unchecked Sendable {
         port.removeAll()
     }
 
-    /// Panic (the controller), a keyboard that vanishes, and the shutdown's silence.
+    /// Panic (the controller), a keyboard that vanishes (with a chord key held), and the
+    /// shutdown's silence.
     func panicAndStop() {
         reader.handle(.note(true, channel: 0, pitch: 64, velocity: 90, time: clock.now, client: 21))
+        reader.handle(.note(true, channel: 0, pitch: 50, velocity: 90, time: clock.now, client: 21))
         reader.handle(.controller(120, value: 0, channel: 0, time: clock.now))
         _ = loop.poll(now: clock.now)
         reader.handle(.note(true, channel: 0, pitch: 65, velocity: 90, time: clock.now, client: 22))
+        reader.handle(.note(true, channel: 0, pitch: 43, velocity: 90, time: clock.now, client: 22))
         reader.handle(.releaseSource(client: 22, port: 0), now: clock.now)
         loop.shutdown(now: clock.now)
         reader.releaseAll()
