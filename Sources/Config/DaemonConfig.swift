@@ -36,6 +36,8 @@ public struct DaemonConfig: Equatable, Sendable {
     public var density = Double(NeuralConfiguration.defaultDensity)
     public var offChordRelease = Double(NeuralConfiguration.defaultOffChordRelease)
     public var doublingPenalty = Double(NeuralConfiguration.defaultDoublingPenalty)
+    public var confidenceDensity = Double(NeuralConfiguration.defaultConfidenceDensity)
+    public var groove = Double(NeuralConfiguration.defaultGroove)
 
     // [tempo]
     /// "fixed" or "midi-clock".
@@ -160,6 +162,8 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.density": density = try range(try double(), 0.1...2)
         case "engine.off_chord_release": offChordRelease = try range(try double(), 0...1)
         case "engine.doubling_penalty": doublingPenalty = try range(try double(), 0...10)
+        case "engine.confidence_density": confidenceDensity = try range(try double(), 0...8)
+        case "engine.groove": groove = try range(try double(), 1...10)
         case "harmony.chart": chart = try string()
         case "harmony.split_note":
             switch v {

@@ -57,6 +57,8 @@ extension DaemonConfig {
         neural.density = Float(density)
         neural.offChordRelease = Float(offChordRelease)
         neural.doublingPenalty = Float(doublingPenalty)
+        neural.confidenceDensity = Float(confidenceDensity)
+        neural.groove = Float(groove)
         neural.lowestPitch = lowestPitch
         neural.highestPitch = highestPitch
         neural.maxPolyphony = maxPolyphony

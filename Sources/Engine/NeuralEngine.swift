@@ -47,6 +47,15 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// heard) are lowered by this: a pianist seldom doubles the tune. 0: off.
     public var doublingPenalty: Float = NeuralConfiguration.defaultDoublingPenalty
     public static let defaultDoublingPenalty: Float = 0
+    /// With no chord given, the density is scaled by the chord head's confidence to this power:
+    /// where the model is unsure of the chord it strikes less. 0: off.
+    public var confidenceDensity: Float = NeuralConfiguration.defaultConfidenceDensity
+    public static let defaultConfidenceDensity: Float = 0
+    /// Groove: the accompaniment keeps to the rhythm of its last bar. Where that bar struck at
+    /// this step, the odds of striking are multiplied by this, else divided; and a time shift
+    /// that lands where it struck gets ln(this) on its logit. 1: off.
+    public var groove: Float = NeuralConfiguration.defaultGroove
+    public static let defaultGroove: Float = 1
     /// Density (two-level sampling only): at a step where nothing has been struck yet, the odds
     /// of striking (a note, or the velocity before one) are multiplied by this. 1: the model's
     /// own odds; below 1 the accompaniment strikes less often.
@@ -84,6 +93,13 @@ public final class NeuralEngine: AccompanimentEngine {
     private var started = false
     /// A sampled TIME_SHIFT waiting for its steps to pass: it began at `shiftStart`, `shiftLength` long.
     private var shiftPending = false
+    /// Steps of the last whole bar and of this one where notes began (bit = step in the bar;
+    /// bars of up to 64 steps), and the bar they belong to.
+    private var lastBarOnsets: UInt64 = 0
+    private var barOnsets: UInt64 = 0
+    private var onsetBar = 0
+    /// Groove bias of each time shift length (index n = TIME_SHIFT n). (Vocabulary.maxTimeShift + 1,)
+    private let shiftBias: UnsafeMutablePointer<Float>
     private var shiftStart = 0
     private var shiftLength = 0
     /// The chord the player gives for the step being decided (nil: the melody decides).
@@ -117,6 +133,8 @@ public final class NeuralEngine: AccompanimentEngine {
         silenced.initialize(repeating: false, count: 128)
         guidanceBias = .allocate(capacity: 12)
         guidanceBias.initialize(repeating: 0, count: 12)
+        shiftBias = .allocate(capacity: Vocabulary.maxTimeShift + 1)
+        shiftBias.initialize(repeating: 0, count: Vocabulary.maxTimeShift + 1)
         stackOdds = .allocate(capacity: 10)
         stackOdds.initialize(repeating: 1, count: 10)
         stackOdds[0] = configuration.chordStacking
@@ -132,6 +150,7 @@ public final class NeuralEngine: AccompanimentEngine {
         silenced.deallocate()
         guidanceBias.deallocate()
         stackOdds.deallocate()
+        shiftBias.deallocate()
         givenFeatures.deallocate()
     }
 
@@ -156,6 +175,9 @@ public final class NeuralEngine: AccompanimentEngine {
         ptime = 0
         started = false
         shiftPending = false
+        lastBarOnsets = 0
+        barOnsets = 0
+        onsetBar = 0
         silenced.update(repeating: false, count: 128)
         harmony.reset()
         givenChord = nil
@@ -228,13 +250,45 @@ public final class NeuralEngine: AccompanimentEngine {
             if guided || configuration.offChordRelease > 0 { heard = model.heardChord(ptime: s) }
             if guided { computeGuidance(heard!) }
         }
+        // Density follows confidence: with no chord given, the odds of striking are scaled by the
+        // chord head's confidence (the mean π of its three likeliest chord tones) to the power
+        // `confidenceDensity`.
+        stackOdds[5] = configuration.density
+        if configuration.confidenceDensity > 0, let heard {
+            var a: Float = 0, b: Float = 0, c: Float = 0
+            for k in 0..<12 {
+                let x = heard[k]
+                if x > a { c = b; b = a; a = x } else if x > b { c = b; b = x } else if x > c { c = x }
+            }
+            stackOdds[5] = configuration.density * powf(max((a + b + c) / 3, 1e-3), configuration.confidenceDensity)
+        }
+        // Groove: the rhythm of the last bar (which struck at least once).
+        var grooved = false
+        if configuration.groove != 1 && stepsPerBar <= 64 {
+            let bar = s / stepsPerBar
+            if bar != onsetBar {
+                lastBarOnsets = bar == onsetBar + 1 ? barOnsets : 0
+                barOnsets = 0
+                onsetBar = bar
+            }
+            if lastBarOnsets != 0 {
+                grooved = true
+                let pos = s % stepsPerBar, g = configuration.groove, lg = logf(g)
+                stackOdds[5] *= (lastBarOnsets >> UInt64(pos)) & 1 != 0 ? g : 1 / g
+                for n in 1...Vocabulary.maxTimeShift {
+                    shiftBias[n] = (lastBarOnsets >> UInt64((pos + n) % stepsPerBar)) & 1 != 0 ? lg : 0
+                }
+            }
+        }
+        stackOdds[8] = stackOdds[5]
         // Doubling: the pitch class of the melody note sounding at s−1 is made less likely.
         if configuration.doublingPenalty > 0, s > 0, let f = tracker.frame(at: s - 1), f.pitch >= 0 {
             if !guided { guidanceBias.update(repeating: 0, count: 12); guided = true }
             guidanceBias[Int(f.pitch) % 12] -= configuration.doublingPenalty
         }
         var struck = 0   // notes begun at this step
-        let stacking = configuration.chordStacking != 1, sparse = configuration.density != 1
+        let stacking = configuration.chordStacking != 1, sparse = stackOdds[5] != 1
+        let shiftBiasing: UnsafePointer<Float>? = grooved ? UnsafePointer(shiftBias) : nil
         while true {
             let logits = model.decoderStep(token: token, ptime: s, meter: meter(s), chord: chordInput)
             var next: Int
@@ -252,7 +306,7 @@ public final class NeuralEngine: AccompanimentEngine {
             } else {
                 let odds: UnsafePointer<Float>? = struck == 0 ? (sparse ? UnsafePointer(stackOdds + 5) : nil)
                     : (stacking && struck < configuration.stackingLimit ? UnsafePointer(stackOdds) : nil)
-                next = sampler.sample(logits, noteOnBias: guided ? UnsafePointer(guidanceBias) : nil,
+                next = sampler.sample(logits, noteOnBias: guided ? UnsafePointer(guidanceBias) : nil, shiftBias: shiftBiasing,
                                       kindOdds: odds, grammar: grammar, using: &rng)
                     ?? Vocabulary.timeShift(1)
             }
@@ -268,6 +322,7 @@ public final class NeuralEngine: AccompanimentEngine {
             switch Token(id: next) {
             case .noteOn(let p)?:
                 struck += 1
+                if stepsPerBar <= 64 { barOnsets |= 1 << UInt64(s % stepsPerBar) }
                 if emit { out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: UInt8(Vocabulary.velocity(ofBin: grammar.velocityBin ?? 16)))) }
             case .noteOff(let p)?: if emit { out.append(AccompanimentEvent(step: s, pitch: UInt8(p), velocity: 0)) }
             default: break

@@ -64,15 +64,17 @@ public final class TokenSampler: @unchecked Sendable {
     /// - Parameters:
     ///   - logits: [vocabSize]
     ///   - noteOnBias: nil, or [12]: added to every NOTE_ON logit by its pitch class (chord guidance)
+    ///   - shiftBias: nil, or [maxTimeShift + 1]: added to the logit of TIME_SHIFT n (index n)
     ///   - kindOdds: nil, or [5]: the odds of each kind (NOTE_ON, NOTE_OFF, TIME_SHIFT, VELOCITY,
     ///     other) are multiplied by these in two-level sampling (the engine's chord stacking)
     public func sample<R: RandomNumberGenerator>(
-        _ logits: UnsafePointer<Float>, noteOnBias: UnsafePointer<Float>? = nil, kindOdds: UnsafePointer<Float>? = nil,
-        grammar: Grammar, using rng: inout R
+        _ logits: UnsafePointer<Float>, noteOnBias: UnsafePointer<Float>? = nil, shiftBias: UnsafePointer<Float>? = nil,
+        kindOdds: UnsafePointer<Float>? = nil, grammar: Grammar, using rng: inout R
     ) -> Int? {
         @inline(__always) func biased(_ i: Int) -> Float {
-            guard let b = noteOnBias, i < Vocabulary.noteOffBase else { return logits[i] }
-            return logits[i] + b[i % 12]
+            if let b = noteOnBias, i < Vocabulary.noteOffBase { return logits[i] + b[i % 12] }
+            if let b = shiftBias, i > Vocabulary.timeShiftBase, i < Vocabulary.velocityBase { return logits[i] + b[i - Vocabulary.timeShiftBase] }
+            return logits[i]
         }
         if temperature <= 0 {
             var best = -1

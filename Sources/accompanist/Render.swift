@@ -70,6 +70,12 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("doubling-penalty"), help: "Model engine: how much less likely a note of the melody's pitch class is (0 = off, up to 10).")
     var doublingPenalty: Double = defaults.doublingPenalty
 
+    @Option(name: .customLong("confidence-density"), help: "Model engine, chords heard from the melody: the density is scaled by how sure the model is of the chord, to this power (0 = off, up to 8).")
+    var confidenceDensity: Double = defaults.confidenceDensity
+
+    @Option(help: "Model engine: how strongly the accompaniment keeps to the rhythm of its last bar (1 = off, up to 10).")
+    var groove: Double = defaults.groove
+
     @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
     var chart: String?
 
@@ -124,6 +130,8 @@ struct Render: ParsableCommand {
         if !(1...64).contains(maxNoteBeats) { throw ValidationError("--max-note-beats must be between 1 and 64, got \(maxNoteBeats)") }
         if seed > UInt64(Int.max) { throw ValidationError("--seed must be at most \(Int.max), got \(seed)") }
         if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
+        if !(1...10).contains(groove) { throw ValidationError("--groove must be between 1 and 10, got \(groove)") }
+        if !(0...8).contains(confidenceDensity) { throw ValidationError("--confidence-density must be between 0 and 8, got \(confidenceDensity)") }
         if !(0...10).contains(doublingPenalty) { throw ValidationError("--doubling-penalty must be between 0 and 10, got \(doublingPenalty)") }
         if !(0...1).contains(offChordRelease) { throw ValidationError("--off-chord-release must be between 0 and 1, got \(offChordRelease)") }
         if !(0.1...2).contains(density) { throw ValidationError("--density must be between 0.1 and 2, got \(density)") }
@@ -164,6 +172,8 @@ struct Render: ParsableCommand {
         try c.setOption("engine.density", .float(density))
         try c.setOption("engine.off_chord_release", .float(offChordRelease))
         try c.setOption("engine.doubling_penalty", .float(doublingPenalty))
+        try c.setOption("engine.confidence_density", .float(confidenceDensity))
+        try c.setOption("engine.groove", .float(groove))
         try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
         try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))
         return c.engineSettings
