@@ -34,7 +34,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var kindTemperature = Double(NeuralConfiguration.defaultKindTemperature)
     public var chordStacking = Double(NeuralConfiguration.defaultChordStacking)
     public var density = Double(NeuralConfiguration.defaultDensity)
-    public var offChordRelease = Double(NeuralConfiguration.defaultOffChordRelease)
+    public var offChordRelease = 0.45  // NeuralConfiguration.defaultOffChordRelease (a Float: written out so the TOML value compares equal)
     public var doublingPenalty = Double(NeuralConfiguration.defaultDoublingPenalty)
     public var confidenceDensity = Double(NeuralConfiguration.defaultConfidenceDensity)
     public var groove = Double(NeuralConfiguration.defaultGroove)

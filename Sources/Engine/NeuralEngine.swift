@@ -27,7 +27,7 @@ public struct NeuralConfiguration: Equatable, Sendable {
     public var chordGuidance: Float = NeuralConfiguration.defaultChordGuidance
     /// The strength `render` and `run` use unless told otherwise (chosen on validation songs,
     /// Models/README.md).
-    public static let defaultChordGuidance: Float = 4
+    public static let defaultChordGuidance: Float = 8
     /// Two-level sampling (TokenSampler.kindTemperature): the kind of token from the model's own
     /// odds at this temperature, then the token at `temperature`. 0: off (single level).
     public var kindTemperature: Float = NeuralConfiguration.defaultKindTemperature
@@ -36,26 +36,26 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// that another note (or the velocity before one) follows at the same step are multiplied
     /// by this, up to `stackingLimit` notes. 1: the model's own odds.
     public var chordStacking: Float = NeuralConfiguration.defaultChordStacking
-    public static let defaultChordStacking: Float = 1
+    public static let defaultChordStacking: Float = 2
     public var stackingLimit = 4
     /// With no chord given: when the decoder decides, a sounding note whose pitch class the model
     /// hears as a chord tone with probability below this ends (a note held across a chord change
     /// it did not foresee). 0: off.
     public var offChordRelease: Float = NeuralConfiguration.defaultOffChordRelease
-    public static let defaultOffChordRelease: Float = 0
+    public static let defaultOffChordRelease: Float = 0.45
     /// The NOTE_ON logits of the pitch class of the melody note sounding (at the last step
     /// heard) are lowered by this: a pianist seldom doubles the tune. 0: off.
     public var doublingPenalty: Float = NeuralConfiguration.defaultDoublingPenalty
-    public static let defaultDoublingPenalty: Float = 0
+    public static let defaultDoublingPenalty: Float = 1
     /// With no chord given, the density is scaled by the chord head's confidence to this power:
     /// where the model is unsure of the chord it strikes less. 0: off.
     public var confidenceDensity: Float = NeuralConfiguration.defaultConfidenceDensity
-    public static let defaultConfidenceDensity: Float = 0
+    public static let defaultConfidenceDensity: Float = 2
     /// Groove: the accompaniment keeps to the rhythm of its last bar. Where that bar struck at
     /// this step, the odds of striking are multiplied by this, else divided; and a time shift
     /// that lands where it struck gets ln(this) on its logit. 1: off.
     public var groove: Float = NeuralConfiguration.defaultGroove
-    public static let defaultGroove: Float = 1
+    public static let defaultGroove: Float = 3
     /// Density (two-level sampling only): at a step where nothing has been struck yet, the odds
     /// of striking (a note, or the velocity before one) are multiplied by this. 1: the model's
     /// own odds; below 1 the accompaniment strikes less often.
