@@ -36,7 +36,7 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// that another note (or the velocity before one) follows at the same step are multiplied
     /// by this, up to `stackingLimit` notes. 1: the model's own odds.
     public var chordStacking: Float = NeuralConfiguration.defaultChordStacking
-    public static let defaultChordStacking: Float = 2
+    public static let defaultChordStacking: Float = 1.5
     public var stackingLimit = 4
     /// With no chord given: when the decoder decides, a sounding note whose pitch class the model
     /// hears as a chord tone with probability below this ends (a note held across a chord change
@@ -50,7 +50,7 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// With no chord given, the density is scaled by the chord head's confidence to this power:
     /// where the model is unsure of the chord it strikes less. 0: off.
     public var confidenceDensity: Float = NeuralConfiguration.defaultConfidenceDensity
-    public static let defaultConfidenceDensity: Float = 2
+    public static let defaultConfidenceDensity: Float = 1.5
     /// Groove: the accompaniment keeps to the rhythm of its last bar. Where that bar struck at
     /// this step, the odds of striking are multiplied by this, else divided; and a time shift
     /// that lands where it struck gets ln(this) on its logit. 1: off.

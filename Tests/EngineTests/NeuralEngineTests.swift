@@ -36,6 +36,10 @@ final class NeuralEngineTests: XCTestCase {
         let engine = try tinyEngine {
             $0.temperature = 0
             $0.chordGuidance = guidance
+            // Swift-only options the Python reference does not have.
+            $0.offChordRelease = 0
+            $0.doublingPenalty = 0
+            $0.groove = 1
         }
         engine.recordsTokens = true
         let file = try Fixtures.example("twinkle")

@@ -20,10 +20,11 @@ final class ShippedModelTests: XCTestCase {
         var c = NeuralConfiguration()
         c.temperature = 0
         c.chordGuidance = Float(json["chord_guidance"] as? Double ?? 0)
-        // What the Python reference does not do: releases and the doubling penalty (the sampler's
-        // odds play no part in greedy decoding).
+        // What the Python reference does not do: releases, the doubling penalty and the groove's
+        // time-shift bias (the sampler's kind odds play no part in greedy decoding).
         c.offChordRelease = 0
         c.doublingPenalty = 0
+        c.groove = 1
         let engine = try ShippedModel.engine(path: Self.model.path, precision: .fp32, configuration: c, seed: 0)
         engine.recordsTokens = true
         let file = try Fixtures.example("ode_to_joy")
