@@ -247,7 +247,7 @@ public final class NeuralEngine: AccompanimentEngine {
             guided = false   // N.C.: no chord tones to prefer
         case nil:
             guided = guided && s > 0
-            if guided || configuration.offChordRelease > 0 { heard = model.heardChord(ptime: s) }
+            if guided || configuration.offChordRelease > 0 || configuration.confidenceDensity > 0 { heard = model.heardChord(ptime: s) }
             if guided { computeGuidance(heard!) }
         }
         // Density follows confidence: with no chord given, the odds of striking are scaled by the

@@ -325,7 +325,10 @@ def left_hand(args):
     for (t, name), end in zip(strikes, ends):
         for p in VOICINGS[name]:
             added.append((t, bytes([0x90 | args.channel, p, 70])))
-            added.append((end - 30, bytes([0x80 | args.channel, p, 64])))
+            # Let go a third of a step (20 ticks at 480 per beat) before the next chord: the same
+            # step as its keys, never on a half step, where the live timestamp and the file's
+            # tick may round to different steps (30 ticks did, once in the VM).
+            added.append((end - ppq // 24, bytes([0x80 | args.channel, p, 64])))
     melody = next(i for i, t in enumerate(tracks) if any(e[0] & 0xF0 == 0x90 for _, e in t))
 
     def order(item):
