@@ -48,7 +48,7 @@ struct GivenHarmony {
         return given
     }
 
-    /// The first step after the chart (0 without one): past it, the melody decides again.
+    /// The first step after the chart (nil without one): past it, the melody decides again.
     var chartEnd: Int? { stream.hasChart ? stream.chartEnd : nil }
 }
 
