@@ -85,23 +85,27 @@ public final class TokenSampler: @unchecked Sendable {
             }
             return best < 0 ? nil : best
         }
-        let v = vocabSize
+        /// Packs the legal tokens (of kind `only`; −1: all) in order[0..<n] and their
+        /// exp(x · scale − max) in work[0..<n], x the logit (biased or not); returns n.
+        @inline(__always) func packExp(only: Int, scale: Float, bias: Bool) -> Int {
+            var n = 0
+            var mx = -Float.infinity
+            for i in 0..<vocabSize where grammar.isLegal(i) && (only < 0 || Self.kind(i) == only) {
+                let x = (bias ? biased(i) : logits[i]) * scale
+                order[n] = Int32(i)
+                work[n] = x
+                mx = max(mx, x)
+                n += 1
+            }
+            for j in 0..<n { work[j] -= mx }
+            SIMDKernels.exp(work, work, count: n)
+            return n
+        }
         var kind = -1
         if kindTemperature > 0 {
             // The kinds' probabilities from the unbiased logits of the legal tokens.
-            let invK = 1 / kindTemperature
-            var legal = 0
-            var mx = -Float.infinity
-            for i in 0..<v where grammar.isLegal(i) {
-                let x = logits[i] * invK
-                order[legal] = Int32(i)
-                work[legal] = x
-                mx = max(mx, x)
-                legal += 1
-            }
+            let legal = packExp(only: -1, scale: 1 / kindTemperature, bias: false)
             if legal == 0 { return nil }
-            for j in 0..<legal { work[j] -= mx }
-            SIMDKernels.exp(work, work, count: legal)
             kindMass.update(repeating: 0, count: 5)
             for j in 0..<legal { kindMass[Self.kind(Int(order[j]))] += work[j] }
             var total: Float = 0
@@ -117,24 +121,11 @@ public final class TokenSampler: @unchecked Sendable {
                 if u < acc { break }
             }
         }
-        let inv = 1 / temperature
-        // The candidates (order[0..<legal]): legal tokens (of the drawn kind); their tempered
-        // logits packed in work[0..<legal] for one vector exp.
-        var legal = 0
-        var mx = -Float.infinity
-        for i in 0..<v {
-            probs[i] = 0
-            if grammar.isLegal(i) && (kind < 0 || Self.kind(i) == kind) {
-                let x = biased(i) * inv
-                order[legal] = Int32(i)
-                work[legal] = x
-                mx = max(mx, x)
-                legal += 1
-            }
-        }
+        // The candidates (order[0..<legal]): legal tokens (of the drawn kind), with their
+        // tempered, biased logits.
+        probs.update(repeating: 0, count: vocabSize)
+        let legal = packExp(only: kind, scale: 1 / temperature, bias: true)
         if legal == 0 { return nil }
-        for j in 0..<legal { work[j] -= mx }
-        SIMDKernels.exp(work, work, count: legal)
         var total: Float = 0
         for j in 0..<legal { total += work[j] }
         let norm = 1 / total
