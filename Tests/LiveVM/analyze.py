@@ -58,36 +58,11 @@ def varint(body, i):
 def midi_end_step(path):
     """The render's end step, from its MIDI file: the end-of-track tick of the last track (the
     accompaniment, which ends at the end step), as a grid step (8 per quarter note)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    assert data[:4] == b"MThd", f"{path}: not a MIDI file"
-    ppq = int.from_bytes(data[12:14], "big")
-    pos, end_tick = 8 + int.from_bytes(data[4:8], "big"), None
-    while pos + 8 <= len(data):
-        kind, length = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "big")
-        body, pos = data[pos + 8:pos + 8 + length], pos + 8 + length
-        if kind != b"MTrk":
-            continue
-        i, tick, status = 0, 0, 0
-        while i < len(body):
-            delta, i = varint(body, i)
-            tick += delta
-            if body[i] >= 0x80:
-                status = body[i]; i += 1
-            if status == 0xFF:
-                meta = body[i]
-                n, i = varint(body, i + 1)
-                i += n
-                if meta == 0x2F:
-                    end_tick = tick
-                    break
-            elif status in (0xF0, 0xF7):
-                n, i = varint(body, i)
-                i += n
-            else:
-                i += 1 if status & 0xF0 in (0xC0, 0xD0) else 2
-    assert end_tick is not None, f"{path}: no end of track"
-    return (16 * end_tick + ppq) // (2 * ppq)  # Grid.step(ofTick:)
+    ppq, tracks = read_tracks(path)
+    ends = [next(t for t, e in events if e[:2] == b"\xff\x2f") for events in tracks
+            if any(e[:2] == b"\xff\x2f" for _, e in events)]
+    assert ends, f"{path}: no end of track"
+    return (16 * ends[-1] + ppq) // (2 * ppq)  # Grid.step(ofTick:)
 
 
 def render_end_step(args, rendered):
