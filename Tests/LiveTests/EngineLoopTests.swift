@@ -9,12 +9,7 @@ final class EngineLoopTests: XCTestCase {
     var stepNs: Int64 { FixedTempo(bpm: bpm).stepNanoseconds }
 
     func settings(maxNoteSteps: Int = 64, countIn: Int = 0) -> EngineLoop.Settings {
-        var s = EngineLoop.Settings()
-        s.bpm = bpm
-        s.maxNoteSteps = maxNoteSteps
-        s.countInBars = countIn
-        s.seed = 3
-        return s
+        loopSettings(bpm: bpm, maxNoteSteps: maxNoteSteps, countIn: countIn)
     }
 
     /// A melody heard live at its grid times from `origin` (the first note defines beat 1).

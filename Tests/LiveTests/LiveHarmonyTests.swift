@@ -16,12 +16,7 @@ final class LiveHarmonyTests: XCTestCase {
     typealias Key = (step: Int, pitch: Int, velocity: Int)
 
     func settings(maxNoteSteps: Int = 12, countIn: Int = 0) -> EngineLoop.Settings {
-        var s = EngineLoop.Settings()
-        s.bpm = bpm
-        s.maxNoteSteps = maxNoteSteps
-        s.countInBars = countIn
-        s.seed = 3
-        return s
+        loopSettings(bpm: bpm, maxNoteSteps: maxNoteSteps, countIn: countIn)
     }
 
     static let melody: [Key] = [(0, 72, 90), (6, 72, 0), (8, 74, 80), (30, 74, 0), (32, 76, 85),

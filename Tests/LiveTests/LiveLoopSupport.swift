@@ -4,6 +4,16 @@ import Harmony
 import Synchronization
 
 /// A simulated queue clock for the live loop's tests (a value the test advances).
+/// The loop settings the replay tests share: a fixed tempo, seed 3.
+func loopSettings(bpm: Double, maxNoteSteps: Int, countIn: Int) -> EngineLoop.Settings {
+    var s = EngineLoop.Settings()
+    s.bpm = bpm
+    s.maxNoteSteps = maxNoteSteps
+    s.countInBars = countIn
+    s.seed = 3
+    return s
+}
+
 final class SimulatedClock: @unchecked Sendable {
     // @unchecked Sendable: the tests drive the loop on one thread.
     var now: Int64 = 0
