@@ -47,9 +47,6 @@ struct GivenHarmony {
         current = given
         return given
     }
-
-    /// The first step after the chart (nil without one): past it, the melody decides again.
-    var chartEnd: Int? { stream.hasChart ? stream.chartEnd : nil }
 }
 
 extension ChartChord {
