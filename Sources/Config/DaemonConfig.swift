@@ -78,6 +78,10 @@ public struct DaemonConfig: Equatable, Sendable {
     /// Letting go of every left-hand key ends its chord (the melody decides again); otherwise a
     /// chord holds until the next, as on an arranger.
     public var releaseEndsChord = false
+    /// Grid steps a left-hand key may come after a step's time and still count for that step:
+    /// the accompaniment of a left hand sounds that much later (docs/harmony.md, "The left
+    /// hand's wait"). −0.5: no wait, the melody's rule.
+    public var leftHandWait = LeftHand.defaultWait
     /// "fingered-on-bass" (the lowest key is the bass: C/E) or "fingered".
     public var chordMode = "fingered-on-bass"
     /// The left hand's keys sound too (passed through to the synth and the output port).
@@ -178,6 +182,7 @@ public struct DaemonConfig: Equatable, Sendable {
             }
         case "harmony.chord_channel": chordChannel = try range(try int(), 0...16)
         case "harmony.release_ends_chord": releaseEndsChord = try bool()
+        case "harmony.left_hand_wait": leftHandWait = try range(try double(), LeftHand.waitRange)
         case "harmony.chord_mode": chordMode = try oneOf(try string(), ["fingered-on-bass", "fingered"])
         case "harmony.left_hand_sound": leftHandSound = try bool()
         case "tempo.source": tempoSource = try oneOf(try string(), ["fixed", "midi-clock"])

@@ -12,10 +12,13 @@ public struct HarmonySettings: Equatable, Sendable {
     public var chordChannel: Int?
     public var releaseEndsChord: Bool
     public var mode: ChordRecognizer.Mode
+    /// Grid steps a left-hand key may come after a step's time and still count for it
+    /// (`LeftHand.wait`).
+    public var leftHandWait: Double = LeftHand.defaultWait
 
     /// A left hand reader with these settings.
     public func makeLeftHand() -> LeftHand {
-        LeftHand(recognizer: ChordRecognizer(mode: mode), releaseEndsChord: releaseEndsChord)
+        LeftHand(recognizer: ChordRecognizer(mode: mode), releaseEndsChord: releaseEndsChord, wait: leftHandWait)
     }
 
     /// The chord stream holding the chart (bar 1 = step 0), or an empty one without a chart.
@@ -37,6 +40,7 @@ extension DaemonConfig {
     public var harmonySettings: HarmonySettings {
         HarmonySettings(chartPath: chart.isEmpty ? nil : chart, splitNote: splitNote,
                         chordChannel: chordChannel == 0 ? nil : chordChannel,
-                        releaseEndsChord: releaseEndsChord, mode: chordMode == "fingered" ? .fingered : .fingeredOnBass)
+                        releaseEndsChord: releaseEndsChord, mode: chordMode == "fingered" ? .fingered : .fingeredOnBass,
+                        leftHandWait: leftHandWait)
     }
 }

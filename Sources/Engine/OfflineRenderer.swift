@@ -130,11 +130,22 @@ public enum OfflineRenderer {
 
     /// The melody's note events in file order, with their grid steps (velocity 0 = note-off).
     static func melodyInput(_ track: Track, ticksPerQuarter ppq: Int) -> [(step: Int, pitch: Int, velocity: Int)] {
+        noteEvents(track) { Grid.step(ofTick: $0, ticksPerQuarter: ppq) }
+    }
+
+    /// A left hand's key events in file order, placed on steps by `reader` (`LeftHand.step(at:)`,
+    /// its wait) from their ticks' grid positions (velocity 0 = key up).
+    static func leftHandInput(_ track: Track, ticksPerQuarter ppq: Int, reader: LeftHand) -> [(step: Int, pitch: Int, velocity: Int)] {
+        noteEvents(track) { reader.step(at: Double(Grid.stepsPerBeat * $0) / Double(ppq)) }
+    }
+
+    /// The note events of `track` in file order, each at `step(tick)` (velocity 0 = note-off).
+    static func noteEvents(_ track: Track, step: (Int) -> Int) -> [(step: Int, pitch: Int, velocity: Int)] {
         var input: [(step: Int, pitch: Int, velocity: Int)] = []
         for e in track.events {
             switch e.kind {
-            case .noteOn(_, let k, let v): input.append((Grid.step(ofTick: e.tick, ticksPerQuarter: ppq), Int(k), Int(v)))
-            case .noteOff(_, let k, _): input.append((Grid.step(ofTick: e.tick, ticksPerQuarter: ppq), Int(k), 0))
+            case .noteOn(_, let k, let v): input.append((step(e.tick), Int(k), Int(v)))
+            case .noteOff(_, let k, _): input.append((step(e.tick), Int(k), 0))
             default: break
             }
         }
@@ -170,15 +181,17 @@ public enum OfflineRenderer {
         let ppq = file.ticksPerQuarter
         var input = melodyInput(file.tracks[index], ticksPerQuarter: ppq)
         var left: [(step: Int, pitch: Int, velocity: Int)] = []
+        // The left hand's keys are placed with its wait (LeftHand.step(at:)), the melody's on
+        // the nearest step.
         if let split = harmony.split {
-            left = input.filter { $0.pitch < split }
+            left = leftHandInput(file.tracks[index], ticksPerQuarter: ppq, reader: harmony.leftHand).filter { $0.pitch < split }
             input = input.filter { $0.pitch >= split }
             if input.isEmpty { throw .nothingAboveSplit(split) }
         }
         if let t = harmony.chordTrack {
             let sel = TrackSelector.index(t + 1)
             if t == index { throw .chordTrackIsMelody(sel) }
-            let chords = melodyInput(file.tracks[t], ticksPerQuarter: ppq)
+            let chords = leftHandInput(file.tracks[t], ticksPerQuarter: ppq, reader: harmony.leftHand)
             if !chords.contains(where: { $0.velocity > 0 }) { throw .emptyChordTrack(sel) }
             // Merged in time order; at one step, the split's keys first (stable).
             left = (left + chords).enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }.map(\.element)

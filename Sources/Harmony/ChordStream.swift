@@ -173,7 +173,9 @@ public struct ChordStream: Sendable {
                 view.next = i + 1 < changes.count
                     ? ChordAnnouncement(step: changes[i + 1].step, chord: changes[i + 1].chord)
                     : ChordAnnouncement(step: chartEnd, chord: nil)
-                if let lh = leftHand, let chord = lh.chord, lh.step >= change.step {
+                // A hint at step h counts from h + 1 (LeftHand places a chord struck on the
+                // change's beat at change − 1: it overrides the chart's new chord).
+                if let lh = leftHand, let chord = lh.chord, lh.step + 1 >= change.step {
                     view.chord = .chord(chord); view.source = .leftHand; view.since = lh.step
                 } else {
                     view.chord = change.chord; view.source = .chart; view.since = change.step
@@ -181,7 +183,7 @@ public struct ChordStream: Sendable {
                 return view
             }
         }
-        if let lh = leftHand, let chord = lh.chord, lh.step >= uncoveredSince {
+        if let lh = leftHand, let chord = lh.chord, lh.step + 1 >= uncoveredSince {
             view.chord = .chord(chord); view.source = .leftHand; view.since = lh.step
         } else if let m = melody, let chord = m.chord {
             view.chord = .chord(chord); view.source = .melody; view.since = m.step

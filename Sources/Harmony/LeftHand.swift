@@ -8,6 +8,12 @@
 /// `< s`, and gives a hint at the step of the last key change when the chord changed. Keys
 /// struck together (on one step) make one chord; a chord rolled across steps is read at each.
 ///
+/// **The wait** (docs/harmony.md, "The left hand's wait"): a player strikes a chord on the beat,
+/// with the accompaniment, so a key is placed on a step by `step(at:)` with `wait`: a key up to
+/// `wait` steps after a step's time counts for that step's output (it is placed on the step
+/// before), and the accompaniment of a left hand is computed, and sounds, that much after its
+/// step's time. `wait` −0.5 is the melody's rule (nearest step, computed half a step ahead).
+///
 /// Key events may come before their step's output is computed (live, a key stamped in the next
 /// step arrives while this one is computed): they wait in a fixed queue until then, as melody
 /// notes wait in the engine's MelodyTracker, so live and render read the same keys at each step.
@@ -18,6 +24,13 @@ public final class LeftHand {
     /// A chord ends when every key is let go (the stream then falls back to the melody);
     /// otherwise it holds until the next chord, as on an arranger.
     public var releaseEndsChord: Bool
+    /// Grid steps (−0.5 ..< 0.5) a key may come after a step's time and still count for that
+    /// step's output (`step(at:)`).
+    public let wait: Double
+    /// The default wait: a quarter of a grid step (16 ms at 120 BPM, 23 ms at 80).
+    public static let defaultWait = 0.25
+    /// The range `wait` may take.
+    public static let waitRange = -0.5...0.45
     public private(set) var held = NoteSet()
     /// The step of the latest key event applied and not yet read (nil: none).
     private var changedAt: Int?
@@ -33,9 +46,11 @@ public final class LeftHand {
     /// Hints given since reset (each a change of chord or a release).
     public private(set) var hints = 0
 
-    public init(recognizer: ChordRecognizer = ChordRecognizer(), releaseEndsChord: Bool = false) {
+    public init(recognizer: ChordRecognizer = ChordRecognizer(), releaseEndsChord: Bool = false, wait: Double = LeftHand.defaultWait) {
+        precondition(Self.waitRange.contains(wait), "LeftHand wait \(wait) outside \(Self.waitRange)")
         self.recognizer = recognizer
         self.releaseEndsChord = releaseEndsChord
+        self.wait = wait
         pending = .allocate(capacity: capacity)
         pending.initialize(repeating: (0, false, 0), count: capacity)
     }
@@ -52,6 +67,13 @@ public final class LeftHand {
         droppedEvents = 0
         recognizer.clear()
     }
+
+    /// The step a key at grid position `position` (in steps from step 0, fractional: its
+    /// timestamp, or its tick, on the grid) is placed on: `floor(position − wait)`, so the output
+    /// of step `s` reads the keys at positions `< s + wait`. With `wait` −0.5 this is the
+    /// melody's nearest step, halves up.
+    @inline(__always)
+    public func step(at position: Double) -> Int { Int((position - wait).rounded(.down)) }
 
     public func noteOn(pitch: Int, step: Int) {
         guard (0..<128).contains(pitch) else { return }

@@ -52,6 +52,13 @@ public final class EngineStatus: Sendable {
 /// performance's: step 0 is beat 1 of bar 1 (after the count-in; the first key, melody or left
 /// hand, without one; song position 0 of an external clock), and the chart's bar 1 begins there.
 ///
+/// **The left hand's wait** (docs/harmony.md, "The left hand's wait"): the left hand's keys are
+/// placed on steps by `LeftHand.step(at:)` from their grid positions (render: from their ticks),
+/// and with a left hand each step is computed `wait` steps after its time (not half a step
+/// before it), once every key that counts for it is in; its notes sound 2 ms later (the
+/// engine's budget), so the accompaniment is `wait` steps and 2 ms late to the grid. Without a
+/// left hand, or with `wait` −0.5, steps are computed half a step ahead and sound on the grid.
+///
 /// Owns (touches from no other thread): the engine, the ledger, the event buffers, the tempo
 /// state, the `LeftHand`. Shares only the input ring (consumer), the outputs' engine-thread side,
 /// and the atomics of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
@@ -104,6 +111,15 @@ public final class EngineLoop: @unchecked Sendable {
     private var now: Int64 = 0
     private var fixed: FixedTempo
     private var external = ExternalClock()
+    /// When a step is computed, from its time: −half a step, or the left hand's wait (ns, fixed
+    /// tempo). Clocks after a step's first clock it is due (external clock: −1, or more with a
+    /// wait).
+    private let computeOffset: Int64
+    private let dueClocks: Int
+    /// The left hand's wait in steps (−0.5 without a left hand).
+    private let wait: Double
+    /// How long after it is computed a step with a wait sounds: the engine's budget.
+    static let budgetNanoseconds: Int64 = 2_000_000
     private var nextStep = 0
     private var playing = false
     /// The step the performance started at.
@@ -124,6 +140,9 @@ public final class EngineLoop: @unchecked Sendable {
         engine.setHarmony(harmony)
         leftHand?.reset()
         fixed = FixedTempo(bpm: settings.bpm)
+        wait = leftHand?.wait ?? -0.5
+        computeOffset = wait > -0.5 ? Int64((wait * Double(fixed.stepNanoseconds)).rounded()) : -fixed.stepNanoseconds / 2
+        dueClocks = max(-1, Int((Double(ExternalClock.clocksPerStep) * wait).rounded(.up)))
         ledger = NoteLedger(maxNoteSteps: settings.maxNoteSteps)
         lastScheduled = .allocate(capacity: 2 * 128)
         lastScheduled.initialize(repeating: .min, count: 2 * 128)
@@ -178,10 +197,13 @@ public final class EngineLoop: @unchecked Sendable {
         // A stop request ends a catch-up at once (an engine far behind the clock could otherwise
         // compute every overdue step before it looks).
         if usesClock {
-            while playing && nextStep <= external.lastDueStep && !stopping { generate(step: nextStep, at: external.time(of: nextStep), now: now) }
+            while playing && nextStep <= external.lastDueStep(dueClocks: dueClocks) && !stopping {
+                let t = external.time(of: nextStep)
+                generate(step: nextStep, at: wait > -0.5 ? max(t, t + Int64(wait * external.period * 3) + Self.budgetNanoseconds) : t, now: now)
+            }
         } else if playing {
-            while fixed.deadline(of: nextStep) <= now && !stopping { generate(step: nextStep, at: fixed.time(of: nextStep), now: now) }
-            wake = min(wake, fixed.deadline(of: nextStep))
+            while deadline(of: nextStep) <= now && !stopping { generate(step: nextStep, at: soundTime(of: nextStep), now: now) }
+            wake = min(wake, deadline(of: nextStep))
         }
         status.heartbeat.add(1, ordering: .relaxed)
         return wake
@@ -219,15 +241,15 @@ public final class EngineLoop: @unchecked Sendable {
                 fixed.origin = e.time
                 setPlaying()
             }
-            guard playing else { return }
-            leftHand?.noteOn(pitch: Int(e.pitch), step: stepOf(e.time))
+            guard playing, let leftHand else { return }
+            leftHand.noteOn(pitch: Int(e.pitch), step: leftHandStep(leftHand, e.time))
         case .leftHandOff:
-            if playing { leftHand?.noteOff(pitch: Int(e.pitch), step: stepOf(e.time)) }
+            if playing, let leftHand { leftHand.noteOff(pitch: Int(e.pitch), step: leftHandStep(leftHand, e.time)) }
         case .panic:
             status.panics.add(1, ordering: .relaxed)
             // The reader has let go of every key: so does the left hand (its chord holds unless
             // a release ends it).
-            if playing { leftHand?.releaseAll(step: stepOf(e.time)) }
+            if playing, let leftHand { leftHand.releaseAll(step: leftHandStep(leftHand, e.time)) }
             silenceEverything()
         case .clock where usesClock:
             if case .started(let from) = external.clock(at: e.time) {
@@ -264,11 +286,28 @@ public final class EngineLoop: @unchecked Sendable {
     @inline(__always)
     private func stepOf(_ t: Int64) -> Int { usesClock ? external.step(at: t) : fixed.step(at: t) }
 
+    /// The step a left-hand key at time t is placed on: `LeftHand.step(at:)` of its grid position.
+    @inline(__always)
+    private func leftHandStep(_ leftHand: LeftHand, _ t: Int64) -> Int {
+        leftHand.step(at: usesClock ? external.position(at: t) : fixed.position(at: t))
+    }
+
+    /// Fixed tempo: when step s is computed (half a step ahead, or the left hand's wait after).
+    @inline(__always)
+    private func deadline(of s: Int) -> Int64 { fixed.time(of: s) + computeOffset }
+
+    /// Fixed tempo: when step s sounds (its time, or 2 ms after it is computed with a wait).
+    @inline(__always)
+    private func soundTime(of s: Int) -> Int64 { max(fixed.time(of: s), deadline(of: s) + Self.budgetNanoseconds) }
+
+    /// Fixed tempo: how long after its grid time a step sounds (0 without a left-hand wait).
+    public var soundDelay: Int64 { soundTime(of: 0) - fixed.time(of: 0) }
+
     // MARK: - Output
 
     private func generate(step s: Int, at time: Int64, now: Int64) {
         let t0 = monotonicNanoseconds()
-        // Late: computed after the step should have sounded. (Step 0 of a performance that starts
+        // Late: computed after the step should have sounded (`time`: when it sounds). (Step 0 of a performance that starts
         // on its first note is always computed after that note: it cannot be earlier.)
         if now > time && s != firstStep { status.lateSteps.add(1, ordering: .relaxed) }
         // The left hand's keys of steps < s, read now, as OfflineRenderer.run reads them.

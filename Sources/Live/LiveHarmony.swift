@@ -73,7 +73,7 @@ public struct LiveHarmony: Sendable {
     public var chartBars: Int { stream.hasChart ? stream.chartEnd / (beatsPerBar * 8) : 0 }
 
     /// One line for the log at start: what gives the chords, e.g.
-    /// `harmony: chart song.chart (16 bars, bar 1 at the first key); left hand below F#3 (54) and on channel 2 (fingered on bass, a chord holds until the next; keys not sounded)`.
+    /// `harmony: chart song.chart (16 bars, bar 1 at the first key); left hand below F#3 (54) and on channel 2 (fingered on bass, a chord holds until the next, waits 0.25 step; keys not sounded)`.
     /// `barOne` says where bar 1 is (the tempo source's phase).
     public func describe(barOne: String) -> String {
         var parts: [String] = []
@@ -84,7 +84,8 @@ public struct LiveHarmony: Sendable {
             let mode = settings.mode == .fingered ? "fingered" : "fingered on bass"
             let release = settings.releaseEndsChord ? "letting go ends the chord" : "a chord holds until the next"
             let sound = leftHandSound ? "keys sounded" : "keys not sounded"
-            parts.append("left hand \([split, channel].compactMap { $0 }.joined(separator: " and ")) (\(mode), \(release); \(sound))")
+            let wait = "waits \(String(format: "%.2f", settings.leftHandWait)) step"
+            parts.append("left hand \([split, channel].compactMap { $0 }.joined(separator: " and ")) (\(mode), \(release), \(wait); \(sound))")
         }
         if parts.isEmpty { return "harmony: from the melody (no chart, no split, no chord channel)" }
         return "harmony: " + parts.joined(separator: "; ") + (stream.hasChart ? "" : "; the melody where the left hand gives no chord")
@@ -123,6 +124,7 @@ public struct LiveHarmony: Sendable {
         if !leftHand {
             let unused = [config.releaseEndsChord ? "release_ends_chord" : nil,
                           config.chordMode != DaemonConfig().chordMode ? "chord_mode" : nil,
+                          config.leftHandWait != DaemonConfig().leftHandWait ? "left_hand_wait" : nil,
                           config.leftHandSound ? "left_hand_sound" : nil].compactMap { $0 }
             for key in unused {
                 lines.append((false, "harmony.\(key) has no effect without harmony.split_note or harmony.chord_channel"))

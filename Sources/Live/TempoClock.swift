@@ -25,6 +25,13 @@ public struct FixedTempo: Sendable, Equatable {
     @inline(__always)
     public func time(of step: Int) -> Int64 { (origin ?? 0) + Int64(step) * stepNanoseconds }
 
+    /// Where time t lies on the grid, in steps from step 0 (fractional).
+    @inline(__always)
+    public func position(at t: Int64) -> Double {
+        guard let o = origin else { return 0 }
+        return Double(t - o) / Double(stepNanoseconds)
+    }
+
     /// When the output of `step` must be computed: half a step before it sounds, once every
     /// melody note of the step before it is known.
     @inline(__always)
@@ -99,6 +106,12 @@ public struct ExternalClock: Sendable, Equatable {
         return Int((clocks / Double(Self.clocksPerStep)).rounded(.toNearestOrAwayFromZero))
     }
 
+    /// Where time t lies on the grid, in steps from song position 0 (fractional).
+    public func position(at t: Int64) -> Double {
+        guard position >= 0 else { return 0 }
+        return (Double(position) + (period > 0 ? Double(t - lastClockTime) / period : 0)) / Double(Self.clocksPerStep)
+    }
+
     /// The estimated time of a step from the last clock and the smoothed period.
     public func time(of step: Int) -> Int64 {
         lastClockTime + Int64(Double(step * Self.clocksPerStep - position) * period)
@@ -106,5 +119,13 @@ public struct ExternalClock: Sendable, Equatable {
 
     /// Steps up to this one may be computed now: step s is due once clock 3s-1 has come (a third
     /// of a step before it sounds; the melody of step s-1 is final half a step before).
-    public var lastDueStep: Int { running && period > 0 ? (position + 1) / Self.clocksPerStep : -1 }
+    public var lastDueStep: Int { lastDueStep(dueClocks: -1) }
+
+    /// Steps up to this one may be computed now when step s is due at clock 3s + `dueClocks`
+    /// (−1: `lastDueStep`; a left hand's wait makes it later).
+    public func lastDueStep(dueClocks: Int) -> Int {
+        guard running && period > 0 else { return -1 }
+        let x = position - dueClocks
+        return x >= 0 ? x / Self.clocksPerStep : -((-x + Self.clocksPerStep - 1) / Self.clocksPerStep)
+    }
 }

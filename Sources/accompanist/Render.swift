@@ -88,6 +88,9 @@ struct Render: ParsableCommand {
     @Flag(name: .customLong("release-ends-chord"), help: "Letting go of every left-hand key ends its chord (the melody decides again); otherwise a chord holds until the next.")
     var releaseEndsChord = false
 
+    @Option(name: .customLong("left-hand-wait"), help: ArgumentHelp("How long, in grid steps (32nd notes), a left-hand chord may come after a step and still count for it: a chord struck on the beat is played on the beat; live, the accompaniment sounds that much later (-0.5 to 0.45; docs/harmony.md).", valueName: "steps"))
+    var leftHandWait: Double = defaults.leftHandWait
+
     @Option(name: .customLong("chord-mode"), help: "How left-hand keys make a chord: fingered-on-bass (the lowest key is the bass: C/E) or fingered.")
     var chordMode: String = defaults.chordMode
 
@@ -143,6 +146,12 @@ struct Render: ParsableCommand {
         if let t = chordTrack, let i = Int(t), i < 1 { throw ValidationError("--chord-track numbers count from 1, got \(i)") }
         if !["fingered-on-bass", "fingered"].contains(chordMode) { throw ValidationError("--chord-mode must be fingered-on-bass or fingered, got \"\(chordMode)\"") }
         if releaseEndsChord && split == nil && chordTrack == nil { throw ValidationError("--release-ends-chord is only used with --split or --chord-track") }
+        if !LeftHand.waitRange.contains(leftHandWait) {
+            throw ValidationError("--left-hand-wait must be between \(LeftHand.waitRange.lowerBound) and \(LeftHand.waitRange.upperBound), got \(leftHandWait)")
+        }
+        if leftHandWait != Self.defaults.leftHandWait && split == nil && chordTrack == nil {
+            throw ValidationError("--left-hand-wait is only used with --split or --chord-track")
+        }
     }
 
     /// The harmony's settings: the options set as the daemon's `[harmony]` keys.
@@ -152,6 +161,7 @@ struct Render: ParsableCommand {
         try c.setOption("harmony.split_note", split.map { .string($0) })
         try c.setOption("harmony.release_ends_chord", .boolean(releaseEndsChord))
         try c.setOption("harmony.chord_mode", .string(chordMode))
+        try c.setOption("harmony.left_hand_wait", .float(leftHandWait))
         return c.harmonySettings
     }
 

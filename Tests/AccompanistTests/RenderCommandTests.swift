@@ -150,6 +150,8 @@ final class RenderCommandTests: XCTestCase {
             (["--chord-track", "2"], "the chord track 2 is the melody track", 65),
             (["--chord-track", "Chords"], "no track \"Chords\"", 65),
             (["--release-ends-chord"], "--release-ends-chord is only used with --split or --chord-track", 64),
+            (["--left-hand-wait", "0.1"], "--left-hand-wait is only used with --split or --chord-track", 64),
+            (["--split", "C3", "--left-hand-wait", "0.5"], "--left-hand-wait must be between -0.5 and 0.45, got 0.5", 64),
         ]
         for (extra, fragment, status) in cases {
             let o = temp.appendingPathComponent("x.mid").path

@@ -14,6 +14,7 @@ final class HarmonyConfigTests: XCTestCase {
             release_ends_chord = true
             chord_mode = "fingered"
             left_hand_sound = true
+            left_hand_wait = -0.5
             [engine]
             kind_temperature = 0.8
             """)
@@ -30,6 +31,9 @@ final class HarmonyConfigTests: XCTestCase {
         XCTAssertEqual(h.chordChannel, 3)
         XCTAssertTrue(h.releaseEndsChord)
         XCTAssertEqual(h.mode, .fingered)
+        XCTAssertEqual(h.leftHandWait, -0.5)
+        XCTAssertEqual(h.makeLeftHand().wait, -0.5)
+        XCTAssertEqual(DaemonConfig().harmonySettings.makeLeftHand().wait, LeftHand.defaultWait)
         XCTAssertEqual(c.engineSettings.neural.kindTemperature, 0.8)
     }
 
@@ -70,6 +74,7 @@ final class HarmonyConfigTests: XCTestCase {
             ("[harmony]\nchart = 3", "line 2: harmony.chart: expected a string, got an integer"),
             ("[harmony]\nrelease_ends_chord = \"yes\"", "line 2: harmony.release_ends_chord: expected true or false, got a string"),
             ("[harmony]\nchord_mode = \"single-finger\"", "line 2: harmony.chord_mode: must be one of fingered-on-bass, fingered, got \"single-finger\""),
+            ("[harmony]\nleft_hand_wait = 0.5", "line 2: harmony.left_hand_wait: must be between -0.5 and 0.45, got 0.5"),
             ("[harmony]\nleft_hand_sound = 1", "line 2: harmony.left_hand_sound: expected true or false, got an integer"),
             ("[harmony]\nsplit = \"F#3\"", "line 2: harmony.split: unknown key"),
             ("[engine]\nkind_temperature = 2.5", "line 2: engine.kind_temperature: must be between 0.0 and 2.0, got 2.5"),

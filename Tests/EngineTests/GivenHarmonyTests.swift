@@ -106,3 +106,74 @@ final class GivenHarmonyTests: XCTestCase {
         }
     }
 }
+
+/// The left hand's wait (docs/harmony.md, "The left hand's wait"): a chord struck on the beat is
+/// played on that beat.
+final class LeftHandWaitTests: XCTestCase {
+    /// A file: the melody on track 1 and, on track 2, C and F# major alternating every two beats
+    /// for seven bars, each struck exactly on its change's tick (480 ticks a quarter, 60 a step).
+    func file(melody: MelodyEvents) -> MIDIFile {
+        func track(_ keys: MelodyEvents) -> Track {
+            Track(events: keys.map { k in
+                TrackEvent(tick: k.step * 60, k.velocity > 0 ? .noteOn(channel: 0, key: UInt8(k.pitch), velocity: UInt8(k.velocity))
+                                                              : .noteOff(channel: 0, key: UInt8(k.pitch), velocity: 0))
+            })
+        }
+        var chords: MelodyEvents = []
+        for half in 0..<14 {
+            let keys = half % 2 == 0 ? [48, 52, 55] : [54, 58, 61]
+            chords += keys.map { (half * 16, $0, 80) }
+            chords += keys.map { (half * 16 + 16, $0, 0) }
+        }
+        // At one tick the keys let go come first.
+        chords.sort { ($0.step, $0.velocity) < ($1.step, $1.velocity) }
+        return MIDIFile(format: 1, ticksPerQuarter: 480, tracks: [track(melody), track(chords)])
+    }
+
+    /// The onsets at the chord changes (steps 16, 32, …, 208) and whether each is a tone of the
+    /// chord struck there.
+    func onsetsAtChanges(_ events: [AccompanimentEvent]) -> [Bool] {
+        events.filter { $0.isNoteOn && $0.step % 16 == 0 && (16..<224).contains($0.step) }.map { e in
+            let root = (e.step / 16) % 2 == 0 ? 0 : 6
+            return ChordSymbol(root: root, quality: .major).pitchClassMask & (1 << (Int(e.pitch) % 12)) != 0
+        }
+    }
+
+    func render(_ engine: AccompanimentEngine, wait: Double, melody: MelodyEvents) throws -> [AccompanimentEvent] {
+        let r = try OfflineRenderer.render(file: file(melody: melody), melodyTrack: 0, engine: engine, seed: 1, beatsPerBar: 4,
+                                           harmony: RenderHarmony(chordTrack: 1, leftHand: LeftHand(wait: wait)))
+        XCTAssertEqual(r.leftHandHints, 14)
+        return r.events.filter { $0.step < 224 }
+    }
+
+    /// With the default wait every note begun on a change is in the chord struck there; with the
+    /// melody's rule (−0.5) the notes of the change's beat were chosen under the old chord.
+    func testAChordStruckOnTheBeatIsPlayedOnTheBeat() throws {
+        let melody = randomMelody(seed: 5, steps: 256)
+        let rules = try onsetsAtChanges(render(RulesEngine(), wait: LeftHand.defaultWait, melody: melody))
+        XCTAssertGreaterThan(rules.count, 20, "the rules engine strikes on the changes")
+        XCTAssertTrue(rules.allSatisfy { $0 }, "with the wait, every onset on a change is in the new chord")
+        let late = try onsetsAtChanges(render(RulesEngine(), wait: -0.5, melody: melody))
+        XCTAssertGreaterThan(late.filter { !$0 }.count, 10, "without it the change's beat plays the old chord")
+
+        let path = GivenHarmonyTests.model.path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no shipped model in Models/") }
+        let model = try onsetsAtChanges(render(try ShippedModel.engine(path: path, precision: .fp32, configuration: NeuralConfiguration(), seed: 1),
+                                               wait: LeftHand.defaultWait, melody: melody))
+        XCTAssertGreaterThan(model.count, 5, "the model strikes on some changes")
+        XCTAssertTrue(model.allSatisfy { $0 }, "the model too: \(model.filter { !$0 }.count) of \(model.count) onsets on changes outside the new chord")
+    }
+
+    /// Where a key lands: `floor(position − wait)`; −0.5 is the melody's nearest step, halves up.
+    func testStepPlacement() {
+        let wait = LeftHand()
+        XCTAssertEqual(wait.wait, 0.25)
+        for (position, step) in [(8.0, 7), (8.249, 7), (8.25, 8), (7.3, 7), (7.2, 6), (0.0, -1)] as [(Double, Int)] {
+            XCTAssertEqual(wait.step(at: position), step, "wait 0.25, position \(position)")
+        }
+        let melodyRule = LeftHand(wait: -0.5)
+        for tick in [0, 29, 30, 31, 59, 60, 89, 90, 479, 480, 1000] {
+            XCTAssertEqual(melodyRule.step(at: Double(8 * tick) / 480), Grid.step(ofTick: tick, ticksPerQuarter: 480), "tick \(tick)")
+        }
+    }
+}

@@ -121,23 +121,31 @@ final class ChordStreamTests: XCTestCase {
         v = stream.known(before: 16)
         XCTAssertEqual(v.chord, .chord(sym("Am")))
         XCTAssertEqual(v.source, .chart)
-        // A left hand on the change's own step counts from the next step.
-        stream.hint(sym("A7"), from: .leftHand, at: 16)
+        // A left hand counts from the step after its own: two steps before the change it belongs
+        // to the chart's C, and the change wins; one step before (a chord struck on the change's
+        // beat, placed there by the left hand's wait) it overrides the chart's Am from the change.
+        stream.hint(sym("A7"), from: .leftHand, at: 14)
+        XCTAssertEqual(stream.known(before: 15).chord, .chord(sym("A7")))
         XCTAssertEqual(stream.known(before: 16).chord, .chord(sym("Am")))
-        XCTAssertEqual(stream.known(before: 17).chord, .chord(sym("A7")))
+        stream.hint(sym("A9"), from: .leftHand, at: 15)
+        XCTAssertEqual(stream.known(before: 15).chord, .chord(sym("A7")))
+        XCTAssertEqual(stream.known(before: 16).chord, .chord(sym("A9")))
+        XCTAssertEqual(stream.known(before: 16).source, .leftHand)
         // The chart's N.C. is a chord value from the chart, not "nothing known".
         v = stream.known(before: 170)
         XCTAssertEqual(v.chord, .noChord)
         XCTAssertEqual(v.source, .chart)
-        // Past the end: the old left hand (step 16) does not hold; the melody does.
+        // Past the end: the old left hand (step 15) does not hold; the melody does.
         v = stream.known(before: 200)
         XCTAssertEqual(v.chart, .pastEnd)
         XCTAssertEqual(v.chord, .chord(sym("E7")))
         XCTAssertEqual(v.source, .melody)
-        // A left hand at the end step or later holds past the end, over the melody.
+        // A left hand that counts from the end step or later (a hint at 191 or later) holds past
+        // the end, over the melody.
         stream.hint(sym("Fm"), from: .melody, at: 195)
-        stream.hint(sym("Gm"), from: .leftHand, at: 192)
-        XCTAssertEqual(stream.known(before: 192).chord, .chord(sym("E7")))
+        stream.hint(sym("Gm"), from: .leftHand, at: 191)
+        XCTAssertEqual(stream.known(before: 191).chord, .noChord)
+        XCTAssertEqual(stream.known(before: 192).chord, .chord(sym("Gm")))
         XCTAssertEqual(stream.known(before: 193).chord, .chord(sym("Gm")))
         XCTAssertEqual(stream.known(before: 200).chord, .chord(sym("Gm")))
         XCTAssertEqual(stream.known(before: 200).melody, ChordHint(step: 195, chord: sym("Fm")))

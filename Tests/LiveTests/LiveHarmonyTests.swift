@@ -106,7 +106,10 @@ final class LiveHarmonyTests: XCTestCase {
         }
         var input = liveInput(keys, origin: origin)
         live.run(until: origin + Int64(steps) * stepNs - stepNs, feeding: &input)
-        let played = live.scheduledNotes(origin: origin, stepNanoseconds: stepNs, channel: 1).filter { $0.step < steps }
+        // With a left hand the accompaniment sounds its wait (and the engine's 2 ms) late.
+        let delay = live.loop.soundDelay
+        XCTAssertEqual(delay, source == .chart ? 0 : stepNs / 4 + EngineLoop.budgetNanoseconds, file: file, line: line)
+        let played = live.scheduledNotes(origin: origin + delay, stepNanoseconds: stepNs, channel: 1).filter { $0.step < steps }
         XCTAssertFalse(offline.isEmpty, "the engine played nothing", file: file, line: line)
         XCTAssertEqual(played, offline, "live and render differ", file: file, line: line)
         let status = live.loop.status
@@ -182,13 +185,48 @@ final class LiveHarmonyTests: XCTestCase {
             keys += chordKeys.map { (key: $0, channel: UInt8(1)) }
             var input = liveInput(keys, origin: origin)
             live.run(until: origin + 64 * stepNs, feeding: &input)
-            let expected: [ChordHint] = releaseEnds ? [ChordHint(step: 4, chord: chord("C")), ChordHint(step: 12, chord: nil)]
-                                                    : [ChordHint(step: 4, chord: chord("C"))]
+            // Keys on the grid times of steps 4 and 12 count for those steps (the left hand's
+            // wait): their hints are at 3 and 11, given after 3 and 11 are computed.
+            let expected: [ChordHint] = releaseEnds ? [ChordHint(step: 3, chord: chord("C")), ChordHint(step: 11, chord: nil)]
+                                                    : [ChordHint(step: 3, chord: chord("C"))]
             XCTAssertEqual(probe.hints.map(\.hint), expected, "release ends the chord: \(releaseEnds)")
-            XCTAssertEqual(probe.hints.map(\.after), releaseEnds ? [4, 12] : [4], "a hint at step t is given after step t is computed, before t + 1")
+            XCTAssertEqual(probe.hints.map(\.after), releaseEnds ? [3, 11] : [3], "a hint at step t is given after step t is computed, before t + 1")
             XCTAssertEqual(live.loop.status.leftHandHints.load(ordering: .relaxed), expected.count)
             XCTAssertEqual(live.loop.status.unrecognizedChords.load(ordering: .relaxed), 1, "C C# D")
             XCTAssertEqual(probe.melodySteps, [0], "chord-channel keys are not melody")
+        }
+    }
+
+    /// The left hand's wait on the engine thread: a chord struck a fifth of a step after step 16's
+    /// time counts for step 16 (so step 16 is computed after it arrives), one struck 0.3 step
+    /// after step 32's time counts for 33; with the melody's rule (−0.5) a chord counts for a
+    /// step only when struck half a step before it.
+    func testAChordStruckJustAfterTheBeatCountsForThatBeat() {
+        for wait in [LeftHand.defaultWait, -0.5] {
+            let probe = HarmonyProbe()
+            var reader = InputReader.Settings()
+            reader.chordChannel = 1
+            let live = LiveHarness(engine: probe, settings: settings(), leftHand: LeftHand(wait: wait), reader: reader)
+            let origin: Int64 = 1_000_000_000
+            var input = liveInput([((0, 72, 90), 0)], origin: origin)
+            for (step, fraction, keys) in [(16, 0.2, [48, 52, 55]), (32, 0.3, [53, 57, 60])] as [(Int, Double, [UInt8])] {
+                let t = origin + Int64(step) * stepNs + Int64(fraction * Double(stepNs))
+                input += keys.map { .note(true, channel: 1, pitch: $0, velocity: 80, time: t, client: 20) }
+            }
+            // C is let go at step 24, between the two.
+            input.insert(contentsOf: [48, 52, 55].map { .note(false, channel: 1, pitch: $0, time: origin + 24 * stepNs, client: 20) }, at: 4)
+            live.run(until: origin + 48 * stepNs, feeding: &input)
+            XCTAssertEqual(probe.hints.map(\.hint.chord), [chord("C"), chord("F")])
+            if wait == LeftHand.defaultWait {
+                XCTAssertEqual(probe.hints.map(\.hint.step), [15, 32])
+                XCTAssertEqual(probe.hints.map(\.after), [15, 32], "given before steps 16 and 33 are computed")
+                XCTAssertEqual(live.loop.soundDelay, stepNs / 4 + EngineLoop.budgetNanoseconds)
+            } else {
+                XCTAssertEqual(probe.hints.map(\.hint.step), [16, 32])
+                XCTAssertEqual(probe.hints.map(\.after), [16, 32], "given before steps 17 and 33 are computed")
+                XCTAssertEqual(live.loop.soundDelay, 0)
+            }
+            XCTAssertEqual(live.loop.status.lateSteps.load(ordering: .relaxed), 0, "no step is late: it sounds after it is computed")
         }
     }
 
@@ -203,7 +241,8 @@ final class LiveHarmonyTests: XCTestCase {
         var input = liveInput([((0, 72, 90), 0), ((2, 50, 80), 0), ((2, 54, 80), 0), ((2, 57, 80), 0)], origin: origin)
         input.append(.controller(120, value: 0, channel: 0, time: origin + 10 * stepNs))
         live.run(until: origin + 16 * stepNs, feeding: &input)
-        XCTAssertEqual(probe.hints.map(\.hint), [ChordHint(step: 2, chord: chord("D")), ChordHint(step: 10, chord: nil)])
+        XCTAssertEqual(probe.hints.map(\.hint), [ChordHint(step: 1, chord: chord("D")), ChordHint(step: 9, chord: nil)],
+                       "keys and the panic on the times of steps 2 and 10 count for them (the wait)")
         XCTAssertEqual(live.loop.status.panics.load(ordering: .relaxed), 1)
     }
 
@@ -232,7 +271,7 @@ final class LiveHarmonyTests: XCTestCase {
         }
         live.run(until: t + period, feeding: &events)
         XCTAssertEqual(probe.hints.map(\.hint.chord), [chord("C"), chord("C")], "the second performance hears its chord anew")
-        XCTAssertEqual(probe.hints.map(\.hint.step), [2, 2], "each performance counts steps from its Start")
+        XCTAssertEqual(probe.hints.map(\.hint.step), [1, 1], "each performance counts steps from its Start (a key at 2.00002 counts for step 2: the wait)")
         XCTAssertEqual(probe.resets, 3, "init, and each Start")
         XCTAssertEqual(live.loop.status.leftHandHints.load(ordering: .relaxed), 2, "counted across performances")
     }
@@ -249,7 +288,10 @@ final class LiveHarmonyTests: XCTestCase {
         live.run(until: origin + 16 * stepNs, feeding: &input)
         XCTAssertEqual(probe.melodySteps, [8])
         XCTAssertEqual(probe.generated.first, 0)
-        XCTAssertEqual(probe.hints.map(\.hint), [ChordHint(step: 0, chord: chord("C"))])
+        // The first chord counts for step 0 (the wait places it at −1): the accompaniment's
+        // first step plays it.
+        XCTAssertEqual(probe.hints.map(\.hint), [ChordHint(step: -1, chord: chord("C"))])
+        XCTAssertEqual(probe.hints.first?.after, nil, "given before step 0 is computed")
     }
 
     /// An external clock's song position places the chart: a DAW that continues from bar 3 plays

@@ -89,16 +89,17 @@ final class LiveReportTests: XCTestCase {
         c.countInBars = 1
         let h = try LiveHarmony.load(c)
         XCTAssertEqual(h.describe(barOne: LiveHarmony.barOne(c)),
-                       "harmony: chart \(c.chart) (2 bars, bar 1 after the 1-bar count-in); left hand below F#3 (54) and on channel 3 (fingered on bass, a chord holds until the next; keys not sounded)")
+                       "harmony: chart \(c.chart) (2 bars, bar 1 after the 1-bar count-in); left hand below F#3 (54) and on channel 3 (fingered on bass, a chord holds until the next, waits 0.25 step; keys not sounded)")
         XCTAssertNotNil(h.makeLeftHand())
         c.chart = ""
         c.splitNote = nil
         c.releaseEndsChord = true
         c.chordMode = "fingered"
         c.leftHandSound = true
+        c.leftHandWait = 0
         c.tempoSource = "midi-clock"
         XCTAssertEqual(try LiveHarmony.load(c).describe(barOne: LiveHarmony.barOne(c)),
-                       "harmony: left hand on channel 3 (fingered, letting go ends the chord; keys sounded); the melody where the left hand gives no chord")
+                       "harmony: left hand on channel 3 (fingered, letting go ends the chord, waits 0.00 step; keys sounded); the melody where the left hand gives no chord")
         XCTAssertEqual(LiveHarmony.barOne(c), "at the external clock's song position 0")
         c.countInBars = 0
         c.tempoSource = "fixed"
@@ -120,8 +121,9 @@ final class LiveReportTests: XCTestCase {
         XCTAssertEqual(advice { $0.splitNote = 96 }, ["warning: harmony.split_note = C7 (96): every key below it is a chord key, so only the top of the keyboard plays melody"])
         XCTAssertTrue(advice { $0.splitNote = 54 }.isEmpty)
         XCTAssertEqual(advice { $0.splitNote = 54; $0.panicNote = 21 }, ["notice: midi.panic_note A0 (21) is below the split: it stays the panic key, not a chord key"])
-        XCTAssertEqual(advice { $0.releaseEndsChord = true; $0.leftHandSound = true },
+        XCTAssertEqual(advice { $0.releaseEndsChord = true; $0.leftHandSound = true; $0.leftHandWait = 0.4 },
                        ["notice: harmony.release_ends_chord has no effect without harmony.split_note or harmony.chord_channel",
+                        "notice: harmony.left_hand_wait has no effect without harmony.split_note or harmony.chord_channel",
                         "notice: harmony.left_hand_sound has no effect without harmony.split_note or harmony.chord_channel"])
         XCTAssertEqual(advice { $0.splitNote = 54; $0.melodyPassthrough = true },
                        ["notice: the left hand's keys are not passed through (harmony.left_hand_sound = false): the output port gets the melody only"])

@@ -12,6 +12,8 @@ final class TempoClockTests: XCTestCase {
         XCTAssertEqual(t.step(at: 1_000_000_000 - 40_000_000), -1)
         XCTAssertEqual(t.time(of: 8), 1_500_000_000)
         XCTAssertEqual(t.deadline(of: 8), 1_500_000_000 - 31_250_000)
+        XCTAssertEqual(t.position(at: 1_500_000_000 + 15_625_000), 8.25)
+        XCTAssertEqual(t.position(at: 1_000_000_000 - 31_250_000), -0.5)
     }
 
     func testExternalClock() {
@@ -28,6 +30,13 @@ final class TempoClockTests: XCTestCase {
         XCTAssertEqual(c.position, 23)
         XCTAssertEqual(c.bpm, 120, accuracy: 0.01)
         XCTAssertEqual(c.lastDueStep, 8, "clock 23 = 3*8-1: step 8 is due")
+        // A left hand's wait of 0.25 step makes step s due at clock 3s + 1; 0 at 3s.
+        XCTAssertEqual(c.lastDueStep(dueClocks: -1), 8)
+        XCTAssertEqual(c.lastDueStep(dueClocks: 0), 7)
+        XCTAssertEqual(c.lastDueStep(dueClocks: 1), 7)
+        XCTAssertEqual(c.lastDueStep(dueClocks: 2), 7, "clock 23 = 3*7+2")
+        XCTAssertEqual(c.position(at: t), 23.0 / 3, accuracy: 1e-9)
+        XCTAssertEqual(c.position(at: t + period / 2), 23.5 / 3, accuracy: 1e-6)
         XCTAssertEqual(c.step(at: t + period), 8)
         XCTAssertEqual(Double(c.time(of: 8)), Double(t + period), accuracy: 10)
         XCTAssertEqual(c.stop(), .stopped)

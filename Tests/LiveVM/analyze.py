@@ -295,15 +295,19 @@ def left_hand(args):
         parts = cell.split(",")
         for k, name in enumerate(parts):
             strikes.append((b * bar + k * bar // len(parts), name))
+    # Each chord after the first is struck an eighth of a step early (8 ticks at 480 per beat), as
+    # a player's left hand often is, and let go 10 ticks before that. Both then lie well inside
+    # the window that counts for the beat's step (the left hand's wait, docs/harmony.md: from
+    # 0.75 step before the beat to 0.25 after), never near its edges, where the live timestamp
+    # and the file's tick may fall on different sides. The first chord is on tick 0: it may
+    # start the performance (beat 1) live as it does the render.
+    strikes = [(t - ppq // 60 if t > 0 else t, name) for t, name in strikes]
     ends = [t for t, _ in strikes[1:]] + [len(args.chords.split()) * bar]
     added = []
     for (t, name), end in zip(strikes, ends):
         for p in VOICINGS[name]:
             added.append((t, bytes([0x90 | args.channel, p, 70])))
-            # Let go a third of a step (20 ticks at 480 per beat) before the next chord: the same
-            # step as its keys, never on a half step, where the live timestamp and the file's
-            # tick may round to different steps (30 ticks did, once in the VM).
-            added.append((end - ppq // 24, bytes([0x80 | args.channel, p, 64])))
+            added.append((end - ppq // 48, bytes([0x80 | args.channel, p, 64])))
     melody = next(i for i, t in enumerate(tracks) if any(e[0] & 0xF0 == 0x90 for _, e in t))
 
     def order(item):
