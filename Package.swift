@@ -57,6 +57,8 @@ let package = Package(
         .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model", "Harmony"], swiftSettings: swift6),
         // The daemon's config file (Configs/accompanist.toml) and its mapping to engine settings.
         .target(name: "Config", dependencies: ["MIDI", "Model", "Engine", "Harmony"], swiftSettings: swift6),
+        // Hindsight harmony: a non-causal chord estimator over a whole melody (docs/hindsight.md).
+        .target(name: "Hindsight", dependencies: ["Model", "Tokens", "Harmony"], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
@@ -68,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "accompanist",
             dependencies: [
-                "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model",
+                "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Model"], swiftSettings: swift6),
+        .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
         .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config"], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),

@@ -18,9 +18,13 @@ public enum ShippedModel {
 
     /// Candidate paths, in order: $ACCOMPANIST_MODEL, ./Models, the repository of the running
     /// binary (.build/release/../../Models), the installed share folders.
-    public static var searchPath: [String] {
+    public static var searchPath: [String] { searchPath(for: fileName, environment: "ACCOMPANIST_MODEL") }
+
+    /// The same places for another shipped file of Models/ (e.g. the hindsight chord model),
+    /// first `$environment` when set.
+    public static func searchPath(for fileName: String, environment: String) -> [String] {
         var paths: [String] = []
-        if let env = ProcessInfo.processInfo.environment["ACCOMPANIST_MODEL"], !env.isEmpty { paths.append(env) }
+        if let env = ProcessInfo.processInfo.environment[environment], !env.isEmpty { paths.append(env) }
         paths.append("Models/\(fileName)")
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         paths.append(exe.appendingPathComponent("../../Models/\(fileName)").standardizedFileURL.path)
@@ -32,12 +36,14 @@ public enum ShippedModel {
     }
 
     /// The explicit path (which must exist), or the first candidate that exists.
-    public static func locate(_ explicit: String?) throws -> String {
+    public static func locate(_ explicit: String?) throws -> String { try locate(explicit, candidates: searchPath) }
+
+    /// The explicit path (which must exist), or the first of `candidates` that exists.
+    public static func locate(_ explicit: String?, candidates: [String]) throws -> String {
         if let explicit {
             guard FileManager.default.fileExists(atPath: explicit) else { throw Failure.notFound(searched: [explicit]) }
             return explicit
         }
-        let candidates = searchPath
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw Failure.notFound(searched: candidates)
         }

@@ -3,10 +3,12 @@ import Config
 import Engine
 import Foundation
 import Harmony
+import Hindsight
 import Logging
 import MIDI
 import Model
 import OfflineAudio
+import Tokens
 
 extension WeightPrecision: ExpressibleByArgument {}
 extension EngineSettings.Kind: ExpressibleByArgument {}
@@ -79,6 +81,15 @@ struct Render: ParsableCommand {
     @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
     var chart: String?
 
+    @Flag(help: "Two passes (docs/hindsight.md): first the song's chords are estimated from its whole melody, looking ahead, then the accompaniment follows them as a chart. Not causal, so not what the live daemon plays.")
+    var hindsight = false
+
+    @Option(name: .customLong("hindsight-model"), help: ArgumentHelp("The hindsight chord model (default: Models/hindsight.safetensors, found as the model is).", valueName: "file"))
+    var hindsightModel: String?
+
+    @Option(name: .customLong("hindsight-chart"), help: ArgumentHelp("With --hindsight, also write the estimated chords to this file as a chord chart (one chord a beat).", valueName: "file"))
+    var hindsightChart: String?
+
     @Option(help: ArgumentHelp("Notes of the melody track below this note are the left hand's chords, not melody: a number, or a name like F#3 (C4 = 60).", valueName: "note"))
     var split: String?
 
@@ -146,6 +157,10 @@ struct Render: ParsableCommand {
         if let t = chordTrack, let i = Int(t), i < 1 { throw ValidationError("--chord-track numbers count from 1, got \(i)") }
         if !["fingered-on-bass", "fingered"].contains(chordMode) { throw ValidationError("--chord-mode must be fingered-on-bass or fingered, got \"\(chordMode)\"") }
         if releaseEndsChord && split == nil && chordTrack == nil { throw ValidationError("--release-ends-chord is only used with --split or --chord-track") }
+        if hindsight && chart != nil { throw ValidationError("--hindsight estimates the chords itself: it cannot be used with --chart") }
+        if !hindsight && (hindsightModel != nil || hindsightChart != nil) {
+            throw ValidationError("--hindsight-model and --hindsight-chart are only used with --hindsight")
+        }
         if !LeftHand.waitRange.contains(leftHandWait) {
             throw ValidationError("--left-hand-wait must be between \(LeftHand.waitRange.lowerBound) and \(LeftHand.waitRange.upperBound), got \(leftHandWait)")
         }
@@ -219,6 +234,30 @@ struct Render: ParsableCommand {
             guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.noInput("\(path): no such chart file, or it cannot be read") }
             do { harmony.stream = try hs.loadStream(beatsPerBar: bars) } catch { throw CLIError.input(error.description) }
         }
+        if hindsight {
+            // The first pass: the whole melody (above the split, if any), its chords estimated
+            // at once, then given to the render as a chart.
+            let path: String
+            let candidates = ShippedModel.searchPath(for: HindsightModel.fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL")
+            do { path = try ShippedModel.locate(hindsightModel, candidates: candidates) }
+            catch { throw CLIError.noInput("no hindsight chord model found (looked for \((hindsightModel.map { [$0] } ?? candidates).joined(separator: ", "))); pass --hindsight-model PATH") }
+            let model: HindsightModel
+            do { model = try HindsightModel(path: path) } catch { throw CLIError.input(error.description) }
+            let ppq = file.ticksPerQuarter
+            let notes = file.tracks[index].notes.filter { hs.splitNote == nil || Int($0.key) >= hs.splitNote! }
+                .map { GridNote($0, ticksPerQuarter: ppq) }
+            let frames = MelodyFrames.frames(notes, endStep: notes.map(\.end).max() ?? 0)
+            let start = Date()
+            let chords = HindsightChords(frames: frames, beatsPerBar: bars, model: model)
+            harmony.stream = chords.stream
+            let changes = zip(chords.perBeat, chords.perBeat.dropFirst()).filter { $0 != $1 }.count + (chords.perBeat.isEmpty ? 0 : 1)
+            log.info("hindsight: \(changes) chord changes over \(chords.perBeat.count) beats, estimated in \(String(format: "%.2f", Date().timeIntervalSince(start))) s with \(path)")
+            if let hindsightChart {
+                let text = "# chords estimated by accompanist render --hindsight from \(input)\n" + chords.chartText
+                do { try Data(text.utf8).write(to: URL(fileURLWithPath: hindsightChart), options: .atomic) }
+                catch { throw CLIError.cannotCreate("cannot write \(hindsightChart): \(error.localizedDescription)") }
+            }
+        }
         if let chordTrack {
             do { harmony.chordTrack = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(chordTrack)) }
             catch let e as RenderError { throw CLIError.input("\(input): chord track: \(e.description)") }
@@ -241,7 +280,7 @@ struct Render: ParsableCommand {
                 log.notice("\(source): \(hints) chord changes; \(result.unrecognizedChords) key sets made no chord, and the chord before them held")
             }
         }
-        if harmony.stream.hasChart && harmony.stream.chartEnd < result.endStep {
+        if !hindsight && harmony.stream.hasChart && harmony.stream.chartEnd < result.endStep {
             log.notice("the music runs past the chart's end (\(HarmonySettings.describeEnd(harmony.stream.chartEnd, beatsPerBar: bars))): from there the chords come from the melody")
         }
 

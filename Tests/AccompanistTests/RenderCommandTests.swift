@@ -118,6 +118,44 @@ final class RenderCommandTests: XCTestCase {
         }
     }
 
+    /// `--hindsight` (docs/hindsight.md): two passes, the chords estimated from the whole melody
+    /// then followed as a chart, so the same render with `--chart` of the chart it wrote is
+    /// byte-identical; its options are refused without it, and a missing or foreign model is one line.
+    func testHindsightIsTheChartItEstimates() throws {
+        let model = Self.repository.appendingPathComponent("Tests/Fixtures/hindsight/tiny.safetensors").path
+        let chart = temp.appendingPathComponent("estimated.chart").path
+        let a = temp.appendingPathComponent("hindsight.mid").path, b = temp.appendingPathComponent("charted.mid").path
+        let r = try accompanist(["render", example("twinkle"), "-o", a, "--engine", "rules", "--hindsight",
+                                 "--hindsight-model", model, "--hindsight-chart", chart])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("hindsight: "), r.stderr)
+        let text = try String(contentsOfFile: chart, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("# chords estimated by accompanist render --hindsight"), text)
+        let r2 = try accompanist(["render", example("twinkle"), "-o", b, "--engine", "rules", "--chart", chart])
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), try Data(contentsOf: URL(fileURLWithPath: b)))
+        let plain = temp.appendingPathComponent("plain.mid").path
+        XCTAssertEqual(try accompanist(["render", example("twinkle"), "-o", plain, "--engine", "rules"]).status, 0)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: a)), try Data(contentsOf: URL(fileURLWithPath: plain)),
+                          "the estimated chords change the render")
+
+        let other = Self.repository.appendingPathComponent("Tests/Fixtures/model/tiny.safetensors").path
+        let cases: [([String], String, Int32)] = [
+            (["--hindsight", "--chart", chart], "--hindsight estimates the chords itself", 64),
+            (["--hindsight-chart", chart], "only used with --hindsight", 64),
+            (["--hindsight", "--hindsight-model", "/no/such.safetensors"], "no hindsight chord model found", 66),
+            (["--hindsight", "--hindsight-model", other], "is not a hindsight chord model", 65),
+        ]
+        for (extra, fragment, status) in cases {
+            let o = temp.appendingPathComponent("x.mid").path
+            let r = try accompanist(["render", example("twinkle"), "-o", o, "--engine", "rules"] + extra)
+            XCTAssertEqual(r.status, status, "\(extra): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(extra): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(fragment), "\(extra): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: o), "nothing written on error")
+        }
+    }
+
     /// Harmony sources (docs/harmony.md): a chart is followed, a bad chart is one line naming the
     /// file, line and cell with exit 65 and nothing written; a split or chord track that leaves
     /// nothing is refused; one that gives no chord says so.

@@ -23,6 +23,8 @@ root, `E:maj/3` -> `E/G#`, `Db:maj/5` -> `Db/Ab`; `N`, or no annotation, -> `N.C
 
 **Modes** (every song, every mode, the same --seeds; renders run one at a time):
 - `melody`: the melody file alone.
+- `hindsight`: the melody file with `--hindsight` (issue #11: the chords estimated from the whole
+  melody first, then followed as a chart; `--hindsight-model` picks the model).
 - `chart`: the melody file and `--chart FILE`: the per-beat chords, 4 cells a bar
   (`| C C Am Am | F F G7 G7 |`), bar 1 at step 0.
 - `chord-track`: a file with the MELODY track and a track "Chords" holding the per-beat chords
@@ -81,7 +83,7 @@ from . import tokens as Tk
 from .evaluate import REPO, chord_labels_per_step, chord_masks_per_step, metrics, piano_roll
 from .swift_compare import melody_notes, read_events, write_midi
 
-MODES = ("melody", "chart", "chord-track", "split")
+MODES = ("melody", "chart", "chord-track", "split", "hindsight")
 STEPS_PER_BAR = 32
 SECONDS_PER_STEP = 60 / 120 / Tk.STEPS_PER_BEAT   # the tempo swift_compare.write_midi writes
 SAMPLE_SECONDS = 0.05
@@ -277,15 +279,17 @@ def prepare_song(root: Path, sid: str, max_bars: int) -> SongInputs | None:
                       beat_chords(labels, n // Tk.STEPS_PER_BEAT), min(x.pitch for x in mel))
 
 
-def write_inputs(song: SongInputs, folder: Path, modes=MODES) -> dict[str, tuple[Path, list[str]]]:
+def write_inputs(song: SongInputs, folder: Path, modes=MODES, hindsight_model: str | None = None) -> dict[str, tuple[Path, list[str]]]:
     """Each mode's input file (and chart) in `folder`: mode -> (MIDI file, render options)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
     melody = folder / "melody.mid"
-    if "melody" in modes or "chart" in modes:
+    if "melody" in modes or "chart" in modes or "hindsight" in modes:
         write_midi(melody, {"MELODY": song.melody})
     if "melody" in modes:
         out["melody"] = (melody, [])
+    if "hindsight" in modes:
+        out["hindsight"] = (melody, ["--hindsight"] + (["--hindsight-model", hindsight_model] if hindsight_model else []))
     if "chart" in modes:
         (folder / "chart.txt").write_text(f"# song {song.sid}: chord_midi.txt, one chord a beat\n"
                                           + chart_text(song.beat_chords))
@@ -352,6 +356,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-bars", type=int, default=32)
     ap.add_argument("--modes", default=",".join(MODES), help="comma-separated, of " + ", ".join(MODES))
     ap.add_argument("--seeds", default="0", help="comma-separated render seeds, the same for every song and mode")
+    ap.add_argument("--hindsight-model", default=None, help="the hindsight chord model for the hindsight mode (default: render's)")
     ap.add_argument("--extra-args", default="", help="options added to every render, e.g. \"--temperature 0.6\"")
     ap.add_argument("--rolls", type=int, default=0, help="piano-roll PNGs of the first K songs")
     ap.add_argument("--out", default=str(REPO / "Training/runs/harmony_eval"))
@@ -378,7 +383,7 @@ def main(argv=None) -> int:
             continue
         done.append(sid)
         files = out / "files" / sid
-        inputs = write_inputs(song, files, modes)
+        inputs = write_inputs(song, files, modes, a.hindsight_model)
         human = song_metrics(song.human, song.frames, song.chords, song.n_steps)
         rows["human PIANO"].append(human)
         per_song = {"song": sid, "n_steps": song.n_steps, "shift": song.shift, "split": song.split,

@@ -1,0 +1,109 @@
+import Foundation
+import Harmony
+@testable import Hindsight
+import Model
+import Tokens
+import XCTest
+
+/// The hindsight chord estimator (docs/hindsight.md) against the training side's float64
+/// reference (Tests/Fixtures/hindsight: `python -m accompanist_train.hindsight fixture`), its
+/// decoder, its chart, and its refusals.
+final class HindsightTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/hindsight")
+
+    struct Case: Decodable {
+        var beats_per_bar: Int
+        var frames: [[Int]]
+        var features: [[Double]]
+        var class_logits: [[Double]]
+        var tone_logits: [[Double]]
+        var decoded: [Int]
+        var symbols: [String]
+    }
+
+    func load() throws -> (HindsightModel, Case) {
+        let model = try HindsightModel(path: Self.fixtures.appendingPathComponent("tiny.safetensors").path)
+        let c = try JSONDecoder().decode(Case.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("tiny_case.json")))
+        return (model, c)
+    }
+
+    func frames(_ c: Case) -> [MelodyFrame] {
+        c.frames.map { MelodyFrame(pitch: Int8($0[0]), onset: $0[1] != 0, velocityBin: UInt8($0[2])) }
+    }
+
+    func testFeaturesLogitsAndDecodingMatchTheReference() throws {
+        let (model, c) = try load()
+        XCTAssertEqual(model.dModel, 16)
+        XCTAssertEqual(model.dilations, [1, 2])
+        XCTAssertEqual(model.penalty, [0, 1.5, 0.75, 1.5])
+        let (n, f) = BeatFeatures.compute(frames(c), beatsPerBar: c.beats_per_bar)
+        XCTAssertEqual(n, c.features.count, "154 steps make 20 beats, the last padded")
+        for b in 0..<n {
+            for k in 0..<BeatFeatures.count {
+                XCTAssertEqual(Double(f[b * BeatFeatures.count + k]), c.features[b][k], accuracy: 1e-6, "feature \(k) of beat \(b)")
+            }
+        }
+        let out = model.forward(features: f, beats: n)
+        var worst = 0.0
+        for b in 0..<n {
+            for k in 0..<HindsightModel.classes { worst = max(worst, abs(Double(out.classes[b * 61 + k]) - c.class_logits[b][k])) }
+            for k in 0..<12 { worst = max(worst, abs(Double(out.tones[b * 12 + k]) - c.tone_logits[b][k])) }
+        }
+        XCTAssertLessThan(worst, 2e-3, "largest difference from the float64 reference")
+        let decoded = ChordDecoder.decode(logits: out.classes, beats: n, beatsPerBar: 4, penalty: model.penalty)
+        XCTAssertEqual(decoded, c.decoded)
+        let chords = HindsightChords(frames: frames(c), beatsPerBar: 4, model: model)
+        XCTAssertEqual(chords.perBeat.map(\.description), c.symbols)
+    }
+
+    /// The penalty smooths: a beat that prefers another chord only a little keeps the chord
+    /// around it, one that prefers it strongly changes; a change on beat 1 is free.
+    func testDecoderPenalty() {
+        func logits(_ rows: [(Int, Float)]) -> [Float] {
+            var l = [Float](repeating: 0, count: rows.count * 61)
+            for (t, r) in rows.enumerated() { l[t * 61 + r.0] = r.1 }
+            return l
+        }
+        let c = 0, g = 35  // C major, G major
+        let weak = logits([(c, 5), (c, 5), (g, 1), (c, 5)])
+        XCTAssertEqual(ChordDecoder.decode(logits: weak, beats: 4, beatsPerBar: 4, penalty: [0, 2, 2, 2]), [c, c, c, c])
+        XCTAssertEqual(ChordDecoder.decode(logits: weak, beats: 4, beatsPerBar: 4, penalty: [0, 0, 0, 0]), [c, c, g, c])
+        let strong = logits([(c, 5), (c, 5), (g, 12), (c, 5)])
+        XCTAssertEqual(ChordDecoder.decode(logits: strong, beats: 4, beatsPerBar: 4, penalty: [0, 2, 2, 2]), [c, c, g, c])
+        // Bar 2's beat 1 (beat 4) changes for free where beat 3 of bar 1 (beat 2) would not.
+        let moves = logits([(c, 5), (c, 5), (c, 5), (c, 5), (g, 1.5), (g, 1.5), (g, 1.5), (g, 1.5)])
+        XCTAssertEqual(ChordDecoder.decode(logits: moves, beats: 8, beatsPerBar: 4, penalty: [0, 100, 100, 100]), [c, c, c, c, g, g, g, g])
+        XCTAssertEqual(ChordDecoder.chord(ofClass: 60), .noChord)
+        XCTAssertEqual(ChordDecoder.chord(ofClass: 9 * 5 + 1).description, "Am")
+        XCTAssertEqual(ChordDecoder.chord(ofClass: 2 * 5 + 2).description, "Dsus4")
+    }
+
+    /// The chart the estimate writes reads back as the same chords, step by step.
+    func testChartTextRoundTrips() throws {
+        let (model, c) = try load()
+        let chords = HindsightChords(frames: frames(c), beatsPerBar: 4, model: model)
+        let reread = try ChordStream(chart: ChordChart(text: chords.chartText), beatsPerBar: 4)
+        let stream = chords.stream
+        XCTAssertEqual(reread.chartEnd, stream.chartEnd)
+        for s in 0..<stream.chartEnd { XCTAssertEqual(reread.known(before: s).chord, stream.known(before: s).chord, "step \(s)") }
+        XCTAssertTrue(chords.chartText.hasPrefix("| F# / / / | Dm / Ab Db |"), chords.chartText)
+    }
+
+    func testRefusesOtherFiles() throws {
+        XCTAssertThrowsError(try HindsightModel(path: "/nonexistent/hindsight.safetensors")) { e in
+            XCTAssertTrue("\(e)".contains("cannot read the hindsight model"), "\(e)")
+        }
+        let other = Self.fixtures.deletingLastPathComponent().appendingPathComponent("model/tiny.safetensors").path
+        XCTAssertThrowsError(try HindsightModel(path: other)) { e in
+            XCTAssertTrue("\(e)".contains("is not a hindsight chord model"), "\(e)")
+        }
+        let bytes = try Data(contentsOf: Self.fixtures.appendingPathComponent("tiny.safetensors"))
+        let cut = FileManager.default.temporaryDirectory.appendingPathComponent("hindsight-cut-\(getpid()).safetensors")
+        try bytes.prefix(bytes.count / 2).write(to: cut)
+        defer { try? FileManager.default.removeItem(at: cut) }
+        XCTAssertThrowsError(try HindsightModel(path: cut.path)) { e in
+            XCTAssertTrue("\(e)".contains("cannot read the hindsight model"), "a truncated file: \(e)")
+        }
+    }
+}

@@ -1,0 +1,467 @@
+"""Hindsight harmony (issue #11): a small NON-causal chord estimator, melody -> one chord a beat.
+
+    python -m accompanist_train.hindsight train --out Training/runs/hindsight [--steps 3000]
+    python -m accompanist_train.hindsight eval --weights Models/hindsight.safetensors --subset valid
+    python -m accompanist_train.hindsight charts --weights ... --subset test --out DIR
+
+It may look at the whole melody (a file offline, or a take already played), so it is not bound by
+the causality rule; it never runs on the real-time path. docs/hindsight.md has the contract; in
+short:
+
+- Features, one row a beat (8 grid steps), F = 53: the share of the beat each melody pitch class
+  sounds (12), the pitch classes struck in it (12), the one sounding on its first step (12), the
+  song's pitch-class histogram so far as a key cue (12, duration-weighted, normalised to sum 1
+  over the whole melody given), the share of the beat that is rest (1), the beat's place in the
+  bar (4, one-hot of metrical position // 8).
+- Model (`HindsightModel`, d = 96): input projection; four residual dilated convolutions over
+  beats (kernel 3, dilations 1, 2, 4, 8, pre-LayerNorm, GELU); two pre-LN blocks of full
+  multi-head self-attention over the song (4 heads, no positions: it compares content, which is
+  how it finds the repeated sections) and a GELU feed-forward (d -> 2d -> d); a final LayerNorm;
+  a head for the 61 chord classes (root x maj/min/sus/dim/aug, N) and one for the 12 chord
+  tones (sigmoid).
+- Decoding (`decode`): Viterbi over the per-beat class log-probabilities with a penalty for a
+  change of chord that depends on the beat's place in the bar (a change on beat 1 is free).
+
+Trained on POP909's chord annotations with random transposition; the split is Training/split.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import data as D
+
+REPO = Path(__file__).resolve().parents[2]
+STEPS_PER_BEAT = 8
+N_FEATURES = 53
+N_CLASSES = D.N_CHORD
+DILATIONS = (1, 2, 4, 8)
+N_ATTENTION = 2
+N_HEADS = 4
+D_MODEL = 96
+LN_EPS = 1e-5
+
+
+# ---- features and labels -------------------------------------------------------------------------
+def beat_features(frames: np.ndarray, meter: np.ndarray) -> np.ndarray:
+    """(n_beats, 53) float32 from melody frames (L, 3): pitch/-1, onset, velocity bin; and the
+    metrical position per step (>= L)."""
+    L = len(frames)
+    nb = -(-L // STEPS_PER_BEAT)
+    pitch = np.full(nb * STEPS_PER_BEAT, -1, np.int64)
+    pitch[:L] = frames[:, 0]
+    onset = np.zeros(nb * STEPS_PER_BEAT, bool)
+    onset[:L] = frames[:, 1] > 0
+    p = pitch.reshape(nb, STEPS_PER_BEAT)
+    o = onset.reshape(nb, STEPS_PER_BEAT) & (p >= 0)
+    f = np.zeros((nb, N_FEATURES), np.float32)
+    sounding = p >= 0
+    pc = np.where(sounding, p % 12, 0)
+    for b in range(nb):
+        for k in range(STEPS_PER_BEAT):
+            if sounding[b, k]:
+                f[b, pc[b, k]] += 1.0 / STEPS_PER_BEAT
+                if o[b, k]:
+                    f[b, 12 + pc[b, k]] = 1.0
+        if sounding[b, 0]:
+            f[b, 24 + pc[b, 0]] = 1.0
+    hist = f[:, :12].sum(0)
+    if hist.sum() > 0:
+        f[:, 36:48] = hist / hist.sum()
+    f[:, 48] = 1.0 - sounding.mean(1)
+    m = np.asarray(meter[:nb * STEPS_PER_BEAT:STEPS_PER_BEAT], np.int64)
+    m = np.concatenate([m, np.zeros(nb - len(m), np.int64)])
+    f[np.arange(nb), 49 + (m // STEPS_PER_BEAT) % 4] = 1.0
+    return f
+
+
+def beat_labels(chords: np.ndarray, chord_pc: np.ndarray, n_beats: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per beat: the chord class covering most of its steps (ties: the earliest) and that
+    chord's tone mask. (n_beats,), (n_beats,)"""
+    cls = np.full(n_beats, D.CHORD_N, np.int64)
+    pcs = np.zeros(n_beats, np.int64)
+    for b in range(n_beats):
+        c = np.asarray(chords[b * STEPS_PER_BEAT:(b + 1) * STEPS_PER_BEAT], np.int64)
+        m = np.asarray(chord_pc[b * STEPS_PER_BEAT:(b + 1) * STEPS_PER_BEAT], np.int64)
+        if len(c) == 0:
+            continue
+        vals, counts = np.unique(c, return_counts=True)
+        best = vals[counts == counts.max()]
+        pick = next(x for x in c if x in best)
+        cls[b] = pick
+        pcs[b] = m[list(c).index(pick)]
+    return cls, pcs
+
+
+def transpose(f: np.ndarray, cls: np.ndarray, pcs: np.ndarray, k: int):
+    """Everything up k semitones."""
+    g = f.copy()
+    for a in (0, 12, 24, 36):
+        g[:, a:a + 12] = np.roll(f[:, a:a + 12], k, axis=1)
+    c = np.where(cls == D.CHORD_N, cls, ((cls // 5 + k) % 12) * 5 + cls % 5)
+    p = ((pcs << k) | (pcs >> (12 - k))) & 0xFFF
+    return g, c, p
+
+
+def song_arrays(s: D.Song) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    f = beat_features(s.frames, s.meter)
+    cls, pcs = beat_labels(s.chords, s.chord_pc, len(f))
+    return f, cls, pcs
+
+
+# ---- the model (numpy reference, used for export checks and by the Swift parity test) -----------
+def _ln(x, g, b):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + LN_EPS) * g + b
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+
+
+def shape_of(w: dict[str, np.ndarray]) -> tuple[int, tuple[int, ...], int]:
+    """(d_model, dilations, attention blocks) of a weight set (the dilations double from 1)."""
+    n_conv = sum(1 for k in w if k.endswith(".ln.g") and k.startswith("conv"))
+    n_att = sum(1 for k in w if k.endswith(".ln1.g"))
+    return w["in.w"].shape[1], tuple(2 ** i for i in range(n_conv)), n_att
+
+
+def forward_numpy(w: dict[str, np.ndarray], f: np.ndarray, heads: int = N_HEADS) -> tuple[np.ndarray, np.ndarray]:
+    """(class logits (n, 61), tone logits (n, 12)) for features f (n, 53), float64 math."""
+    d_model, dilations, n_att = shape_of(w)
+    w = {k: v.astype(np.float64) for k, v in w.items()}
+    h = f.astype(np.float64) @ w["in.w"] + w["in.b"]
+    n = len(h)
+    for i, d in enumerate(dilations):
+        x = _ln(h, w[f"conv{i}.ln.g"], w[f"conv{i}.ln.b"])
+        y = np.zeros_like(h) + w[f"conv{i}.b"]
+        for tap, off in enumerate((-d, 0, d)):
+            src = np.arange(n) + off
+            ok = (src >= 0) & (src < n)
+            y[ok] += x[src[ok]] @ w[f"conv{i}.w"][tap]
+        h = h + _gelu(y)
+    dh = d_model // heads
+    for i in range(n_att):
+        x = _ln(h, w[f"att{i}.ln1.g"], w[f"att{i}.ln1.b"])
+        q, k, v = (x @ w[f"att{i}.{m}"] for m in ("wq", "wk", "wv"))
+        out = np.zeros_like(h)
+        for hd in range(heads):
+            sl = slice(hd * dh, (hd + 1) * dh)
+            a = q[:, sl] @ k[:, sl].T / math.sqrt(dh)
+            a = np.exp(a - a.max(-1, keepdims=True))
+            a /= a.sum(-1, keepdims=True)
+            out[:, sl] = a @ v[:, sl]
+        h = h + out @ w[f"att{i}.wo"]
+        x = _ln(h, w[f"att{i}.ln2.g"], w[f"att{i}.ln2.b"])
+        h = h + _gelu(x @ w[f"att{i}.ff1.w"] + w[f"att{i}.ff1.b"]) @ w[f"att{i}.ff2.w"] + w[f"att{i}.ff2.b"]
+    h = _ln(h, w["out.ln.g"], w["out.ln.b"])
+    return h @ w["chord.w"] + w["chord.b"], h @ w["tones.w"] + w["tones.b"]
+
+
+def init_weights(seed: int = 0, d: int = D_MODEL, dilations=DILATIONS, n_att: int = N_ATTENTION) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+
+    def lin(i, o, scale=1.0):
+        return (rng.standard_normal((i, o)) * scale / math.sqrt(i)).astype(np.float32)
+    w = {"in.w": lin(N_FEATURES, d), "in.b": np.zeros(d, np.float32)}
+    for i in range(len(dilations)):
+        w[f"conv{i}.ln.g"], w[f"conv{i}.ln.b"] = np.ones(d, np.float32), np.zeros(d, np.float32)
+        w[f"conv{i}.w"] = np.stack([lin(d, d, 0.5) for _ in range(3)])
+        w[f"conv{i}.b"] = np.zeros(d, np.float32)
+    for i in range(n_att):
+        for n in ("ln1", "ln2"):
+            w[f"att{i}.{n}.g"], w[f"att{i}.{n}.b"] = np.ones(d, np.float32), np.zeros(d, np.float32)
+        for m in ("wq", "wk", "wv"):
+            w[f"att{i}.{m}"] = lin(d, d)
+        w[f"att{i}.wo"] = lin(d, d, 0.5)
+        w[f"att{i}.ff1.w"], w[f"att{i}.ff1.b"] = lin(d, 2 * d), np.zeros(2 * d, np.float32)
+        w[f"att{i}.ff2.w"], w[f"att{i}.ff2.b"] = lin(2 * d, d, 0.5), np.zeros(d, np.float32)
+    w["out.ln.g"], w["out.ln.b"] = np.ones(d, np.float32), np.zeros(d, np.float32)
+    w["chord.w"], w["chord.b"] = lin(d, N_CLASSES), np.zeros(N_CLASSES, np.float32)
+    w["tones.w"], w["tones.b"] = lin(d, 12), np.zeros(12, np.float32)
+    return w
+
+
+def forward_jax(w, f, valid):
+    """Batched forward: f (B, N, 53), valid (B, N) bool -> (class logits, tone logits)."""
+    import jax
+    import jax.numpy as jnp
+
+    def ln(x, g, b):
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return (x - mu) * jax.lax.rsqrt(var + LN_EPS) * g + b
+
+    def gelu(x):
+        return 0.5 * x * (1.0 + jnp.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+    vm = valid[..., None].astype(f.dtype)
+    h = (f @ w["in.w"] + w["in.b"]) * vm
+    B, N, _ = h.shape
+    for i, d in enumerate(DILATIONS):
+        x = ln(h, w[f"conv{i}.ln.g"], w[f"conv{i}.ln.b"]) * vm
+        xp = jnp.pad(x, ((0, 0), (d, d), (0, 0)))
+        y = xp[:, :N] @ w[f"conv{i}.w"][0] + x @ w[f"conv{i}.w"][1] + xp[:, 2 * d:] @ w[f"conv{i}.w"][2] + w[f"conv{i}.b"]
+        h = (h + gelu(y)) * vm
+    dh = D_MODEL // N_HEADS
+    mask = valid[:, None, None, :]
+    for i in range(N_ATTENTION):
+        x = ln(h, w[f"att{i}.ln1.g"], w[f"att{i}.ln1.b"])
+        q, k, v = ((x @ w[f"att{i}.{m}"]).reshape(B, N, N_HEADS, dh).transpose(0, 2, 1, 3) for m in ("wq", "wk", "wv"))
+        a = q @ k.transpose(0, 1, 3, 2) / math.sqrt(dh)
+        a = jnp.where(mask, a, -1e9)
+        a = jax.nn.softmax(a, -1)
+        o = (a @ v).transpose(0, 2, 1, 3).reshape(B, N, D_MODEL)
+        h = h + o @ w[f"att{i}.wo"]
+        x = ln(h, w[f"att{i}.ln2.g"], w[f"att{i}.ln2.b"])
+        h = (h + gelu(x @ w[f"att{i}.ff1.w"] + w[f"att{i}.ff1.b"]) @ w[f"att{i}.ff2.w"] + w[f"att{i}.ff2.b"]) * vm
+    h = ln(h, w["out.ln.g"], w["out.ln.b"])
+    return h @ w["chord.w"] + w["chord.b"], h @ w["tones.w"] + w["tones.b"]
+
+
+# ---- decoding ------------------------------------------------------------------------------------
+# Penalty (in nats) for a change of chord on beats 1, 2, 3, 4 of a 4/4 bar (chosen on validation).
+DEFAULT_PENALTY = (0.0, 2.0, 1.0, 2.0)
+
+
+def decode(class_logits: np.ndarray, beat_in_bar: np.ndarray, penalty=DEFAULT_PENALTY) -> np.ndarray:
+    """Viterbi: one class a beat maximising the sum of log-probabilities minus `penalty[beat]` at
+    each change. (n,) int."""
+    lp = class_logits - class_logits.max(-1, keepdims=True)
+    lp = lp - np.log(np.exp(lp).sum(-1, keepdims=True))
+    n, c = lp.shape
+    if n == 0:
+        return np.zeros(0, np.int64)
+    score = lp[0].copy()
+    back = np.zeros((n, c), np.int64)
+    for t in range(1, n):
+        pen = penalty[int(beat_in_bar[t]) % len(penalty)]
+        best = int(score.argmax())
+        stay = score
+        move = score[best] - pen
+        back[t] = np.where(stay >= move, np.arange(c), best)
+        score = np.maximum(stay, move) + lp[t]
+    out = np.zeros(n, np.int64)
+    out[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        out[t - 1] = back[t, out[t]]
+    return out
+
+
+def class_tones(c: int) -> int:
+    """The tone mask of a chord class (sus: 0 2 5 7)."""
+    if c == D.CHORD_N:
+        return 0
+    iv = [(0, 4, 7), (0, 3, 7), (0, 2, 5, 7), (0, 3, 6), (0, 4, 8)][c % 5]
+    return sum(1 << ((c // 5 + i) % 12) for i in iv)
+
+
+def class_symbol(c: int) -> str:
+    """A chart symbol for a class: C, Cm, Csus4, Cdim, Caug, N.C."""
+    if c == D.CHORD_N:
+        return "N.C."
+    names = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]  # as Swift's ChordSymbol spells them
+    return names[c // 5] + ["", "m", "sus4", "dim", "aug"][c % 5]
+
+
+# ---- training ------------------------------------------------------------------------------------
+def load_arrays(subset: str, cache: str, data: str) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    sids = D.load_split(REPO / "Training/split.json")[subset]
+    songs = D.load_songs(data, sids, cache, progress=False)
+    return [(s.song_id, *song_arrays(s)) for s in songs]
+
+
+def batches(arrays, rng, batch: int, window: int):
+    while True:
+        fb = np.zeros((batch, window, N_FEATURES), np.float32)
+        cb = np.zeros((batch, window), np.int64)
+        pb = np.zeros((batch, window, 12), np.float32)
+        vb = np.zeros((batch, window), bool)
+        for i in range(batch):
+            _, f, c, p = arrays[rng.integers(len(arrays))]
+            start = rng.integers(max(1, len(f) - window + 1)) if len(f) > window else 0
+            start -= start % 4                       # windows begin on a bar line
+            f, c, p = f[start:start + window], c[start:start + window], p[start:start + window]
+            f, c, p = transpose(f, c, p, int(rng.integers(12)))
+            n = len(f)
+            fb[i, :n], cb[i, :n], vb[i, :n] = f, c, True
+            pb[i, :n] = (p[:, None] >> np.arange(12)) & 1
+        yield fb, cb, pb, vb
+
+
+def evaluate(w, arrays, penalty=DEFAULT_PENALTY) -> dict:
+    """Per-beat accuracy over annotated (not N) beats: top-1 class, root, chord-tone accuracy (the
+    three most likely tones of the tone head, share in the annotated chord), and the decoded
+    chord's tone precision (share of its tones in the annotated chord: what a chart of it gives)."""
+    n = top1 = root = 0
+    ct = prec = dec_top1 = 0.0
+    for _, f, c, p in arrays:
+        cl, tl = forward_numpy(w, f)
+        keep = c != D.CHORD_N
+        pred = cl.argmax(-1)
+        top1 += int((pred[keep] == c[keep]).sum())
+        root += int((pred[keep] // 5 == c[keep] // 5).sum())
+        top3 = np.argsort(-tl, axis=1)[:, :3]
+        ct += float((((p[:, None] >> top3) & 1)[keep]).mean(1).sum())
+        dec = decode(cl, np.argmax(f[:, 49:53], 1), penalty)
+        dec_top1 += float((dec[keep] == c[keep]).sum())
+        for b in np.nonzero(keep)[0]:
+            m = class_tones(int(dec[b]))
+            if m:
+                prec += bin(m & int(p[b])).count("1") / bin(m).count("1")
+        n += int(keep.sum())
+    return {"beats": n, "top1": top1 / max(n, 1), "root": root / max(n, 1), "chord_tone": ct / max(n, 1),
+            "decoded_top1": dec_top1 / max(n, 1), "decoded_tone_precision": prec / max(n, 1)}
+
+
+def train(a) -> int:
+    import jax
+    import jax.numpy as jnp
+    import optax
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    log = open(out / "train.log", "a")
+
+    def say(msg):
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, file=sys.stderr, flush=True)
+        log.write(line + "\n")
+        log.flush()
+    train_arrays = load_arrays("train", a.cache, a.data)
+    valid_arrays = load_arrays("valid", a.cache, a.data)
+    ckpt = out / "checkpoint.msgpack"
+    sched = optax.warmup_cosine_decay_schedule(0.0, a.lr, min(200, a.steps // 10), a.steps, end_value=a.lr * 0.05)
+    opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=0.01))
+    params = {k: jnp.asarray(v) for k, v in init_weights(a.seed).items()}
+    state = opt.init(params)
+    step0 = 0
+    if ckpt.is_file():
+        from flax import serialization
+        restored = serialization.from_bytes({"params": params, "opt": state, "step": 0}, ckpt.read_bytes())
+        params, state, step0 = restored["params"], restored["opt"], int(restored["step"])
+        say(f"resumed at step {step0}")
+
+    def loss(params, f, c, p, v):
+        cl, tl = forward_jax(params, f, v)
+        vm = v.astype(jnp.float32)
+        ce = -jnp.take_along_axis(jax.nn.log_softmax(cl), c[..., None], -1)[..., 0]
+        bce = optax.sigmoid_binary_cross_entropy(tl, p).mean(-1)
+        return ((ce + bce) * vm).sum() / vm.sum()
+
+    @jax.jit
+    def update(params, state, step, f, c, p, v):
+        l, g = jax.value_and_grad(loss)(params, f, c, p, v)
+        upd, state = opt.update(g, state, params)
+        return optax.apply_updates(params, upd), state, l
+    rng = np.random.default_rng(a.seed + step0)
+    gen = batches(train_arrays, rng, a.batch, a.window)
+    t0, run = time.time(), 0.0
+    best = -1.0
+    for step in range(step0, a.steps):
+        f, c, p, v = next(gen)
+        params, state, l = update(params, state, step, f, c, p, v)
+        run = 0.98 * run + 0.02 * float(l) if step > step0 else float(l)
+        if (step + 1) % a.every == 0 or step + 1 == a.steps:
+            w = {k: np.asarray(x) for k, x in params.items()}
+            r = evaluate(w, valid_arrays)
+            say(f"step {step + 1}: loss {run:.4f}, valid {json.dumps({k: round(x, 4) for k, x in r.items()})} ({time.time() - t0:.0f}s)")
+            from flax import serialization
+            tmp = out / "checkpoint.tmp"
+            tmp.write_bytes(serialization.to_bytes({"params": params, "opt": state, "step": step + 1}))
+            os.replace(tmp, ckpt)
+            if r["decoded_tone_precision"] > best:
+                best = r["decoded_tone_precision"]
+                save_weights(w, out / "best.safetensors", {"step": step + 1, "valid": r})
+    return 0
+
+
+def save_weights(w: dict[str, np.ndarray], path: Path, info: dict, heads: int = N_HEADS, penalty=DEFAULT_PENALTY) -> None:
+    from safetensors.numpy import save_file
+    d_model, dilations, n_att = shape_of(w)
+    meta = {"format": "accompanist-hindsight", "version": "1", "d_model": str(d_model), "features": str(N_FEATURES),
+            "dilations": ",".join(map(str, dilations)), "attention_blocks": str(n_att), "heads": str(heads),
+            "penalty": ",".join(map(str, penalty)), "info": json.dumps(info)}
+    tmp = path.with_suffix(".tmp")
+    save_file({k: np.ascontiguousarray(v, np.float32) for k, v in w.items()}, str(tmp), metadata=meta)
+    os.replace(tmp, path)
+
+
+def load_weights(path: str | Path) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+    return load_file(str(path))
+
+
+def write_fixture(out: Path) -> None:
+    """The Swift parity fixture: tiny.safetensors (a tiny random model: d 16, dilations 1 2, one
+    attention block, 4 heads) and tiny_case.json (a random melody's frames, its beat features,
+    the float64 logits, the decoded classes with the fixture's penalty)."""
+    from . import tokens as Tk
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(11)
+    w = init_weights(3, d=16, dilations=(1, 2), n_att=1)
+    for k in w:
+        w[k] = (w[k] + (0.2 * rng.standard_normal(w[k].shape) if not k.endswith(".g") else 0)).astype(np.float32)
+    penalty = (0.0, 1.5, 0.75, 1.5)
+    save_weights(w, out / "tiny.safetensors", {"fixture": True}, heads=4, penalty=penalty)
+    notes, t = [], 0
+    while t < 150:
+        d = int(rng.integers(1, 12))
+        if rng.random() < 0.85:
+            notes.append(Tk.make_note(int(rng.integers(55, 84)), t, t + d, int(rng.integers(40, 120))))
+        t += d + int(rng.integers(0, 3))
+    n_steps = 154                                     # not a whole number of beats: the last is padded
+    frames = Tk.melody_frames(notes, n_steps).astype(np.int64)
+    meter = np.arange(n_steps + 8) % STEPS_PER_BAR_4
+    f = beat_features(frames, meter)
+    cl, tl = forward_numpy(w, f, heads=4)
+    dec = decode(cl, np.argmax(f[:, 49:53], 1), penalty)
+    case = {"beats_per_bar": 4, "frames": frames.tolist(), "features": f.tolist(),
+            "class_logits": cl.tolist(), "tone_logits": tl.tolist(), "decoded": dec.tolist(),
+            "symbols": [class_symbol(int(c)) for c in dec]}
+    (out / "tiny_case.json").write_text(json.dumps(case))
+
+
+STEPS_PER_BAR_4 = 32
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--out", default=str(REPO / "Training/runs/hindsight"))
+    t.add_argument("--steps", type=int, default=3000)
+    t.add_argument("--batch", type=int, default=16)
+    t.add_argument("--window", type=int, default=256, help="beats per training window")
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--every", type=int, default=250)
+    t.add_argument("--seed", type=int, default=0)
+    x = sub.add_parser("fixture")
+    x.add_argument("--out", default=str(REPO / "Tests/Fixtures/hindsight"))
+    e = sub.add_parser("eval")
+    e.add_argument("--weights", required=True)
+    e.add_argument("--subset", default="valid")
+    e.add_argument("--penalty", default=",".join(map(str, DEFAULT_PENALTY)))
+    for p in (t, e):
+        p.add_argument("--cache", default=str(REPO / "Training/runs/cache"))
+        p.add_argument("--data", default=str(REPO.parent / "shared/datasets/pop909"))
+    a = ap.parse_args(argv)
+    if a.cmd == "train":
+        return train(a)
+    if a.cmd == "fixture":
+        write_fixture(Path(a.out))
+        return 0
+    w = load_weights(a.weights)
+    r = evaluate(w, load_arrays(a.subset, a.cache, a.data), tuple(float(x) for x in a.penalty.split(",")))
+    print(json.dumps({"weights": a.weights, "subset": a.subset, **r}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
