@@ -59,6 +59,8 @@ let package = Package(
         .target(name: "Config", dependencies: ["MIDI", "Model", "Engine", "Harmony"], swiftSettings: swift6),
         // Hindsight harmony: a non-causal chord estimator over a whole melody (docs/hindsight.md).
         .target(name: "Hindsight", dependencies: ["Model", "Tokens", "Harmony"], swiftSettings: swift6),
+        // The rehearsal memory on disk: takes, atomic writes, a bounded store (docs/memory.md).
+        .target(name: "Memory", dependencies: ["Harmony"], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
@@ -70,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "accompanist",
             dependencies: [
-                "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight",
+                "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight", "Memory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,6 +94,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Model"], swiftSettings: swift6),
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony"], swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
         .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config"], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),

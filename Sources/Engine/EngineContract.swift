@@ -46,6 +46,10 @@ public protocol AccompanimentEngine: AnyObject {
     /// output of steps `> step`, as a melody note is; nil: the left hand let go of its chord
     /// (when a release ends the chord). Hints come in the order heard.
     func chordHint(_ chord: ChordSymbol?, step: Int)
+    /// The rehearsal memory's chord for the steps from `step` on (docs/memory.md): given before
+    /// `generate(step:)` of that step, from what was played before it; nil: the memory says
+    /// nothing from there. Steps ascend.
+    func memoryChord(_ chord: ChartChord?, step: Int)
 }
 
 /// A fixed-capacity list of events, allocated once. Appending past the capacity drops the event
@@ -94,4 +98,5 @@ extension AccompanimentEngine {
     /// An engine that hears no harmony but the melody's (test doubles) ignores the player's.
     public func setHarmony(_ stream: ChordStream) {}
     public func chordHint(_ chord: ChordSymbol?, step: Int) {}
+    public func memoryChord(_ chord: ChartChord?, step: Int) {}
 }

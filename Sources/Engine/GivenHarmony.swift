@@ -36,13 +36,19 @@ struct GivenHarmony {
         stream.hint(chord, from: .leftHand, at: step)
     }
 
+    /// The rehearsal memory's chord from `step` on (docs/memory.md), planned before that step.
+    mutating func remember(_ chord: ChartChord?, step: Int) {
+        if stream.hintCount >= Self.reserve - 1 && lastRead > Int.min { stream.forgetHints(before: lastRead) }
+        stream.remember(chord, at: step)
+    }
+
     /// Reads the stream for the output of step `s` (steps in order): the chord given by the
     /// chart or the left hand (nil when neither gives one and the melody decides). A given chord
     /// that differs from the one before (the first included) is a change at `s`.
     mutating func read(step s: Int) -> ChartChord? {
         lastRead = s
         let view = stream.known(before: s)
-        let given = view.source == .chart || view.source == .leftHand ? view.chord : nil
+        let given = view.source == .chart || view.source == .leftHand || view.source == .memory ? view.chord : nil
         if let g = given, g != current { changeStep = s }
         current = given
         return given

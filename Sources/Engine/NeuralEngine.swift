@@ -118,6 +118,11 @@ public final class NeuralEngine: AccompanimentEngine {
     private let givenFeatures: UnsafeMutablePointer<Float>
     /// The chart and the left hand (docs/harmony.md).
     private var harmony = GivenHarmony()
+    /// Chords heard in hindsight (`setHeardChords`, offline only): per beat, each pitch class's
+    /// probability of being a chord tone, used where the model would use its own hearing.
+    /// (heardBeats, 12); nil: none.
+    private var hindsightHeard: UnsafeMutablePointer<Float>?
+    private var hindsightBeats = 0
     /// Every token fed, in order, when recording (tests and parity); off on the live path.
     public private(set) var recordedTokens: [Int] = []
     public var recordsTokens = false
@@ -152,6 +157,20 @@ public final class NeuralEngine: AccompanimentEngine {
         stackOdds.deallocate()
         shiftBias.deallocate()
         givenFeatures.deallocate()
+        hindsightHeard?.deallocate()
+    }
+
+    /// Offline only (`render --hindsight`, docs/hindsight.md): chords heard from the whole melody,
+    /// one row of 12 chord-tone probabilities a beat (row-major (beats, 12)), replace the chord
+    /// head's causal hearing wherever no chord is given: as the model's chord input, for
+    /// guidance, releases and density. Allocates; not causal, so never for the live loop.
+    public func setHeardChords(_ perBeat: [Float]) {
+        precondition(perBeat.count % 12 == 0)
+        hindsightHeard?.deallocate()
+        hindsightBeats = perBeat.count / 12
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, perBeat.count))
+        p.initialize(from: perBeat, count: perBeat.count)
+        hindsightHeard = p
     }
 
     /// The chord-guidance bias per pitch class (docs/model.md, "Chord guidance"): from π, the
@@ -165,6 +184,8 @@ public final class NeuralEngine: AccompanimentEngine {
     public func setHarmony(_ stream: ChordStream) { harmony.set(stream) }
 
     public func chordHint(_ chord: ChordSymbol?, step: Int) { harmony.hint(chord, step: step) }
+
+    public func memoryChord(_ chord: ChartChord?, step: Int) { harmony.remember(chord, step: step) }
 
     public func reset(seed: UInt64) {
         model.reset()
@@ -246,6 +267,16 @@ public final class NeuralEngine: AccompanimentEngine {
             chordInput = UnsafePointer(givenFeatures)
             guided = false   // N.C.: no chord tones to prefer
         case nil:
+            if let h = hindsightHeard, s / 8 < hindsightBeats {
+                // Hindsight: the whole song's estimate at this step's beat, as the chord input
+                // (tones, no bass, not given) and for guidance.
+                let pi = UnsafePointer(h + (s / 8) * 12)
+                for k in 0..<ChordFeatures.count { givenFeatures[k] = k < 12 ? pi[k] : 0 }
+                chordInput = UnsafePointer(givenFeatures)
+                heard = pi
+                if guided { computeGuidance(pi) }
+                break
+            }
             guided = guided && s > 0
             if guided || configuration.offChordRelease > 0 || configuration.confidenceDensity > 0 { heard = model.heardChord(ptime: s) }
             if guided { computeGuidance(heard!) }

@@ -69,6 +69,8 @@ public struct RenderResult: Sendable {
     public var leftHandHints: Int?
     /// Left-hand key sets that made no chord (the chord before them held).
     public var unrecognizedChords = 0
+    /// The left hand's hints in order (each a change of chord, or a release), as the engine got them.
+    public var leftHandChanges: [ChordHint] = []
 }
 
 /// The harmony a render is given besides the melody (docs/harmony.md): a chart, a left hand
@@ -177,7 +179,8 @@ public enum OfflineRenderer {
     public static func render(file: MIDIFile, melodyTrack index: Int, engine: AccompanimentEngine,
                               seed: UInt64, beatsPerBar: Int, bpm: Double? = nil,
                               maxNoteSteps: Int = defaultMaxNoteSteps,
-                              harmony: RenderHarmony = .melodyOnly) throws(RenderError) -> RenderResult {
+                              harmony: RenderHarmony = .melodyOnly,
+                              beforeStep: ((Int) -> Void)? = nil) throws(RenderError) -> RenderResult {
         let ppq = file.ticksPerQuarter
         var input = melodyInput(file.tracks[index], ticksPerQuarter: ppq)
         var left: [(step: Int, pitch: Int, velocity: Int)] = []
@@ -199,13 +202,16 @@ public enum OfflineRenderer {
         let end = endStep(of: input, stepsPerBar: beatsPerBar * Grid.stepsPerBeat)
         engine.setHarmony(harmony.stream)
         let reader: LeftHand? = harmony.split != nil || harmony.chordTrack != nil ? harmony.leftHand : nil
-        let events = run(engine, melody: input, steps: end, seed: seed, maxNoteSteps: maxNoteSteps, leftHand: left, reader: reader)
+        var changes: [ChordHint] = []
+        let events = run(engine, melody: input, steps: end, seed: seed, maxNoteSteps: maxNoteSteps, leftHand: left, reader: reader,
+                         onHint: { changes.append($0) }, beforeStep: beforeStep)
         var result = RenderResult(file: assemble(file: file, melodyIndex: index, events: events, endStep: end, bpm: bpm,
                                                  chordTrack: harmony.chordTrack),
                                   events: events, melodyTrackIndex: index, endStep: end, beatsPerBar: beatsPerBar)
         if let reader {
             result.leftHandHints = reader.hints
             result.unrecognizedChords = reader.recognizer.unrecognized
+            result.leftHandChanges = changes
         }
         return result
     }
@@ -217,9 +223,11 @@ public enum OfflineRenderer {
     ///
     /// The left hand's keys (`leftHand`, velocity 0 = up) go to `reader` as the melody's go to the
     /// engine; before step s, the reader's hint from the keys of steps < s goes to the engine.
+    /// `beforeStep(s)` runs last before `generate(step: s)` (the rehearsal memory's follower).
     public static func run(_ engine: AccompanimentEngine, melody: [(step: Int, pitch: Int, velocity: Int)],
                            steps endStep: Int, seed: UInt64, maxNoteSteps: Int = defaultMaxNoteSteps,
-                           leftHand: [(step: Int, pitch: Int, velocity: Int)] = [], reader: LeftHand? = nil) -> [AccompanimentEvent] {
+                           leftHand: [(step: Int, pitch: Int, velocity: Int)] = [], reader: LeftHand? = nil,
+                           onHint: ((ChordHint) -> Void)? = nil, beforeStep: ((Int) -> Void)? = nil) -> [AccompanimentEvent] {
         engine.reset(seed: seed)
         reader?.reset()
         var nextKey = 0
@@ -241,8 +249,12 @@ public enum OfflineRenderer {
                     if k.velocity > 0 { reader.noteOn(pitch: k.pitch, step: k.step) } else { reader.noteOff(pitch: k.pitch, step: k.step) }
                     nextKey += 1
                 }
-                if let h = reader.hint(before: s) { engine.chordHint(h.chord, step: h.step) }
+                if let h = reader.hint(before: s) {
+                    engine.chordHint(h.chord, step: h.step)
+                    onHint?(h)
+                }
             }
+            beforeStep?(s)
             buffer.removeAll()
             out.removeAll()
             engine.generate(step: s, into: buffer)

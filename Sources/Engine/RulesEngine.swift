@@ -113,6 +113,8 @@ public final class RulesEngine: AccompanimentEngine {
 
     public func chordHint(_ chord: ChordSymbol?, step: Int) { harmony.hint(chord, step: step) }
 
+    public func memoryChord(_ chord: ChartChord?, step: Int) { harmony.remember(chord, step: step) }
+
     public func reset(seed: UInt64) {
         harmony.reset()
         rng = SplitMix64(seed: seed)

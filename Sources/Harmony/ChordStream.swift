@@ -3,7 +3,7 @@
 
 /// Where a chord came from.
 public enum ChordSource: Hashable, Sendable {
-    case chart, leftHand, melody
+    case chart, leftHand, memory, melody
 }
 
 /// A source that gives hints as the music goes (a chart is given whole, in advance).
@@ -58,6 +58,8 @@ public struct ChordView: Hashable, Sendable {
     /// The latest left-hand and melody hints at steps before `step`.
     public var leftHand: ChordHint?
     public var melody: ChordHint?
+    /// The rehearsal memory's chord for this step (`remember`), if it gives one.
+    public var memory: ChartChord?
 }
 
 /// The per-step chord stream.
@@ -73,7 +75,12 @@ public struct ChordView: Hashable, Sendable {
 /// player's left hand gave a chord at or after the step where that chart chord began: then the
 /// left hand holds until the chart's next change. Where the chart has no chord (no chart, before
 /// step 0, past its end), the latest left-hand hint holds if it came at or after the point where
-/// the chart stopped covering (any, without a chart); else the latest melody hint; else nothing.
+/// the chart stopped covering (any, without a chart); else the rehearsal memory's chord for the
+/// step; else the latest melody hint; else nothing.
+///
+/// **The rehearsal memory** (docs/memory.md) is a plan made as the music goes: `remember(_:at:)`
+/// gives the chord for steps from `at` on, like a chart's, and must be called before the output
+/// of step `at` is computed, from what was played before it (the follower's causality).
 ///
 /// `known(before:)` allocates nothing (binary searches over arrays). `hint` appends to arrays,
 /// which allocate as they grow; `reserveHints` reserves room beforehand.
@@ -84,6 +91,8 @@ public struct ChordStream: Sendable {
     public let hasChart: Bool
     var leftHandHints: [ChordHint] = []
     var melodyHints: [ChordHint] = []
+    /// The memory's plan: its chord from each step on (nil: it says nothing), ascending steps.
+    var memoryPlan: [(step: Int, chord: ChartChord?)] = []
 
     /// A stream without a chart: only hints.
     public init() {
@@ -112,12 +121,23 @@ public struct ChordStream: Sendable {
     public mutating func reserveHints(_ n: Int) {
         leftHandHints.reserveCapacity(n)
         melodyHints.reserveCapacity(n)
+        memoryPlan.reserveCapacity(n)
     }
 
     /// Forgets every hint, keeps the chart and the room reserved (a new performance).
     public mutating func clearHints() {
         leftHandHints.removeAll(keepingCapacity: true)
         melodyHints.removeAll(keepingCapacity: true)
+        memoryPlan.removeAll(keepingCapacity: true)
+    }
+
+    /// The rehearsal memory's chord from step `step` on (nil: the memory says nothing from
+    /// there). Steps ascend; a second plan for the same step replaces the first.
+    public mutating func remember(_ chord: ChartChord?, at step: Int) {
+        precondition(memoryPlan.last.map { $0.step <= step } ?? true, "the memory plans forward")
+        if memoryPlan.last?.step == step { memoryPlan.removeLast() }
+        if memoryPlan.last.map({ $0.chord == chord }) ?? (chord == nil) { return }
+        memoryPlan.append((step, chord))
     }
 
     /// Forgets the hints no view of a step `>= step` can see any more (all but the latest before
@@ -126,6 +146,9 @@ public struct ChordStream: Sendable {
     public mutating func forgetHints(before step: Int) {
         Self.forget(&leftHandHints, before: step)
         Self.forget(&melodyHints, before: step)
+        var lo = 0
+        while lo + 1 < memoryPlan.count && memoryPlan[lo + 1].step <= step { lo += 1 }
+        if lo > 0 { memoryPlan.removeFirst(lo) }
     }
 
     static func forget(_ hints: inout [ChordHint], before step: Int) {
@@ -138,7 +161,7 @@ public struct ChordStream: Sendable {
     }
 
     /// Hints held (both sources).
-    public var hintCount: Int { leftHandHints.count + melodyHints.count }
+    public var hintCount: Int { leftHandHints.count + melodyHints.count + memoryPlan.count }
 
     /// Gives a hint at `step` (the step of its timestamp); nil withdraws the source's chord.
     /// Hints may come in any order; two at the same step: the later call wins.
@@ -155,8 +178,19 @@ public struct ChordStream: Sendable {
     public func known(before s: Int) -> ChordView {
         let leftHand = Self.latest(leftHandHints, before: s)
         let melody = Self.latest(melodyHints, before: s)
+        var memory: (step: Int, chord: ChartChord?)?
+        if let last = memoryPlan.last, last.step <= s {
+            memory = last
+        } else {
+            var lo = 0, hi = memoryPlan.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if memoryPlan[mid].step <= s { lo = mid + 1 } else { hi = mid }
+            }
+            memory = lo > 0 ? memoryPlan[lo - 1] : nil
+        }
         var view = ChordView(step: s, chord: nil, source: nil, since: nil, next: nil, chart: .noChart,
-                             leftHand: leftHand, melody: melody)
+                             leftHand: leftHand, melody: melody, memory: memory?.chord)
         // Where the chart stopped covering, for the no-chart-chord case (Int.min: never covered).
         var uncoveredSince = Int.min
         if hasChart {
@@ -185,6 +219,8 @@ public struct ChordStream: Sendable {
         }
         if let lh = leftHand, let chord = lh.chord, lh.step + 1 >= uncoveredSince {
             view.chord = .chord(chord); view.source = .leftHand; view.since = lh.step
+        } else if let m = memory, let chord = m.chord {
+            view.chord = chord; view.source = .memory; view.since = m.step
         } else if let m = melody, let chord = m.chord {
             view.chord = .chord(chord); view.source = .melody; view.since = m.step
         }

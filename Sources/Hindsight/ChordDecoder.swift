@@ -39,6 +39,31 @@ public enum ChordDecoder {
         return out
     }
 
+    /// Per beat, Σ over classes of the class probability times its tones: (beats, 12) row-major.
+    public static func toneProbabilities(logits: [Float], beats n: Int) -> [Float] {
+        let c = HindsightModel.classes
+        var out = [Float](repeating: 0, count: n * 12)
+        for t in 0..<n {
+            var m = -Float.infinity
+            for k in 0..<c { m = max(m, logits[t * c + k]) }
+            var z: Float = 0
+            for k in 0..<c { z += expf(logits[t * c + k] - m) }
+            for k in 0..<(c - 1) {
+                let q = expf(logits[t * c + k] - m) / z
+                let tones = ChordDecoder.classTones(k)
+                for pc in 0..<12 where (tones >> pc) & 1 != 0 { out[t * 12 + pc] += q }
+            }
+        }
+        return out
+    }
+
+    /// The tones of a class (bit k = pitch class k): root k / 5 with maj, min, sus (2 and 4),
+    /// dim or aug, as the model's chord head classes (`ChordFeatures.classTones`).
+    static func classTones(_ k: Int) -> Int {
+        let iv: [[Int]] = [[0, 4, 7], [0, 3, 7], [0, 2, 5, 7], [0, 3, 6], [0, 4, 8]]
+        return iv[k % 5].reduce(0) { $0 | 1 << ((k / 5 + $1) % 12) }
+    }
+
     /// The chord of a class: its root's major, minor, sus4, diminished or augmented triad; N is N.C.
     public static func chord(ofClass k: Int) -> ChartChord {
         guard k != HindsightModel.noChord, (0..<HindsightModel.noChord).contains(k) else { return .noChord }

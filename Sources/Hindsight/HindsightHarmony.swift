@@ -8,10 +8,16 @@ public struct HindsightChords: Sendable, Equatable {
     public let perBeat: [ChartChord]
     public let beatsPerBar: Int
 
+    public static func == (a: HindsightChords, b: HindsightChords) -> Bool { a.perBeat == b.perBeat && a.beatsPerBar == b.beatsPerBar }
+
     public init(perBeat: [ChartChord], beatsPerBar: Int) {
         self.perBeat = perBeat
         self.beatsPerBar = beatsPerBar
     }
+
+    /// Per beat, each pitch class's probability of being a chord tone: the class posterior
+    /// times the classes' tones, as the model's chord head hears. Row-major (beats, 12).
+    public var heard: [Float] = []
 
     /// Estimates the chords of `frames` (one per step from beat 1 of bar 1).
     public init(frames: [MelodyFrame], beatsPerBar: Int, model: HindsightModel) {
@@ -19,6 +25,7 @@ public struct HindsightChords: Sendable, Equatable {
         let logits = model.forward(features: f, beats: n).classes
         let classes = ChordDecoder.decode(logits: logits, beats: n, beatsPerBar: beatsPerBar, penalty: model.penalty)
         self.init(perBeat: classes.map(ChordDecoder.chord(ofClass:)), beatsPerBar: beatsPerBar)
+        heard = ChordDecoder.toneProbabilities(logits: logits, beats: n)
     }
 
     /// The chords as a chord stream with a chart (bar 1 = step 0), the last chord held to the end

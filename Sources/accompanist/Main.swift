@@ -8,7 +8,7 @@ struct Accompanist: ParsableCommand {
         commandName: "accompanist",
         abstract: "A real-time MIDI accompanist: hears a melody, plays a piano accompaniment to it.",
         version: "0.1.0",
-        subcommands: [Run.self, Render.self, Ports.self, Evaluate.self, Bench.self])
+        subcommands: [Run.self, Render.self, Ports.self, Evaluate.self, Bench.self, MemoryCommand.self])
 }
 
 /// Prints one line per error on stderr (not the usage text) and exits non-zero; `--help` and

@@ -6,6 +6,7 @@ import Harmony
 import Hindsight
 import Logging
 import MIDI
+import Memory
 import Model
 import OfflineAudio
 import Tokens
@@ -87,8 +88,16 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("hindsight-model"), help: ArgumentHelp("The hindsight chord model (default: Models/hindsight.safetensors, found as the model is).", valueName: "file"))
     var hindsightModel: String?
 
+    @Option(name: .customLong("hindsight-mode"), help: "How the model engine uses the estimate: chart (follow the likeliest chord of each beat, as a chart) or heard (hear each beat's chord-tone probabilities instead of its own causal hearing). The rules engine always follows it as a chart.")
+    var hindsightMode: HindsightMode = .chart
+
+    enum HindsightMode: String, ExpressibleByArgument { case chart, heard }
+
     @Option(name: .customLong("hindsight-chart"), help: ArgumentHelp("With --hindsight, also write the estimated chords to this file as a chord chart (one chord a beat).", valueName: "file"))
     var hindsightChart: String?
+
+    @Option(help: ArgumentHelp("A rehearsal memory directory (docs/memory.md): the takes in it that play this melody give the chords as they go, and this render is stored there as a take.", valueName: "dir"))
+    var memory: String?
 
     @Option(help: ArgumentHelp("Notes of the melody track below this note are the left hand's chords, not melody: a number, or a name like F#3 (C4 = 60).", valueName: "note"))
     var split: String?
@@ -158,8 +167,9 @@ struct Render: ParsableCommand {
         if !["fingered-on-bass", "fingered"].contains(chordMode) { throw ValidationError("--chord-mode must be fingered-on-bass or fingered, got \"\(chordMode)\"") }
         if releaseEndsChord && split == nil && chordTrack == nil { throw ValidationError("--release-ends-chord is only used with --split or --chord-track") }
         if hindsight && chart != nil { throw ValidationError("--hindsight estimates the chords itself: it cannot be used with --chart") }
-        if !hindsight && (hindsightModel != nil || hindsightChart != nil) {
-            throw ValidationError("--hindsight-model and --hindsight-chart are only used with --hindsight")
+        if !hindsight && hindsightChart != nil { throw ValidationError("--hindsight-chart is only used with --hindsight") }
+        if !hindsight && memory == nil && hindsightModel != nil {
+            throw ValidationError("--hindsight-model is only used with --hindsight or --memory")
         }
         if !LeftHand.waitRange.contains(leftHandWait) {
             throw ValidationError("--left-hand-wait must be between \(LeftHand.waitRange.lowerBound) and \(LeftHand.waitRange.upperBound), got \(leftHandWait)")
@@ -234,6 +244,7 @@ struct Render: ParsableCommand {
             guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.noInput("\(path): no such chart file, or it cannot be read") }
             do { harmony.stream = try hs.loadStream(beatsPerBar: bars) } catch { throw CLIError.input(error.description) }
         }
+        var hindsightChords: HindsightChords?
         if hindsight {
             // The first pass: the whole melody (above the split, if any), its chords estimated
             // at once, then given to the render as a chart.
@@ -243,13 +254,13 @@ struct Render: ParsableCommand {
             catch { throw CLIError.noInput("no hindsight chord model found (looked for \((hindsightModel.map { [$0] } ?? candidates).joined(separator: ", "))); pass --hindsight-model PATH") }
             let model: HindsightModel
             do { model = try HindsightModel(path: path) } catch { throw CLIError.input(error.description) }
-            let ppq = file.ticksPerQuarter
             let notes = file.tracks[index].notes.filter { hs.splitNote == nil || Int($0.key) >= hs.splitNote! }
-                .map { GridNote($0, ticksPerQuarter: ppq) }
+                .map { GridNote($0, ticksPerQuarter: file.ticksPerQuarter) }
             let frames = MelodyFrames.frames(notes, endStep: notes.map(\.end).max() ?? 0)
             let start = Date()
             let chords = HindsightChords(frames: frames, beatsPerBar: bars, model: model)
-            harmony.stream = chords.stream
+            hindsightChords = chords
+            if hindsightMode == .chart || settings.kind != .model { harmony.stream = chords.stream }
             let changes = zip(chords.perBeat, chords.perBeat.dropFirst()).filter { $0 != $1 }.count + (chords.perBeat.isEmpty ? 0 : 1)
             log.info("hindsight: \(changes) chord changes over \(chords.perBeat.count) beats, estimated in \(String(format: "%.2f", Date().timeIntervalSince(start))) s with \(path)")
             if let hindsightChart {
@@ -262,15 +273,42 @@ struct Render: ParsableCommand {
             do { harmony.chordTrack = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(chordTrack)) }
             catch let e as RenderError { throw CLIError.input("\(input): chord track: \(e.description)") }
         }
+        // The rehearsal memory: its takes, read before the render; damaged files are one warning each.
+        let store = memory.map { MemoryStore(directory: URL(fileURLWithPath: $0)) }
+        var follower: MemoryFollower?
+        if let store {
+            let listing = store.list()
+            for p in listing.problems { log.warning("memory: \(store.directory.path)/\(p): skipped") }
+            let f = MemoryFollower(takes: listing.takes, beatsPerBar: bars)
+            log.info("memory: \(listing.takes.count) takes in \(store.directory.path), \(f.count) with chords of \(bars) beats a bar")
+            if f.count > 0 { follower = f }
+        }
+        let ppq = file.ticksPerQuarter
+        let melodyNotes = file.tracks[index].notes.filter { hs.splitNote == nil || Int($0.key) >= hs.splitNote! }
+            .map { GridNote($0, ticksPerQuarter: ppq) }
         let accompanist: AccompanimentEngine
         do { accompanist = try settings.makeEngine(weights: modelPath) }
         catch let e as ShippedModel.Failure { throw CLIError.input(e.description) }
+        if let hindsightChords, hindsightMode == .heard, let neural = accompanist as? NeuralEngine {
+            neural.setHeardChords(hindsightChords.heard)
+        }
+        // The follower hears the melody of the steps before each beat, and plans that beat's chord.
+        let melodyPitch = MelodyFrames.frames(melodyNotes, endStep: melodyNotes.map(\.end).max() ?? 0).map { Int($0.pitch) }
+        let beforeStep: ((Int) -> Void)? = follower.map { f in
+            { s in
+                guard s % 8 == 0 else { return }
+                accompanist.memoryChord(f.chord(forBeat: s / 8, melody: melodyPitch.prefix(min(s, melodyPitch.count))), step: s)
+            }
+        }
         let start = Date()
         let result: RenderResult
         do {
             result = try OfflineRenderer.render(file: file, melodyTrack: index, engine: accompanist, seed: settings.seed, beatsPerBar: bars,
-                                                bpm: bpm, maxNoteSteps: settings.maxNoteSteps, harmony: harmony)
+                                                bpm: bpm, maxNoteSteps: settings.maxNoteSteps, harmony: harmony, beforeStep: beforeStep)
         } catch { throw CLIError.input("\(input): \(error.description)") }
+        for r in follower?.recognitions ?? [] {
+            log.info("memory: bar \(r.beat / bars + 1) recognized as take \(r.take.id) (\(r.take.source)), its bar \(r.storedBeat / bars + 1)")
+        }
         let renderSeconds = Date().timeIntervalSince(start)
         if let hints = result.leftHandHints {
             let source = [split.map { "the notes below the split \($0)" }, chordTrack.map { "the chord track \($0)" }].compactMap { $0 }.joined(separator: " and ")
@@ -298,6 +336,13 @@ struct Render: ParsableCommand {
         }
         do { try result.file.write(to: URL(fileURLWithPath: output)) }
         catch { throw CLIError.cannotCreate("cannot write \(output): \(error.localizedDescription)") }
+        if let store {
+            let take = memoryTake(result: result, harmony: harmony, hindsight: hindsightChords, notes: melodyNotes, bars: bars, file: file)
+            do {
+                let forgotten = try store.save(take)
+                log.info("memory: stored take \(take.id) (\(take.chordSource == .none ? "no chords: no hindsight model" : "chords from \(take.chordSource.rawValue)"))\(forgotten.isEmpty ? "" : "; forgot the \(forgotten.count) oldest")")
+            } catch { log.warning("memory: could not store this take: \(error)") }
+        }
         if let events {
             let lines = result.events.map { "{\"step\": \($0.step), \"pitch\": \($0.pitch), \"velocity\": \($0.velocity)}\n" }.joined()
             do { try Data(lines.utf8).write(to: URL(fileURLWithPath: events)) }
@@ -307,6 +352,41 @@ struct Render: ParsableCommand {
         let musicSeconds = result.file.tempoMap.seconds(atStep: result.endStep)
         let engineText = modelPath.map { "model \($0), \(precision.rawValue)" } ?? "rules (\(pattern.rawValue))"
         log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engineText), seed \(seed)); \(String(format: "%.0f", musicSeconds / max(renderSeconds, 1e-6)))x real time")
+    }
+}
+
+extension Render {
+    /// This render as a take for the memory: the melody, and one chord a beat from the chart or
+    /// the left hand where they gave one (ground truth), else the hindsight estimate (made here
+    /// if --hindsight did not, when the model is found), else none.
+    func memoryTake(result: RenderResult, harmony: RenderHarmony, hindsight: HindsightChords?, notes: [GridNote], bars: Int, file: MIDIFile) -> Take {
+        let beats = (result.endStep + 7) / 8
+        var stream = harmony.stream
+        for h in result.leftHandChanges { stream.hint(h.chord, from: .leftHand, at: h.step) }
+        var given: [ChartChord?] = (0..<beats).map { b in
+            let v = stream.known(before: 8 * b)
+            return v.source == .chart || v.source == .leftHand ? v.chord : nil
+        }
+        var source: Take.ChordSource = !result.leftHandChanges.isEmpty ? .leftHand : (harmony.stream.hasChart ? .chart : .none)
+        if source == .none || given.allSatisfy({ $0 == nil }) {
+            var estimate = hindsight
+            if estimate == nil, let path = try? ShippedModel.locate(hindsightModel, candidates: ShippedModel.searchPath(for: HindsightModel.fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL")),
+               let model = try? HindsightModel(path: path) {
+                estimate = HindsightChords(frames: MelodyFrames.frames(notes, endStep: notes.map(\.end).max() ?? 0), beatsPerBar: bars, model: model)
+            }
+            if let estimate {
+                given = (0..<beats).map { $0 < estimate.perBeat.count ? estimate.perBeat[$0] : nil }
+                source = .hindsight
+            } else {
+                source = .none
+            }
+        }
+        let chords = source == .none ? [] : given.map { ($0 ?? .noChord).description }
+        let tempo = file.hasTempo ? file.tempoMap.changes.first?.bpm ?? 120 : (bpm ?? 120)
+        return Take(source: URL(fileURLWithPath: input).lastPathComponent, beatsPerBar: bars, bpm: tempo, steps: result.endStep,
+                    melody: notes.filter { $0.start < result.endStep }.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
+                        .map { Take.Note(pitch: $0.pitch, start: $0.start, end: min($0.end, result.endStep)) },
+                    chords: chords, chordSource: source)
     }
 }
 

@@ -143,6 +143,7 @@ final class RenderCommandTests: XCTestCase {
         let cases: [([String], String, Int32)] = [
             (["--hindsight", "--chart", chart], "--hindsight estimates the chords itself", 64),
             (["--hindsight-chart", chart], "only used with --hindsight", 64),
+            (["--hindsight-model", model], "only used with --hindsight or --memory", 64),
             (["--hindsight", "--hindsight-model", "/no/such.safetensors"], "no hindsight chord model found", 66),
             (["--hindsight", "--hindsight-model", other], "is not a hindsight chord model", 65),
         ]

@@ -23,6 +23,14 @@ root, `E:maj/3` -> `E/G#`, `Db:maj/5` -> `Db/Ab`; `N`, or no annotation, -> `N.C
 
 **Modes** (every song, every mode, the same --seeds; renders run one at a time):
 - `melody`: the melody file alone.
+- `memory-chart`, `memory-melody` (issue #11, take 2): take 1 is rendered into a fresh memory
+  (`--memory DIR`) with the chart (`memory-chart`: its chords are stored as ground truth) or from
+  the melody alone (`memory-melody`: the hindsight estimate is stored); take 2, scored, is the
+  melody varied (`vary`: grace notes of one step dropped, one note in 20 moved a semitone or a
+  whole tone, starts and ends moved a step at random, one in four) rendered melody-only with that
+  memory.
+- `memory-unknown`: the melody rendered with a memory of the chart takes of the songs before it in
+  this run, never its own: it must play as `melody` does.
 - `hindsight`: the melody file with `--hindsight` (issue #11: the chords estimated from the whole
   melody first, then followed as a chart; `--hindsight-model` picks the model).
 - `chart`: the melody file and `--chart FILE`: the per-beat chords, 4 cells a bar
@@ -83,7 +91,8 @@ from . import tokens as Tk
 from .evaluate import REPO, chord_labels_per_step, chord_masks_per_step, metrics, piano_roll
 from .swift_compare import melody_notes, read_events, write_midi
 
-MODES = ("melody", "chart", "chord-track", "split", "hindsight")
+MODES = ("melody", "chart", "chord-track", "split", "hindsight", "memory-chart", "memory-melody", "memory-unknown")
+MEMORY_MODES = ("memory-chart", "memory-melody", "memory-unknown")
 STEPS_PER_BAR = 32
 SECONDS_PER_STEP = 60 / 120 / Tk.STEPS_PER_BEAT   # the tempo swift_compare.write_midi writes
 SAMPLE_SECONDS = 0.05
@@ -279,15 +288,41 @@ def prepare_song(root: Path, sid: str, max_bars: int) -> SongInputs | None:
                       beat_chords(labels, n // Tk.STEPS_PER_BEAT), min(x.pitch for x in mel))
 
 
+def vary(notes: list[Tk.Note], seed: int) -> list[Tk.Note]:
+    """A second take of a melody: grace notes (one step long) dropped, one note in 20 moved by a
+    semitone or a whole tone, starts and ends moved by a step at random (one in four each)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for x in notes:
+        if x.end - x.start <= 1:
+            continue
+        p = x.pitch + (int(rng.choice([-2, -1, 1, 2])) if rng.random() < 0.05 else 0)
+        a = x.start + (int(rng.choice([-1, 1])) if rng.random() < 0.25 else 0)
+        b = x.end + (int(rng.choice([-1, 1])) if rng.random() < 0.25 else 0)
+        a = max(0, a)
+        if b > a:
+            out.append(Tk.make_note(p, a, b, x.velocity))
+    return Tk.normalize(out)
+
+
 def write_inputs(song: SongInputs, folder: Path, modes=MODES, hindsight_model: str | None = None) -> dict[str, tuple[Path, list[str]]]:
     """Each mode's input file (and chart) in `folder`: mode -> (MIDI file, render options)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
     melody = folder / "melody.mid"
-    if "melody" in modes or "chart" in modes or "hindsight" in modes:
+    if any(m in modes for m in ("melody", "chart", "hindsight") + MEMORY_MODES):
         write_midi(melody, {"MELODY": song.melody})
     if "melody" in modes:
         out["melody"] = (melody, [])
+    if any(m in modes for m in MEMORY_MODES):
+        write_midi(folder / "take2.mid", {"MELODY": vary(song.melody, int(song.sid) if song.sid.isdigit() else 0)})
+        if "chart" not in modes:
+            (folder / "chart.txt").write_text(f"# song {song.sid}: chord_midi.txt, one chord a beat\n" + chart_text(song.beat_chords))
+    for m in ("memory-chart", "memory-melody"):
+        if m in modes:
+            out[m] = (folder / "take2.mid", ["--memory", str(folder / m)])
+    if "memory-unknown" in modes:
+        out["memory-unknown"] = (melody, ["--memory", str(folder.parent / "memory-unknown-pool")])
     if "hindsight" in modes:
         out["hindsight"] = (melody, ["--hindsight"] + (["--hindsight-model", hindsight_model] if hindsight_model else []))
     if "chart" in modes:
@@ -389,6 +424,17 @@ def main(argv=None) -> int:
         per_song = {"song": sid, "n_steps": song.n_steps, "shift": song.shift, "split": song.split,
                     "human PIANO": human, "renders": {}}
         systems = {"human PIANO": song.human}
+        # Take 1 of the memory modes, not scored: the chart or the melody alone, into a fresh memory.
+        import shutil
+        for m, take1 in (("memory-chart", ["--chart", str(files / "chart.txt")]), ("memory-melody", [])):
+            if m in modes:
+                shutil.rmtree(files / m, ignore_errors=True)
+                _, err = render(a.binary, files / "melody.mid", files / f"{m}.take1.mid", a.model, seeds[0],
+                                take1 + ["--memory", str(files / m)] + (["--hindsight-model", a.hindsight_model] if a.hindsight_model else []))
+                if err:
+                    print(f"[{i + 1}/{len(sids)}] {sid} {m} take 1: FAILED {err}", file=sys.stderr)
+        if "memory-unknown" in modes and i == 0:
+            shutil.rmtree(out / "files" / "memory-unknown-pool", ignore_errors=True)
         for mode in modes:
             src, options = inputs[mode]
             for seed in seeds:
@@ -405,6 +451,11 @@ def main(argv=None) -> int:
                 print(f"[{i + 1}/{len(sids)}] {sid} {mode} seed {seed}: note-in-chord {r['note_in_chord']:.3f}, "
                       f"in-chord time {r['in_chord_time']:.3f}, notes/beat {r['notes_per_beat']:.2f} "
                       f"({time.time() - t0:.0f}s)", file=sys.stderr)
+        if "memory-unknown" in modes:
+            # This song joins the pool of other songs for the songs after it (a chart take, not scored).
+            pool = out / "files" / "memory-unknown-pool"
+            render(a.binary, files / "melody.mid", files / "pool-take.mid", a.model, seeds[0],
+                   ["--chart", str(files / "chart.txt"), "--memory", str(pool)])
         (out / "songs" / f"{sid}.json").write_text(json.dumps(per_song, indent=1))
         if len(rolls) < a.rolls:
             piano_roll(out / f"roll_{sid}.png", f"song {sid}", song.frames, systems, song.chords,

@@ -1,0 +1,109 @@
+import Harmony
+
+/// Follows a take against the takes the memory keeps (docs/memory.md, "Following"): before each
+/// beat it looks at the melody of the last `contextBeats` beats, finds where a stored take played
+/// the same, and gives that take's chord for the beat to come.
+///
+/// **Causal**: the chord for beat `b` comes from the melody of steps `< 8b` (the caller passes
+/// only those) and from earlier takes. **Tolerant**: a context matches when at least `threshold`
+/// of its steps agree (the same pitch, or both rest), the stored one shifted by up to one step
+/// (timing jitter); so a few wrong, dropped or ornamental notes do not break it, and a skipped or
+/// added intro only moves where it matches. It keeps following the take it found while the
+/// melody agrees with it (at least `keepThreshold`), and searches again when it departs (a jump
+/// to another section, or another song): the chord falls back to the melody at once.
+///
+/// Offline (`render --memory`): it allocates and takes up to a few ms a beat with a full memory.
+public final class MemoryFollower {
+    struct Song {
+        let take: Take
+        /// The melody's pitch at each step, −1 for a rest. (steps,)
+        let pitch: [Int]
+        /// One chord a beat. (beats,)
+        let chords: [ChartChord]
+    }
+
+    public var contextBeats = 8
+    public var threshold = 0.8
+    public var keepThreshold = 0.7
+    /// Least sounding steps in the context for a match (a bar of rests matches anything).
+    public var minimumSounding = 16
+    let songs: [Song]
+    let beatsPerBar: Int
+    /// The take being followed and its beat aligned with the next beat to play.
+    private var current: (song: Int, beat: Int)?
+
+    /// Each time a take is recognized anew: the beat here, the take and its beat there.
+    public private(set) var recognitions: [(beat: Int, take: Take, storedBeat: Int)] = []
+
+    /// Follows against `takes` whose chords are known (ground truth or estimated; takes without
+    /// chords are left out). `beatsPerBar` of the take being played: takes of another metre are
+    /// left out.
+    public init(takes: [Take], beatsPerBar: Int) {
+        self.beatsPerBar = beatsPerBar
+        songs = takes.filter { $0.chordSource != .none && $0.beatsPerBar == beatsPerBar }.map { t in
+            var pitch = [Int](repeating: -1, count: t.steps)
+            for n in t.melody where n.start < t.steps {
+                for s in n.start..<min(n.end, t.steps) where pitch[s] < n.pitch { pitch[s] = n.pitch }
+            }
+            let chords = t.chords.map { (try? ChartChord(parsing: $0)) ?? .noChord }
+            return Song(take: t, pitch: pitch, chords: chords)
+        }
+    }
+
+    /// Takes it can follow.
+    public var count: Int { songs.count }
+
+    /// The chord for beat `b` from the melody before it (`melody`: the pitch at each step
+    /// `0 ..< 8b`, −1 for a rest; longer is a caller's error), or nil to let the melody decide.
+    public func chord(forBeat b: Int, melody: ArraySlice<Int>) -> ChartChord? {
+        precondition(melody.count <= 8 * b, "the follower may only see the melody before the beat")
+        let c = contextBeats
+        guard b >= c, !songs.isEmpty, melody.count == 8 * b else { current = nil; return nil }
+        let ctx = melody[(melody.startIndex + 8 * (b - c))..<(melody.startIndex + 8 * b)]
+        guard ctx.count == 8 * c, ctx.filter({ $0 >= 0 }).count >= minimumSounding else { current = nil; return nil }
+        if let cur = current, cur.beat + 1 <= songs[cur.song].chords.count,
+           similarity(ctx, songs[cur.song], endingAt: cur.beat) >= keepThreshold {
+            current = (cur.song, cur.beat + 1)
+            return chordOf(cur.song, beat: cur.beat)
+        }
+        var best = (score: -1.0, song: -1, beat: -1)
+        for (k, song) in songs.enumerated() {
+            let beats = min(song.chords.count, song.pitch.count / 8)
+            var j = c
+            while j < beats {
+                if j % beatsPerBar == b % beatsPerBar {
+                    let score = similarity(ctx, song, endingAt: j)
+                    if score > best.score { best = (score, k, j) }
+                }
+                j += 1
+            }
+        }
+        guard best.score >= threshold else { current = nil; return nil }
+        current = (best.song, best.beat + 1)
+        recognitions.append((b, songs[best.song].take, best.beat))
+        return chordOf(best.song, beat: best.beat)
+    }
+
+    private func chordOf(_ k: Int, beat: Int) -> ChartChord? {
+        beat < songs[k].chords.count ? songs[k].chords[beat] : nil
+    }
+
+    /// The best share of agreeing steps between `ctx` and the stored take's `contextBeats` beats
+    /// before its beat `j`, shifted by −1, 0 or +1 step.
+    func similarity(_ ctx: ArraySlice<Int>, _ song: Song, endingAt j: Int) -> Double {
+        let n = ctx.count
+        var best = 0
+        for shift in -1...1 {
+            let start = 8 * j - n + shift
+            guard start >= 0, start + n <= song.pitch.count else { continue }
+            var same = 0
+            var i = ctx.startIndex
+            for t in start..<(start + n) {
+                if song.pitch[t] == ctx[i] { same += 1 }
+                i += 1
+            }
+            best = max(best, same)
+        }
+        return Double(best) / Double(n)
+    }
+}
