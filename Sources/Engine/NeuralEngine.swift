@@ -123,6 +123,11 @@ public final class NeuralEngine: AccompanimentEngine {
     /// (heardBeats, 12); nil: none.
     private var hindsightHeard: UnsafeMutablePointer<Float>?
     private var hindsightBeats = 0
+    /// The rehearsal memory's estimate for the steps from `memoryHeardFrom` (`setMemoryHeard`):
+    /// chord-tone probabilities (12,), used as `hindsightHeard` is; off while `memoryHeardFrom`
+    /// is nil.
+    private let memoryHeard: UnsafeMutablePointer<Float>
+    private var memoryHeardFrom: Int?
     /// Every token fed, in order, when recording (tests and parity); off on the live path.
     public private(set) var recordedTokens: [Int] = []
     public var recordsTokens = false
@@ -148,6 +153,8 @@ public final class NeuralEngine: AccompanimentEngine {
         stackOdds[8] = configuration.density
         givenFeatures = .allocate(capacity: ChordFeatures.count)
         givenFeatures.initialize(repeating: 0, count: ChordFeatures.count)
+        memoryHeard = .allocate(capacity: 12)
+        memoryHeard.initialize(repeating: 0, count: 12)
         reset(seed: seed)
     }
 
@@ -158,6 +165,24 @@ public final class NeuralEngine: AccompanimentEngine {
         shiftBias.deallocate()
         givenFeatures.deallocate()
         hindsightHeard?.deallocate()
+        memoryHeard.deallocate()
+    }
+
+    /// The rehearsal memory's estimate of the chord (docs/memory.md): from step `step` on, these
+    /// 12 chord-tone probabilities replace the model's own hearing where no chord is given, as
+    /// `setHeardChords` does; nil: off from there. Given before `generate(step:)` of that step.
+    public func setMemoryHeard(_ pi: [Float]?, step: Int) {
+        guard let pi else { memoryHeardFrom = nil; return }
+        precondition(pi.count == 12)
+        for k in 0..<12 { memoryHeard[k] = pi[k] }
+        memoryHeardFrom = step
+    }
+
+    /// What replaces the model's hearing at step s: the memory's estimate, else hindsight's.
+    private func heardOverride(at s: Int) -> UnsafePointer<Float>? {
+        if let from = memoryHeardFrom, s >= from { return UnsafePointer(memoryHeard) }
+        if let h = hindsightHeard, s / 8 < hindsightBeats { return UnsafePointer(h + (s / 8) * 12) }
+        return nil
     }
 
     /// Offline only (`render --hindsight`, docs/hindsight.md): chords heard from the whole melody,
@@ -188,6 +213,7 @@ public final class NeuralEngine: AccompanimentEngine {
     public func memoryChord(_ chord: ChartChord?, step: Int) { harmony.remember(chord, step: step) }
 
     public func reset(seed: UInt64) {
+        memoryHeardFrom = nil
         model.reset()
         tracker.reset()
         grammar = Grammar(lowestPitch: configuration.lowestPitch, highestPitch: configuration.highestPitch, maxPolyphony: configuration.maxPolyphony)
@@ -267,10 +293,9 @@ public final class NeuralEngine: AccompanimentEngine {
             chordInput = UnsafePointer(givenFeatures)
             guided = false   // N.C.: no chord tones to prefer
         case nil:
-            if let h = hindsightHeard, s / 8 < hindsightBeats {
-                // Hindsight: the whole song's estimate at this step's beat, as the chord input
+            if let pi = heardOverride(at: s) {
+                // Hindsight or the memory: the estimate at this step's beat, as the chord input
                 // (tones, no bass, not given) and for guidance.
-                let pi = UnsafePointer(h + (s / 8) * 12)
                 for k in 0..<ChordFeatures.count { givenFeatures[k] = k < 12 ? pi[k] : 0 }
                 chordInput = UnsafePointer(givenFeatures)
                 heard = pi

@@ -28,6 +28,8 @@ public enum ShippedModel {
         paths.append("Models/\(fileName)")
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         paths.append(exe.appendingPathComponent("../../Models/\(fileName)").standardizedFileURL.path)
+        // .build/release is a link to .build/<triple>/release: the repository is one more up.
+        paths.append(exe.appendingPathComponent("../../../Models/\(fileName)").standardizedFileURL.path)
         paths.append(exe.appendingPathComponent("../share/accompanist/Models/\(fileName)").standardizedFileURL.path)
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         paths.append("\(home)/.local/share/accompanist/Models/\(fileName)")

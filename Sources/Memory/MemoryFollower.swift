@@ -18,8 +18,18 @@ public final class MemoryFollower {
         let take: Take
         /// The melody's pitch at each step, −1 for a rest. (steps,)
         let pitch: [Int]
-        /// One chord a beat. (beats,)
-        let chords: [ChartChord]
+        /// One chord a beat, nil where the take's chords say nothing. (beats,)
+        let chords: [ChartChord?]
+        /// Hindsight's chord-tone probabilities a beat, when its chords are an estimate. (beats, 12)
+        let heard: [Float]?
+    }
+
+    /// What the memory says about a beat: a chord it knows (a chart or a left hand played it),
+    /// or, where its chords are a hindsight estimate, each pitch class's probability of being a
+    /// chord tone (12).
+    public enum Guess: Equatable {
+        case chord(ChartChord)
+        case heard([Float])
     }
 
     public var contextBeats = 8
@@ -45,8 +55,9 @@ public final class MemoryFollower {
             for n in t.melody where n.start < t.steps {
                 for s in n.start..<min(n.end, t.steps) where pitch[s] < n.pitch { pitch[s] = n.pitch }
             }
-            let chords = t.chords.map { (try? ChartChord(parsing: $0)) ?? .noChord }
-            return Song(take: t, pitch: pitch, chords: chords)
+            let chords = t.chords.map { $0.isEmpty ? nil : try? ChartChord(parsing: $0) }
+            let heard = t.chordSource == .hindsight ? t.heard.map { $0.map { Float($0) / 1000 } } : nil
+            return Song(take: t, pitch: pitch, chords: chords, heard: heard)
         }
     }
 
@@ -56,6 +67,15 @@ public final class MemoryFollower {
     /// The chord for beat `b` from the melody before it (`melody`: the pitch at each step
     /// `0 ..< 8b`, −1 for a rest; longer is a caller's error), or nil to let the melody decide.
     public func chord(forBeat b: Int, melody: ArraySlice<Int>) -> ChartChord? {
+        switch guess(forBeat: b, melody: melody) {
+        case .chord(let c)?: return c
+        default: return nil
+        }
+    }
+
+    /// What the memory says about beat `b` from the melody before it (as `chord(forBeat:)`):
+    /// nil to let the melody decide.
+    public func guess(forBeat b: Int, melody: ArraySlice<Int>) -> Guess? {
         precondition(melody.count <= 8 * b, "the follower may only see the melody before the beat")
         let c = contextBeats
         guard b >= c, !songs.isEmpty, melody.count == 8 * b else { current = nil; return nil }
@@ -84,8 +104,11 @@ public final class MemoryFollower {
         return chordOf(best.song, beat: best.beat)
     }
 
-    private func chordOf(_ k: Int, beat: Int) -> ChartChord? {
-        beat < songs[k].chords.count ? songs[k].chords[beat] : nil
+    private func chordOf(_ k: Int, beat: Int) -> Guess? {
+        let song = songs[k]
+        guard beat < song.chords.count else { return nil }
+        if let h = song.heard { return .heard(Array(h[(12 * beat)..<(12 * beat + 12)])) }
+        return song.chords[beat].map { .chord($0) }
     }
 
     /// The best share of agreeing steps between `ctx` and the stored take's `contextBeats` beats

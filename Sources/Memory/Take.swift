@@ -28,13 +28,16 @@ public struct Take: Codable, Equatable, Sendable {
     public var steps: Int
     /// The melody, notes on the grid (steps), ordered by start.
     public var melody: [Note]
-    /// One chord symbol a beat (docs/harmony.md's chart cells, `N.C.` included); empty with
-    /// source `none`.
+    /// One chord symbol a beat (docs/harmony.md's chart cells, `N.C.` included; "" where the
+    /// take's chords say nothing, e.g. past the end of its chart); empty with source `none`.
     public var chords: [String]
     public var chordSource: ChordSource
+    /// With hindsight chords: per beat, each pitch class's probability of being a chord tone, in
+    /// thousandths (beats × 12, row-major); nil otherwise.
+    public var heard: [Int]?
 
     public init(id: String = Take.newID(), source: String, recorded: Date = Date(), beatsPerBar: Int, bpm: Double, steps: Int,
-                melody: [Note], chords: [String], chordSource: ChordSource) {
+                melody: [Note], chords: [String], chordSource: ChordSource, heard: [Int]? = nil) {
         self.id = id
         self.source = source
         self.recorded = recorded
@@ -44,6 +47,7 @@ public struct Take: Codable, Equatable, Sendable {
         self.melody = melody
         self.chords = chords
         self.chordSource = chordSource
+        self.heard = heard
     }
 
     /// `20261201T213912Z-3f9a1c`: sortable by time, unique across processes writing at once.
@@ -67,6 +71,9 @@ public struct Take: Codable, Equatable, Sendable {
             throw .corrupt("bad melody note \(n.pitch) \(n.start)..<\(n.end)")
         }
         if chordSource == .none ? !chords.isEmpty : chords.isEmpty { throw .corrupt("chords and their source disagree") }
+        if let heard, heard.count != 12 * chords.count || heard.contains(where: { !(0...1000).contains($0) }) {
+            throw .corrupt("heard chord tones: \(heard.count) values for \(chords.count) beats, or out of 0...1000")
+        }
     }
 }
 

@@ -60,7 +60,7 @@ struct MemoryCommand: ParsableCommand {
                 var line: [String] = []
                 var previous = ""
                 for (b, c) in t.chords.enumerated() {
-                    let cell = c == previous ? "/" : c
+                    let cell = c == previous ? "/" : (c.isEmpty ? "?" : c)
                     previous = c
                     if b % t.beatsPerBar == 0 { line.append(cell) } else { line[line.count - 1] += " " + cell }
                     if line.count == 4 && b % t.beatsPerBar == t.beatsPerBar - 1 { print("| " + line.joined(separator: " | ") + " |"); line = [] }

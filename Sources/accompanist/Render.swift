@@ -88,8 +88,8 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("hindsight-model"), help: ArgumentHelp("The hindsight chord model (default: Models/hindsight.safetensors, found as the model is).", valueName: "file"))
     var hindsightModel: String?
 
-    @Option(name: .customLong("hindsight-mode"), help: "How the model engine uses the estimate: chart (follow the likeliest chord of each beat, as a chart) or heard (hear each beat's chord-tone probabilities instead of its own causal hearing). The rules engine always follows it as a chart.")
-    var hindsightMode: HindsightMode = .chart
+    @Option(name: .customLong("hindsight-mode"), help: "How the model engine uses the estimate: heard (the default: each beat's chord-tone probabilities replace its own causal hearing) or chart (follow the likeliest chord of each beat, as a chart). The rules engine always follows it as a chart.")
+    var hindsightMode: HindsightMode = .heard
 
     enum HindsightMode: String, ExpressibleByArgument { case chart, heard }
 
@@ -297,7 +297,12 @@ struct Render: ParsableCommand {
         let beforeStep: ((Int) -> Void)? = follower.map { f in
             { s in
                 guard s % 8 == 0 else { return }
-                accompanist.memoryChord(f.chord(forBeat: s / 8, melody: melodyPitch.prefix(min(s, melodyPitch.count))), step: s)
+                let guess = f.guess(forBeat: s / 8, melody: melodyPitch.prefix(min(s, melodyPitch.count)))
+                // A known chord is given as a chart's would be; an estimate is heard (the model
+                // engine; the rules engine follows its likeliest tones only through its chord).
+                if case .chord(let c)? = guess { accompanist.memoryChord(c, step: s) } else { accompanist.memoryChord(nil, step: s) }
+                if case .heard(let pi)? = guess { (accompanist as? NeuralEngine)?.setMemoryHeard(pi, step: s) }
+                else { (accompanist as? NeuralEngine)?.setMemoryHeard(nil, step: s) }
             }
         }
         let start = Date()
@@ -367,6 +372,7 @@ extension Render {
             let v = stream.known(before: 8 * b)
             return v.source == .chart || v.source == .leftHand ? v.chord : nil
         }
+        var heard: [Int]?
         var source: Take.ChordSource = !result.leftHandChanges.isEmpty ? .leftHand : (harmony.stream.hasChart ? .chart : .none)
         if source == .none || given.allSatisfy({ $0 == nil }) {
             var estimate = hindsight
@@ -377,17 +383,22 @@ extension Render {
             if let estimate {
                 given = (0..<beats).map { $0 < estimate.perBeat.count ? estimate.perBeat[$0] : nil }
                 source = .hindsight
+                heard = (0..<(beats * 12)).map { i in i < estimate.heard.count ? Int((estimate.heard[i] * 1000).rounded()).clamped(0, 1000) : 0 }
             } else {
                 source = .none
             }
         }
-        let chords = source == .none ? [] : given.map { ($0 ?? .noChord).description }
+        let chords = source == .none ? [] : given.map { $0?.description ?? "" }
         let tempo = file.hasTempo ? file.tempoMap.changes.first?.bpm ?? 120 : (bpm ?? 120)
         return Take(source: URL(fileURLWithPath: input).lastPathComponent, beatsPerBar: bars, bpm: tempo, steps: result.endStep,
                     melody: notes.filter { $0.start < result.endStep }.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
                         .map { Take.Note(pitch: $0.pitch, start: $0.start, end: min($0.end, result.endStep)) },
-                    chords: chords, chordSource: source)
+                    chords: chords, chordSource: source, heard: source == .hindsight ? heard : nil)
     }
+}
+
+extension Int {
+    func clamped(_ lo: Int, _ hi: Int) -> Int { Swift.min(hi, Swift.max(lo, self)) }
 }
 
 /// Reads a MIDI file, turning every failure into one clear line.

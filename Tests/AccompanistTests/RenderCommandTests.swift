@@ -157,6 +157,111 @@ final class RenderCommandTests: XCTestCase {
         }
     }
 
+    /// Ode to Joy's chords, a bar each ("A D": two half bars), as the VM tests play them.
+    static let odeBars = ["D", "A", "D", "A", "D", "A", "D", "A D", "A D", "A D", "A D", "G A", "D", "A", "D", "A D"]
+    var odeChart: URL {
+        let url = temp.appendingPathComponent("ode.chart")
+        try? Data(("| " + Self.odeBars.map { $0.split(separator: " ").count == 2 ? $0.replacingOccurrences(of: " ", with: " / ") + " /" : $0 }
+            .joined(separator: " | ") + " |\n").utf8).write(to: url)
+        return url
+    }
+
+    /// The chart's chord (pitch classes) at a step.
+    func odeTones(at step: Int) -> Set<Int> {
+        let cells = Self.odeBars[min(step / 32, Self.odeBars.count - 1)].split(separator: " ")
+        let name = cells.count == 2 && step % 32 >= 16 ? cells[1] : cells[0]
+        return ["D": [2, 6, 9], "A": [9, 1, 4], "G": [7, 11, 2]][String(name)]!
+    }
+
+    /// One rules render with --events and --memory: its note-ons.
+    func memoryRender(_ input: String, memory: String, _ extra: [String], _ name: String) throws -> (CLIResult, [(step: Int, pitch: Int)]) {
+        let events = temp.appendingPathComponent(name + ".jsonl").path
+        let r = try accompanist(["render", input, "-o", temp.appendingPathComponent(name + ".mid").path, "--engine", "rules",
+                                 "--events", events, "--memory", memory] + extra)
+        guard r.status == 0 else { return (r, []) }
+        let notes = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").compactMap { line -> (Int, Int)? in
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Int], (o["velocity"] ?? 0) > 0 else { return nil }
+            return (o["step"]!, o["pitch"]!)
+        }
+        return (r, notes.map { (step: $0.0, pitch: $0.1) })
+    }
+
+    /// `--memory` (docs/memory.md): a take played with a chart teaches a second take, melody only,
+    /// its chords; a damaged file in the memory is one warning and the render goes on;
+    /// `accompanist memory list|show|forget` manage the takes.
+    func testMemoryTeachesASecondTake() throws {
+        let mem = temp.appendingPathComponent("memory").path
+        let song = example("ode_to_joy")
+        let (one, _) = try memoryRender(song, memory: mem, ["--chart", odeChart.path], "take1")
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertTrue(one.stderr.contains("memory: stored take") && one.stderr.contains("chords from chart"), one.stderr)
+        let (two, notes) = try memoryRender(song, memory: mem, [], "take2")
+        XCTAssertEqual(two.status, 0, two.stderr)
+        XCTAssertTrue(two.stderr.contains("recognized as take"), two.stderr)
+        // Once two bars are heard, the chart's chords.
+        let late = notes.filter { $0.step >= 64 }
+        XCTAssertGreaterThan(late.count, 40)
+        for n in late { XCTAssertTrue(odeTones(at: n.step).contains(n.pitch % 12), "pitch \(n.pitch) at step \(n.step)") }
+        let (plain, plainNotes) = try memoryRender(song, memory: temp.appendingPathComponent("empty").path, [], "plain")
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plainNotes.contains { $0.step >= 64 && !odeTones(at: $0.step).contains($0.pitch % 12) },
+                      "without the memory the rules engine strays from the chart (else this test proves nothing)")
+
+        let list = try accompanist(["memory", "list", "--memory", mem])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertEqual(list.stdout.split(separator: "\n").count, 2, list.stdout)
+        try Data("{ \"format\": \"accompanist-take\", trunc".utf8).write(to: URL(fileURLWithPath: mem).appendingPathComponent("broken.take.json"))
+        let (three, _) = try memoryRender(song, memory: mem, [], "take3")
+        XCTAssertEqual(three.status, 0, three.stderr)
+        XCTAssertTrue(three.stderr.contains("broken.take.json") && three.stderr.contains("skipped"), three.stderr)
+        let listed = try accompanist(["memory", "list", "--memory", mem])
+        XCTAssertEqual(listed.stdout.split(separator: "\n").count, 3, listed.stdout)
+        XCTAssertTrue(listed.stderr.contains("broken.take.json"), listed.stderr)
+        let first = String(list.stdout.split(separator: "\n").first { $0.contains("chords from chart") }!.split(separator: " ")[0])
+        let show = try accompanist(["memory", "show", first, "--memory", mem])
+        XCTAssertEqual(show.status, 0, show.stderr)
+        XCTAssertTrue(show.stdout.contains("| D / / / | A / / / |"), show.stdout)
+        XCTAssertEqual(try accompanist(["memory", "forget", first, "--memory", mem]).status, 0)
+        XCTAssertEqual(try accompanist(["memory", "list", "--memory", mem]).stdout.split(separator: "\n").count, 2)
+        XCTAssertEqual(try accompanist(["memory", "show", "nope", "--memory", mem]).status, 66)
+        XCTAssertEqual(try accompanist(["memory", "forget", "--memory", mem]).status, 64, "ids or --all")
+        XCTAssertTrue(try accompanist(["memory", "forget", "--all", "--memory", mem]).stdout.contains("forgot 2 takes"))
+    }
+
+    /// The follower is causal: two second takes that differ only from bar 9 on, each with its own
+    /// copy of the same memory, give the same accompaniment before bar 9 (and not after).
+    func testMemoryIsCausal() throws {
+        let mem = temp.appendingPathComponent("memory-causal")
+        let song = example("ode_to_joy")
+        XCTAssertEqual(try memoryRender(song, memory: mem.path, ["--chart", odeChart.path], "c1").0.status, 0)
+        let file = try MIDIFile(contentsOf: URL(fileURLWithPath: song))
+        let melody = try XCTUnwrap(file.tracks.firstIndex { !$0.notes.isEmpty })
+        var changed = file
+        changed.tracks[melody].events = file.tracks[melody].events.map { e in
+            guard e.tick >= 8 * 4 * file.ticksPerQuarter else { return e }
+            switch e.kind {
+            case .noteOn(let c, let k, let v): return TrackEvent(tick: e.tick, .noteOn(channel: c, key: k &+ 5, velocity: v))
+            case .noteOff(let c, let k, let v): return TrackEvent(tick: e.tick, .noteOff(channel: c, key: k &+ 5, velocity: v))
+            default: return e
+            }
+        }
+        let other = temp.appendingPathComponent("ode-changed.mid")
+        try changed.write(to: other)
+        var outs: [[(step: Int, pitch: Int)]] = []
+        for (i, input) in [song, other.path].enumerated() {
+            let copy = temp.appendingPathComponent("memory-causal-\(i)")
+            try FileManager.default.copyItem(at: mem, to: copy)
+            let (r, notes) = try memoryRender(input, memory: copy.path, [], "causal\(i)")
+            XCTAssertEqual(r.status, 0, r.stderr)
+            outs.append(notes)
+        }
+        let before = outs.map { $0.filter { $0.step < 256 }.map { "\($0.step):\($0.pitch)" } }
+        XCTAssertFalse(before[0].isEmpty)
+        XCTAssertEqual(before[0], before[1], "the bars before the change are the same")
+        XCTAssertNotEqual(outs[0].filter { $0.step >= 256 }.map { "\($0.step):\($0.pitch)" },
+                          outs[1].filter { $0.step >= 256 }.map { "\($0.step):\($0.pitch)" }, "and the change is heard after it")
+    }
+
     /// Harmony sources (docs/harmony.md): a chart is followed, a bad chart is one line naming the
     /// file, line and cell with exit 65 and nothing written; a split or chord track that leaves
     /// nothing is refused; one that gives no chord says so.

@@ -177,3 +177,43 @@ final class LeftHandWaitTests: XCTestCase {
         }
     }
 }
+
+/// Offline heard chords (docs/hindsight.md, docs/memory.md): an estimate given per beat replaces
+/// the model's own hearing, as its chord input and for guidance.
+final class HeardChordsTests: XCTestCase {
+    /// C major's tones certain, every other pitch class out.
+    static let cMajor: [Float] = (0..<12).map { [0, 4, 7].contains($0) ? 1 : 0 }
+
+    func engine() throws -> NeuralEngine {
+        let path = GivenHarmonyTests.model.path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no shipped model in Models/") }
+        return try ShippedModel.engine(path: path, precision: .fp32, configuration: NeuralConfiguration(), seed: 1)
+    }
+
+    func testHindsightHeardChordsAreFollowed() throws {
+        let melody = randomMelody(seed: 12, steps: 256)
+        let plain = try engine()
+        let free = OfflineRenderer.run(plain, melody: melody, steps: 256, seed: 1).filter(\.isNoteOn)
+        XCTAssertTrue(free.contains { ![0, 4, 7].contains(Int($0.pitch) % 12) }, "on its own the model strays from C major")
+        let e = try engine()
+        e.setHeardChords(Array(repeating: Self.cMajor, count: 32).flatMap { $0 })
+        let heard = OfflineRenderer.run(e, melody: melody, steps: 256, seed: 1).filter(\.isNoteOn)
+        XCTAssertGreaterThan(heard.count, 20)
+        for n in heard { XCTAssertTrue([0, 4, 7].contains(Int(n.pitch) % 12), "\(n.pitch) at \(n.step)") }
+    }
+
+    func testTheMemorysHeardChordsCountFromTheirStep() throws {
+        let melody = randomMelody(seed: 13, steps: 256)
+        let e = try engine()
+        let events = OfflineRenderer.run(e, melody: melody, steps: 256, seed: 1, beforeStep: { s in
+            if s == 128 { e.setMemoryHeard(Self.cMajor, step: s) }
+            if s == 192 { e.setMemoryHeard(nil, step: s) }
+        }).filter(\.isNoteOn)
+        let inside = events.filter { (128..<192).contains($0.step) }
+        XCTAssertGreaterThan(inside.count, 5)
+        for n in inside { XCTAssertTrue([0, 4, 7].contains(Int(n.pitch) % 12), "\(n.pitch) at \(n.step)") }
+        let plain = try engine()
+        let free = OfflineRenderer.run(plain, melody: melody, steps: 256, seed: 1).filter(\.isNoteOn)
+        XCTAssertEqual(events.filter { $0.step < 128 }, free.filter { $0.step < 128 }, "nothing changes before the memory speaks")
+    }
+}

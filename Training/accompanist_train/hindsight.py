@@ -442,6 +442,9 @@ def main(argv=None) -> int:
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--every", type=int, default=250)
     t.add_argument("--seed", type=int, default=0)
+    x2 = sub.add_parser("export", help="the run's last checkpoint as a model file")
+    x2.add_argument("--run", default=str(REPO / "Training/runs/hindsight"))
+    x2.add_argument("--out", default=str(REPO / "Models/hindsight.safetensors"))
     x = sub.add_parser("fixture")
     x.add_argument("--out", default=str(REPO / "Tests/Fixtures/hindsight"))
     e = sub.add_parser("eval")
@@ -454,6 +457,13 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.cmd == "train":
         return train(a)
+    if a.cmd == "export":
+        from flax import serialization
+        raw = serialization.msgpack_restore((Path(a.run) / "checkpoint.msgpack").read_bytes())
+        w = {k: np.asarray(v, np.float32) for k, v in raw["params"].items()}
+        save_weights(w, Path(a.out), {"run": Path(a.run).name, "step": int(raw["step"])})
+        print(f"{a.out}: step {int(raw['step'])}, {sum(v.size for v in w.values())} parameters")
+        return 0
     if a.cmd == "fixture":
         write_fixture(Path(a.out))
         return 0

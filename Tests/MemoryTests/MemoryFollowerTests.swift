@@ -1,0 +1,114 @@
+import Foundation
+import Harmony
+@testable import Memory
+import XCTest
+
+/// Following a take against the memory (docs/memory.md, "Following"): a second take with
+/// variations is recognized and gets take 1's chords; an unknown song is not; a jump to another
+/// section re-aligns; an estimate is handed on as heard chord tones.
+final class MemoryFollowerTests: XCTestCase {
+    /// A song of `bars` 4/4 bars: a random melody of notes 2..8 steps long (a few of one step:
+    /// grace notes) and one chord a beat, changing every two beats among four.
+    func song(seed: UInt64, bars: Int = 24) -> (notes: [Take.Note], chords: [String]) {
+        var rng = SeededRandom(seed: seed)
+        var notes: [Take.Note] = []
+        var t = 0
+        while t < bars * 32 {
+            let grace = rng.next() % 8 == 0
+            let d = grace ? 1 : 2 + Int(rng.next() % 7)
+            notes.append(.init(pitch: 60 + Int(rng.next() % 15), start: t, end: min(t + d, bars * 32)))
+            t += d + Int(rng.next() % 2)
+        }
+        let pool = ["C", "Am", "F", "G7", "Dm", "Em"]
+        let chords = (0..<(bars * 4)).map { pool[Int((UInt64($0 / 2) &* 2654435761 &+ seed) % UInt64(pool.count))] }
+        return (notes, chords)
+    }
+
+    func take(_ s: (notes: [Take.Note], chords: [String]), source: Take.ChordSource = .chart, heard: [Int]? = nil) -> Take {
+        Take(source: "test", beatsPerBar: 4, bpm: 100, steps: s.chords.count * 8, melody: s.notes, chords: s.chords, chordSource: source, heard: heard)
+    }
+
+    /// Take 2: grace notes dropped, one note in 20 a tone away, one start in four a step off.
+    func vary(_ notes: [Take.Note], seed: UInt64) -> [Take.Note] {
+        var rng = SeededRandom(seed: seed)
+        return notes.compactMap { n in
+            if n.end - n.start <= 1 { return nil }
+            var m = n
+            if rng.next() % 20 == 0 { m.pitch += 2 }
+            if rng.next() % 4 == 0 { m.start = max(0, m.start + (rng.next() % 2 == 0 ? -1 : 1)) }
+            return m.end > m.start ? m : nil
+        }
+    }
+
+    func pitches(_ notes: [Take.Note], steps: Int) -> [Int] {
+        var p = [Int](repeating: -1, count: steps)
+        for n in notes where n.start < steps { for s in n.start..<min(n.end, steps) where p[s] < n.pitch { p[s] = n.pitch } }
+        return p
+    }
+
+    /// Guesses for every beat, each from the melody before it only.
+    func follow(_ f: MemoryFollower, _ melody: [Int], beats: Int) -> [MemoryFollower.Guess?] {
+        (0..<beats).map { b in f.guess(forBeat: b, melody: melody.prefix(8 * b)) }
+    }
+
+    func testASecondTakeWithVariationsGetsTheFirstTakesChords() {
+        let one = song(seed: 1)
+        let first = take(one)
+        let f = MemoryFollower(takes: [first, take(song(seed: 2))], beatsPerBar: 4)
+        let beats = one.chords.count
+        let guesses = follow(f, pitches(vary(one.notes, seed: 7), steps: beats * 8), beats: beats)
+        let known = (8..<beats).filter { guesses[$0] != nil }
+        XCTAssertGreaterThan(known.count, (beats - 8) * 8 / 10, "recognized early, and kept")
+        for b in known { XCTAssertEqual(guesses[b], .chord(try! ChartChord(parsing: one.chords[b])), "beat \(b)") }
+        XCTAssertEqual(f.recognitions.first?.take.id, first.id)
+        XCTAssertLessThanOrEqual(f.recognitions.first?.beat ?? 99, 16, "recognized within the first four bars")
+        XCTAssertEqual(f.recognitions.first?.storedBeat, f.recognitions.first?.beat, "at the same place in take 1")
+        XCTAssertTrue(guesses[0..<8].allSatisfy { $0 == nil }, "nothing before two bars are heard")
+    }
+
+    func testAnUnknownSongIsNotRecognized() {
+        let f = MemoryFollower(takes: (1...10).map { take(song(seed: $0)) }, beatsPerBar: 4)
+        let other = song(seed: 99)
+        let guesses = follow(f, pitches(other.notes, steps: other.chords.count * 8), beats: other.chords.count)
+        XCTAssertTrue(guesses.allSatisfy { $0 == nil })
+        XCTAssertTrue(f.recognitions.isEmpty)
+    }
+
+    /// Take 2 plays bars 13-24 first, then bars 1-12: it is found in each section, and the chord
+    /// after the jump comes from the new place within a few beats.
+    func testAJumpReAligns() {
+        let one = song(seed: 3)
+        let f = MemoryFollower(takes: [take(one)], beatsPerBar: 4)
+        var notes: [Take.Note] = []
+        for n in one.notes where n.start >= 12 * 32 { notes.append(.init(pitch: n.pitch, start: n.start - 12 * 32, end: n.end - 12 * 32)) }
+        for n in one.notes where n.end <= 12 * 32 { notes.append(.init(pitch: n.pitch, start: n.start + 12 * 32, end: n.end + 12 * 32)) }
+        let guesses = follow(f, pitches(notes, steps: 24 * 32), beats: 96)
+        for b in 8..<48 { XCTAssertEqual(guesses[b], .chord(try! ChartChord(parsing: one.chords[b + 48])), "beat \(b), first section") }
+        for b in 56..<96 { XCTAssertEqual(guesses[b], .chord(try! ChartChord(parsing: one.chords[b - 48])), "beat \(b), after the jump") }
+        XCTAssertEqual(f.recognitions.count, 2)
+    }
+
+    /// A take whose chords are hindsight's estimate gives its chord-tone probabilities.
+    func testAnEstimateIsHeard() {
+        let one = song(seed: 4)
+        let heard = (0..<(one.chords.count * 12)).map { ($0 * 37) % 1001 }
+        let f = MemoryFollower(takes: [take(one, source: .hindsight, heard: heard)], beatsPerBar: 4)
+        let g = f.guess(forBeat: 20, melody: pitches(one.notes, steps: 20 * 8)[...])
+        XCTAssertEqual(g, .heard((0..<12).map { Float(heard[20 * 12 + $0]) / 1000 }))
+        let none = MemoryFollower(takes: [take((one.notes, []), source: .none)], beatsPerBar: 4)
+        XCTAssertEqual(none.count, 0, "a take without chords is not followed")
+    }
+}
+
+/// SplitMix64, for reproducible test songs.
+struct SeededRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
