@@ -147,13 +147,19 @@ final class RenderCommandTests: XCTestCase {
             (["--hindsight", "--hindsight-model", "/no/such.safetensors"], "no hindsight chord model found", 66),
             (["--hindsight", "--hindsight-model", other], "is not a hindsight chord model", 65),
         ]
+        try assertRefused(cases)
+    }
+
+    /// Each case (render options on twinkle with the rules engine) fails with its exit status and
+    /// one line containing the fragment, and writes nothing.
+    func assertRefused(_ cases: [([String], String, Int32)], file: StaticString = #filePath, line: UInt = #line) throws {
         for (extra, fragment, status) in cases {
             let o = temp.appendingPathComponent("x.mid").path
             let r = try accompanist(["render", example("twinkle"), "-o", o, "--engine", "rules"] + extra)
-            XCTAssertEqual(r.status, status, "\(extra): \(r.stderr)")
-            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(extra): \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains(fragment), "\(extra): \(r.stderr)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: o), "nothing written on error")
+            XCTAssertEqual(r.status, status, "\(extra): \(r.stderr)", file: file, line: line)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(extra): \(r.stderr)", file: file, line: line)
+            XCTAssertTrue(r.stderr.contains(fragment), "\(extra): \(r.stderr)", file: file, line: line)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: o), "nothing written on error", file: file, line: line)
         }
     }
 
@@ -297,14 +303,7 @@ final class RenderCommandTests: XCTestCase {
             (["--left-hand-wait", "0.1"], "--left-hand-wait is only used with --split or --chord-track", 64),
             (["--split", "C3", "--left-hand-wait", "0.5"], "--left-hand-wait must be between -0.5 and 0.45, got 0.5", 64),
         ]
-        for (extra, fragment, status) in cases {
-            let o = temp.appendingPathComponent("x.mid").path
-            let r = try accompanist(["render", example("twinkle"), "-o", o, "--engine", "rules"] + extra)
-            XCTAssertEqual(r.status, status, "\(extra): \(r.stderr)")
-            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(extra): \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains(fragment), "\(extra): \(r.stderr)")
-            XCTAssertFalse(FileManager.default.fileExists(atPath: o), "nothing written on error")
-        }
+        try assertRefused(cases)
         // A split below every note: no left hand at all, said once.
         let r2 = try accompanist(["render", example("twinkle"), "-o", out, "--engine", "rules", "--split", "C1"])
         XCTAssertEqual(r2.status, 0, r2.stderr)

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Harmony
 @testable import Memory
@@ -10,7 +11,7 @@ final class MemoryFollowerTests: XCTestCase {
     /// A song of `bars` 4/4 bars: a random melody of notes 2..8 steps long (a few of one step:
     /// grace notes) and one chord a beat, changing every two beats among four.
     func song(seed: UInt64, bars: Int = 24) -> (notes: [Take.Note], chords: [String]) {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var notes: [Take.Note] = []
         var t = 0
         while t < bars * 32 {
@@ -30,7 +31,7 @@ final class MemoryFollowerTests: XCTestCase {
 
     /// Take 2: grace notes dropped, one note in 20 a tone away, one start in four a step off.
     func vary(_ notes: [Take.Note], seed: UInt64) -> [Take.Note] {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return notes.compactMap { n in
             if n.end - n.start <= 1 { return nil }
             var m = n
@@ -97,18 +98,5 @@ final class MemoryFollowerTests: XCTestCase {
         XCTAssertEqual(g, .heard((0..<12).map { Float(heard[20 * 12 + $0]) / 1000 }))
         let none = MemoryFollower(takes: [take((one.notes, []), source: .none)], beatsPerBar: 4)
         XCTAssertEqual(none.count, 0, "a take without chords is not followed")
-    }
-}
-
-/// SplitMix64, for reproducible test songs.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
