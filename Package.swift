@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
         .target(name: "Live", dependencies: [
-            "CALSA", "CFluidSynth", "MIDI", "Harmony", "Engine", "Config", "OfflineAudio",
+            "CALSA", "CFluidSynth", "MIDI", "Harmony", "Engine", "Config", "OfflineAudio", "Memory", "Hindsight", "Tokens",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
         // The command line.
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine"], swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config"], swiftSettings: swift6),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory"], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),
     ]
 )

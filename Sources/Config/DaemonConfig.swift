@@ -87,6 +87,14 @@ public struct DaemonConfig: Equatable, Sendable {
     /// The left hand's keys sound too (passed through to the synth and the output port).
     public var leftHandSound = false
 
+    // [memory] (docs/memory.md)
+    /// Every performance is stored as a take in the rehearsal memory.
+    public var memoryEnabled = true
+    /// The memory's directory; empty: the state directory (`MemoryStore.defaultDirectory`).
+    public var memoryDirectory = ""
+    /// The most takes kept; the oldest are forgotten first.
+    public var memoryMaxTakes = 500
+
     public init() {}
 
     /// Exit code for a bad configuration (sysexits.h EX_CONFIG).
@@ -185,6 +193,9 @@ public struct DaemonConfig: Equatable, Sendable {
         case "harmony.left_hand_wait": leftHandWait = try range(try double(), LeftHand.waitRange)
         case "harmony.chord_mode": chordMode = try oneOf(try string(), ["fingered-on-bass", "fingered"])
         case "harmony.left_hand_sound": leftHandSound = try bool()
+        case "memory.enabled": memoryEnabled = try bool()
+        case "memory.directory": memoryDirectory = try string()
+        case "memory.max_takes": memoryMaxTakes = try range(try int(), 1...100_000)
         case "tempo.source": tempoSource = try oneOf(try string(), ["fixed", "midi-clock"])
         case "tempo.bpm": bpm = try range(try double(), 20...300)
         case "tempo.beats_per_bar": beatsPerBar = try range(try int(), 2...16)

@@ -35,6 +35,8 @@ public final class EngineStatus: Sendable {
     public let leftHandHints = Atomic<Int>(0)
     public let unrecognizedChords = Atomic<Int>(0)
     public let droppedLeftHandEvents = Atomic<Int>(0)
+    /// Events the rehearsal memory's recorder lost (its ring full).
+    public let lostTakeEvents = Atomic<Int>(0)
     public init() {}
 }
 
@@ -90,6 +92,10 @@ public final class EngineLoop: @unchecked Sendable {
     public let stopRequested = Atomic<Bool>(false)
     /// Reads the left hand's keys (a split or a chord channel); nil: none configured.
     let leftHand: LeftHand?
+    /// To the rehearsal memory's recorder on the control thread (producer side: this thread):
+    /// the melody's keys with their steps, the left hand's hints, performances' starts and stops.
+    /// nil: no memory. A full ring loses the event and counts it (`status.lostTakeEvents`).
+    let takes: SPSCRing<TakeEvent>?
     /// Left-hand hints and dropped keys of performances before the last reset (the external
     /// clock's Start resets `leftHand`, whose own counts restart), so `status` keeps counting.
     private var earlierHints = 0, earlierDroppedKeys = 0
@@ -130,8 +136,10 @@ public final class EngineLoop: @unchecked Sendable {
     ///     the engine here, once (it allocates), as `render` gives it before its run.
     ///   - leftHand: the reader of the left hand's keys (`HarmonySettings.makeLeftHand`), when a
     ///     split or a chord channel is configured.
+    ///   - takes: the ring to the rehearsal memory's recorder (docs/memory.md, "Live"), or nil.
     public init(engine: AccompanimentEngine, settings: Settings, outputs: [any LiveOutput], input: SPSCRing<InputEvent>,
-                harmony: ChordStream = ChordStream(), leftHand: LeftHand? = nil) {
+                harmony: ChordStream = ChordStream(), leftHand: LeftHand? = nil, takes: SPSCRing<TakeEvent>? = nil) {
+        self.takes = takes
         self.engine = engine
         self.settings = settings
         self.outputs = outputs
@@ -230,9 +238,15 @@ public final class EngineLoop: @unchecked Sendable {
                 setPlaying()
             }
             guard playing else { return }
-            engine.melodyNoteOn(pitch: Int(e.pitch), velocity: Int(e.velocity), step: stepOf(e.time))
+            let s = stepOf(e.time)
+            engine.melodyNoteOn(pitch: Int(e.pitch), velocity: Int(e.velocity), step: s)
+            record(TakeEvent(kind: .noteOn, step: s, pitch: Int(e.pitch), velocity: Int(e.velocity)))
         case .noteOff:
-            if playing { engine.melodyNoteOff(pitch: Int(e.pitch), step: stepOf(e.time)) }
+            if playing {
+                let s = stepOf(e.time)
+                engine.melodyNoteOff(pitch: Int(e.pitch), step: s)
+                record(TakeEvent(kind: .noteOff, step: s, pitch: Int(e.pitch)))
+            }
         case .leftHandOn:
             // A left-hand chord starts a performance as a melody note does (an arranger's
             // "sync start"): with a fixed tempo and no count-in, the first key of either hand is
@@ -256,6 +270,7 @@ public final class EngineLoop: @unchecked Sendable {
                 engine.reset(seed: settings.seed)
                 ledger.reset()
                 resetLeftHand()
+                record(TakeEvent(kind: .start, step: from))
                 nextStep = from
                 firstStep = from
                 setPlaying()
@@ -266,6 +281,7 @@ public final class EngineLoop: @unchecked Sendable {
         case .songPosition where usesClock: external.songPosition(Int(e.songPosition))
         case .stop where usesClock:
             if external.stop() == .stopped {
+                record(TakeEvent(kind: .stop, step: nextStep))
                 playing = false
                 status.state.store(EngineStatus.State.stopped.rawValue, ordering: .relaxed)
                 silenceEverything()
@@ -273,6 +289,13 @@ public final class EngineLoop: @unchecked Sendable {
         default:
             break
         }
+    }
+
+    /// Hands an event to the memory's recorder; a full ring loses it and counts it.
+    @inline(__always)
+    private func record(_ e: TakeEvent) {
+        guard let takes else { return }
+        if !takes.push(e) { status.lostTakeEvents.add(1, ordering: .relaxed) }
     }
 
     /// A new performance: the left hand forgets its keys and chord, as the engine does.
@@ -311,7 +334,10 @@ public final class EngineLoop: @unchecked Sendable {
         // on its first note is always computed after that note: it cannot be earlier.)
         if now > time && s != firstStep { status.lateSteps.add(1, ordering: .relaxed) }
         // The left hand's keys of steps < s, read now, as OfflineRenderer.run reads them.
-        if let leftHand, let h = leftHand.hint(before: s) { engine.chordHint(h.chord, step: h.step) }
+        if let leftHand, let h = leftHand.hint(before: s) {
+            engine.chordHint(h.chord, step: h.step)
+            record(TakeEvent(hint: h.chord, step: h.step))
+        }
         buffer.removeAll()
         step.removeAll()
         engine.generate(step: s, into: buffer)

@@ -3,7 +3,9 @@ import Config
 import Engine
 import Foundation
 import Harmony
+import Hindsight
 import Logging
+import Memory
 import OfflineAudio
 import Synchronization
 
@@ -65,8 +67,11 @@ public final class LiveSession {
         if let synth, config.synthMelody { passthrough.append(.init(synth)) }
         if config.melodyPassthrough { passthrough.append(.init(seq)) }
         let engineInput = SPSCRing<InputEvent>(capacity: 8192)
+        // The rehearsal memory's recorder (control thread) and its ring from the engine thread.
+        let recorder = makeRecorder(chart: harmony.stream)
+        let takeRing = recorder.map { _ in SPSCRing<TakeEvent>(capacity: 1 << 16) }
         let loop = EngineLoop(engine: engine, settings: EngineLoop.Settings(config), outputs: outputs, input: engineInput,
-                              harmony: harmony.stream, leftHand: harmony.makeLeftHand())
+                              harmony: harmony.stream, leftHand: harmony.makeLeftHand(), takes: takeRing)
         let reader = InputReader(settings: InputReader.Settings(config), passthrough: passthrough, ownClient: seq.clientID,
                                  engineInput: engineInput, clock: { clock.now() })
         let readerThread = RealtimeThread(name: "acc-reader", priority: 80) { reader.run(sequencer: seq) }
@@ -89,7 +94,8 @@ public final class LiveSession {
         notifier.ready(status: report().statusLine(melodyLatency: passthrough.first?.latency))
 
         control(signals: &signals, loop: loop, reader: reader, connector: connector, threads: threads,
-                report: report, melodyLatency: passthrough.first?.latency, chartEnd: &chartEnd)
+                report: report, melodyLatency: passthrough.first?.latency, chartEnd: &chartEnd,
+                takes: { if let recorder, let takeRing { self.store(recorder.drain(takeRing), recorder) } })
 
         // Shutdown: the engine ends every accompaniment note, the reader the player's, then the synth stops.
         notifier.stopping()
@@ -98,9 +104,43 @@ public final class LiveSession {
         reader.stopRequested.store(true, ordering: .releasing)
         readerThread.join()
         synth?.stop()
+        if let recorder, let takeRing {
+            store(recorder.drain(takeRing) + [recorder.finish()].compactMap { $0 }, recorder)
+            let lost = loop.status.lostTakeEvents.load(ordering: .relaxed)
+            if lost > 0 { log.warning("memory: \(lost) events of the takes were lost (the recorder's ring was full)") }
+        }
         log.info("\(report().summary)")
         for p in passthrough { log.info("latency \(p.latency.name) (input timestamp → call returned): \(p.latency.describe(unit: "notes"))") }
         if let synth { log.info("latency \(synth.lateness.name) (actual − scheduled): \(synth.lateness.describe())") }
+    }
+
+    /// The rehearsal memory's recorder (docs/memory.md, "Live"), or nil with `memory.enabled = false`.
+    private func makeRecorder(chart: ChordStream) -> TakeRecorder? {
+        guard config.memoryEnabled else { return nil }
+        let dir = config.memoryDirectory.isEmpty ? MemoryStore.defaultDirectory() : URL(fileURLWithPath: config.memoryDirectory)
+        let store = MemoryStore(directory: dir, limit: config.memoryMaxTakes)
+        let candidates = ShippedModel.searchPath(for: HindsightModel.fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL")
+        let model = (try? ShippedModel.locate(nil, candidates: candidates)).flatMap { try? HindsightModel(path: $0) }
+        let listing = store.list()
+        for p in listing.problems { log.warning("memory: \(dir.path)/\(p): skipped") }
+        log.info("memory: \(listing.takes.count) takes in \(dir.path); each performance is stored as a take\(model == nil ? " (no hindsight model: takes without a chart or left hand keep no chords)" : "")")
+        let bpm = config.bpm
+        return TakeRecorder(store: store, chart: chart, beatsPerBar: config.beatsPerBar, bpm: { bpm }, hindsightModel: model)
+    }
+
+    /// Stores takes that ended (control thread): one line each; a failure is a warning.
+    private func store(_ takes: [Take], _ recorder: TakeRecorder) {
+        for t in takes {
+            do {
+                let forgotten = try recorder.store.save(t)
+                log.info("memory: stored take \(t.id) (\(t.melody.count) melody notes, \(t.chordSource == .none ? "no chords" : "chords from \(t.chordSource.rawValue)"))\(forgotten.isEmpty ? "" : "; forgot the \(forgotten.count) oldest")")
+                if recorder.lastNotesDropped > 0 {
+                    log.warning("memory: that take kept its first \(TakeRecorder.maximumNotes) melody notes; \(recorder.lastNotesDropped) more (a flood) were not kept")
+                }
+            } catch {
+                log.warning("memory: could not store a take in \(recorder.store.directory.path): \(error)")
+            }
+        }
     }
 
     /// FluidSynth with its scheduler thread, or nil (sound off, or no soundfont / audio device:
@@ -149,7 +189,7 @@ public final class LiveSession {
     /// priority, warnings, STATUS= and the watchdog.
     private func control(signals: inout sigset_t, loop: EngineLoop, reader: InputReader, connector: PortConnector,
                          threads: [RealtimeThread], report: () -> LiveSnapshot, melodyLatency: LatencyHistogram?,
-                         chartEnd: inout ChartEndNotice) {
+                         chartEnd: inout ChartEndNotice, takes: () -> Void) {
         let started = Date()
         var lastHeartbeat = -1
         var lastWatchdog = Date.distantPast
@@ -175,6 +215,7 @@ public final class LiveSession {
                 }
             }
             if !realtimeChecked { realtimeChecked = checkRealtime(threads) }
+            takes()  // the memory's recorder: takes ended by the external clock's Stop are stored now
 
             let now = report()
             for line in now.changes(since: reported) {

@@ -40,7 +40,8 @@ public struct Take: Codable, Equatable, Sendable {
                 melody: [Note], chords: [String], chordSource: ChordSource, heard: [Int]? = nil) {
         self.id = id
         self.source = source
-        self.recorded = recorded
+        // Whole seconds: what the file keeps (ISO 8601), so a take read back equals the one saved.
+        self.recorded = Date(timeIntervalSince1970: recorded.timeIntervalSince1970.rounded(.down))
         self.beatsPerBar = beatsPerBar
         self.bpm = bpm
         self.steps = steps

@@ -10,7 +10,7 @@ final class DaemonConfigTests: XCTestCase {
     func testShippedConfigIsTheDefaults() throws {
         let text = try String(contentsOf: Self.shipped, encoding: .utf8)
         XCTAssertEqual(try DaemonConfig.parse(text), DaemonConfig())
-        XCTAssertEqual(try TOMLReader.parse(text).count, 49, "every key of the schema appears once")
+        XCTAssertEqual(try TOMLReader.parse(text).count, 52, "every key of the schema appears once")
     }
 
     func testValuesAndOverrides() throws {

@@ -52,11 +52,12 @@ struct LiveHarness {
     let reader: InputReader?
 
     init(engine: AccompanimentEngine, settings: EngineLoop.Settings, harmony: ChordStream = ChordStream(),
-         leftHand: LeftHand? = nil, reader readerSettings: InputReader.Settings? = nil) {
+         leftHand: LeftHand? = nil, reader readerSettings: InputReader.Settings? = nil, takes: SPSCRing<TakeEvent>? = nil) {
         let c = clock
         output = RecordingOutput(clock: { c.now })
         passthrough = RecordingOutput(name: "synth", clock: { c.now })
-        loop = EngineLoop(engine: engine, settings: settings, outputs: [output], input: input, harmony: harmony, leftHand: leftHand)
+        loop = EngineLoop(engine: engine, settings: settings, outputs: [output], input: input, harmony: harmony, leftHand: leftHand,
+                          takes: takes)
         let (sink, ring) = (passthrough, input)
         reader = readerSettings.map {
             InputReader(settings: $0, passthrough: [.init(sink)], ownClient: 128, engineInput: ring, clock: { c.now })

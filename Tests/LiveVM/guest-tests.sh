@@ -157,7 +157,7 @@ cat > "$OUT/ode.chart" <<'CHART'
 | D | Bm | G | A7 |
 | D/F# | Em7 | G A | D |
 CHART
-printf '[harmony]\nchart = "%s"\n' "$OUT/ode.chart" > "$OUT/chart.toml"
+printf '[harmony]\nchart = "%s"\n[memory]\ndirectory = "%s"\n' "$OUT/ode.chart" "$OUT/memory" > "$OUT/chart.toml"
 $BIN render "$song" -o "$OUT/render-chart.mid" --events "$OUT/render-chart.jsonl" --seed $seed --engine rules --chart "$OUT/ode.chart" 2>"$OUT/render-chart.log"
 check "the chart changes the render" '! cmp -s "$OUT/render-chart.jsonl" "$OUT/render.jsonl"'
 check "render says where the chart ends" 'grep -q "past the chart.s end (bar 9)" "$OUT/render-chart.log"'
@@ -177,6 +177,13 @@ check "the daemon logged its chart" 'grep -q "harmony: chart $OUT/ode.chart (8 b
 check "the daemon said once that the song ran past the chart's end (bar 9)" '[ $(grep -c "ran past the chart.s end (bar 9): from there the chords come from the melody" "$OUT/chart-daemon.log") -eq 1 ]'
 $PY replay --render "$OUT/render-chart.jsonl" --render-mid "$OUT/render-chart.mid" --recorded "$OUT/replay-chart.jsonl" --bpm $bpm --channel 1 --max-p50-ms 5 || fail=1
 $PY balanced --recorded "$OUT/replay-chart.jsonl" || fail=1
+# The rehearsal memory (docs/memory.md, "Live"): the performance was stored as a take with the
+# chart's chords, and a render of the same song with that memory recognizes it.
+check "the daemon stored the performance as a take" 'grep -q "memory: stored take .*chords from chart" "$OUT/chart-daemon.log"'
+$BIN memory list --memory "$OUT/memory" > "$OUT/memory-list.txt" 2>&1; cat "$OUT/memory-list.txt"
+check "one live take in the memory, with the chart's chords" '[ $(grep -c " live .*chords from chart" "$OUT/memory-list.txt") -eq 1 ]'
+$BIN render "$song" -o "$OUT/render-memory.mid" --engine rules --memory "$OUT/memory" 2>"$OUT/render-memory.log"
+check "a render with that memory recognizes the live take" 'grep -q "recognized as take" "$OUT/render-memory.log"'
 
 section "SIGTERM while notes sound: every note gets its note-off"
 $BIN run --engine rules --no-sound --bpm 120 --input none --pattern block > "$OUT/sigterm-daemon.log" 2>&1 & daemon=$!

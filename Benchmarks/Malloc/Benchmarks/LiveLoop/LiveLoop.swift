@@ -29,6 +29,11 @@ final class LiveRig: @unchecked Sendable {
     let ring = SPSCRing<InputEvent>(capacity: 8192)
     let reader: InputReader
     let loop: EngineLoop
+    /// The rehearsal memory's ring (the engine thread pushes the melody's keys and the left
+    /// hand's hints); the rig drains it as the control thread would.
+    let takes = SPSCRing<TakeEvent>(capacity: 1 << 16)
+    /// Events drained from `takes`.
+    var fed = 0
     let stepNs: Int64
     var pitch: UInt8 = 67
     /// The left hand's chord (below the split, 55) changes twice a bar, among these.
@@ -54,7 +59,7 @@ final class LiveRig: @unchecked Sendable {
         stepNs = FixedTempo(bpm: 120).stepNanoseconds
         let stream = try! ChordStream(chart: ChordChart(text: Self.chart), beatsPerBar: 4)
         loop = EngineLoop(engine: engine, settings: s, outputs: [accompaniment, synth], input: ring,
-                          harmony: stream, leftHand: LeftHand(releaseEndsChord: tempo == .midiClock))
+                          harmony: stream, leftHand: LeftHand(releaseEndsChord: tempo == .midiClock), takes: takes)
         var r = InputReader.Settings()
         r.splitNote = 55
         r.chordChannel = 1  // a second keyboard's chords, on channel 2
@@ -64,6 +69,7 @@ final class LiveRig: @unchecked Sendable {
         for _ in 0..<20 { bar() }  // caches, buffers and histograms warm
         // The rig reads what it should: the left hand's chords reached the engine.
         precondition(tempo == .midiClock || loop.status.leftHandHints.load(ordering: .relaxed) >= 20, "no left-hand hints")
+        precondition((tempo == .midiClock || fed > 0) && loop.status.lostTakeEvents.load(ordering: .relaxed) == 0, "the memory's ring is fed, and keeps up")
     }
 
     /// The player holds a note per beat and changes the left hand's chord every two beats (below
@@ -82,6 +88,7 @@ final class LiveRig: @unchecked Sendable {
                 _ = loop.poll(now: clock.now)
             }
         }
+        while takes.pop() != nil { fed += 1 }
         accompaniment.removeAll()
         synth.removeAll()
         port.removeAll()
@@ -110,6 +117,7 @@ final class LiveRig: @unchecked Sendable {
         reader.handle(.transport(.stop, time: clock.now))
         _ = loop.poll(now: clock.now)
         reader.handle(.note(false, channel: 0, pitch: 72, time: clock.now, client: 20))
+        while takes.pop() != nil { fed += 1 }
         accompaniment.removeAll()
         synth.removeAll()
         port.removeAll()

@@ -1,0 +1,138 @@
+import Foundation
+import Harmony
+import Hindsight
+import Memory
+import Tokens
+
+/// What the engine thread tells the recorder about a performance (docs/memory.md, "Live"):
+/// melody keys with their steps, the left hand's chord hints, and where performances begin and
+/// end. Trivial, so it goes through an `SPSCRing` without allocating.
+public struct TakeEvent: Sendable, BitwiseCopyable, Equatable {
+    public enum Kind: UInt8, Sendable, BitwiseCopyable { case noteOn, noteOff, hint, hintWithdrawn, start, stop }
+    public var kind: Kind
+    public var step: Int32
+    public var pitch: UInt8 = 0
+    public var velocity: UInt8 = 0
+    /// A hint's chord: root 0-11, quality raw value, bass 0-11 or -1.
+    public var root: Int8 = 0
+    public var quality: UInt8 = 0
+    public var bass: Int8 = -1
+
+    public init(kind: Kind, step: Int, pitch: Int = 0, velocity: Int = 0) {
+        self.kind = kind
+        self.step = Int32(clamping: step)
+        self.pitch = UInt8(clamping: pitch)
+        self.velocity = UInt8(clamping: velocity)
+    }
+
+    public init(hint chord: ChordSymbol?, step: Int) {
+        self.init(kind: chord == nil ? .hintWithdrawn : .hint, step: step)
+        if let chord {
+            root = Int8(chord.root)
+            quality = chord.quality.rawValue
+            bass = Int8(chord.bass ?? -1)
+        }
+    }
+
+    var chord: ChordSymbol? {
+        guard kind == .hint, let q = ChordQuality(rawValue: quality) else { return nil }
+        return ChordSymbol(root: Int(root), quality: q, bass: bass >= 0 ? Int(bass) : nil)
+    }
+}
+
+/// Turns the engine thread's `TakeEvent`s into takes for the rehearsal memory, on the control
+/// thread (which owns it: it allocates, and stores with file I/O, never on the real-time path).
+/// A take ends at the external clock's Stop, at a new Start, and at shutdown; one with no melody
+/// note is not stored.
+public final class TakeRecorder {
+    public let store: MemoryStore
+    let chart: ChordStream
+    let beatsPerBar: Int
+    let bpm: () -> Double
+    let hindsightModel: HindsightModel?
+    private var notes: [Take.Note] = []
+    private var open: [Int: (start: Int, velocity: Int)] = [:]
+    private var hints: [ChordHint] = []
+    private var lastStep = 0
+    /// The most melody notes a take keeps (a ten-minute song has about 2,000): past it the input
+    /// is a flood, not music, and the rest is counted, not kept, so memory stays bounded.
+    public static let maximumNotes = 20_000
+    /// Notes past `maximumNotes` in the current take, and in the take `finish` last returned.
+    public private(set) var notesDropped = 0
+    public private(set) var lastNotesDropped = 0
+
+    /// - Parameters:
+    ///   - chart: the chart's stream (bar 1 = step 0), or an empty one.
+    ///   - bpm: the tempo to write in the take (fixed, or the external clock's as measured).
+    ///   - hindsightModel: for the chords of a take played without chart or left hand.
+    public init(store: MemoryStore, chart: ChordStream, beatsPerBar: Int, bpm: @escaping () -> Double, hindsightModel: HindsightModel?) {
+        self.store = store
+        self.chart = chart
+        self.beatsPerBar = beatsPerBar
+        self.bpm = bpm
+        self.hindsightModel = hindsightModel
+    }
+
+    /// Takes the engine thread's events; returns the takes that ended (not yet stored).
+    public func drain(_ ring: SPSCRing<TakeEvent>) -> [Take] {
+        var ended: [Take] = []
+        while let e = ring.pop() {
+            let s = Int(e.step)
+            switch e.kind {
+            case .noteOn:
+                if let o = open.removeValue(forKey: Int(e.pitch)) { close(Int(e.pitch), o, at: s) }
+                guard notes.count < Self.maximumNotes else { notesDropped += 1; continue }
+                open[Int(e.pitch)] = (s, Int(e.velocity))
+                lastStep = max(lastStep, s + 1)
+            case .noteOff:
+                if let o = open.removeValue(forKey: Int(e.pitch)) { close(Int(e.pitch), o, at: s) }
+                lastStep = max(lastStep, s)
+            case .hint, .hintWithdrawn:
+                hints.append(ChordHint(step: s, chord: e.chord))
+            case .start, .stop:
+                if let t = finish() { ended.append(t) }
+            }
+        }
+        return ended
+    }
+
+    private func close(_ pitch: Int, _ o: (start: Int, velocity: Int), at s: Int) {
+        notes.append(Take.Note(pitch: pitch, start: max(0, o.start), end: max(max(0, o.start) + 1, s)))
+    }
+
+    /// The take played so far (keys still down end at its last step), and a fresh start; nil when
+    /// no melody note was played.
+    public func finish() -> Take? {
+        for (p, o) in open { close(p, o, at: lastStep) }
+        open.removeAll()
+        lastNotesDropped = notesDropped
+        defer { notes = []; hints = []; lastStep = 0; notesDropped = 0 }
+        guard !notes.isEmpty else { return nil }
+        let bar = beatsPerBar * 8
+        let steps = max(bar, (notes.map(\.end).max()! + bar - 1) / bar * bar)
+        let beats = steps / 8
+        var stream = chart
+        for h in hints { stream.hint(h.chord, from: .leftHand, at: h.step) }
+        var given: [ChartChord?] = (0..<beats).map { b in
+            let v = stream.known(before: 8 * b)
+            return v.source == .chart || v.source == .leftHand ? v.chord : nil
+        }
+        var source: Take.ChordSource = !hints.isEmpty ? .leftHand : (chart.hasChart ? .chart : .none)
+        var heard: [Int]?
+        if source == .none || given.allSatisfy({ $0 == nil }) {
+            if let model = hindsightModel {
+                let grid = notes.map { GridNote(pitch: $0.pitch, start: $0.start, end: $0.end, velocity: 80) }
+                let estimate = HindsightChords(frames: MelodyFrames.frames(grid, endStep: steps), beatsPerBar: beatsPerBar, model: model)
+                given = (0..<beats).map { $0 < estimate.perBeat.count ? estimate.perBeat[$0] : nil }
+                heard = (0..<(beats * 12)).map { i in i < estimate.heard.count ? min(1000, max(0, Int((estimate.heard[i] * 1000).rounded()))) : 0 }
+                source = .hindsight
+            } else {
+                source = .none
+            }
+        }
+        let sorted = notes.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
+        return Take(source: "live", beatsPerBar: beatsPerBar, bpm: max(1, bpm()), steps: steps, melody: sorted,
+                    chords: source == .none ? [] : given.map { $0?.description ?? "" }, chordSource: source,
+                    heard: source == .hindsight ? heard : nil)
+    }
+}
