@@ -62,8 +62,8 @@ public final class EngineStatus: Sendable {
 /// left hand, or with `wait` −0.5, steps are computed half a step ahead and sound on the grid.
 ///
 /// Owns (touches from no other thread): the engine, the ledger, the event buffers, the tempo
-/// state, the `LeftHand`. Shares only the input ring (consumer), the outputs' engine-thread side,
-/// and the atomics of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
+/// state, the `LeftHand`. Shares only the input ring (consumer), the memory's take ring
+/// (producer), the outputs' engine-thread side, and the atomics of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
 /// Times are queue times (QueueClock); steps come from `FixedTempo` or `ExternalClock`.
 public final class EngineLoop: @unchecked Sendable {
     // @unchecked Sendable: created on the control thread, then used by the engine thread only
