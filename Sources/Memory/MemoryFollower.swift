@@ -5,8 +5,8 @@ import Harmony
 /// the same, and gives that take's chord for the beat to come.
 ///
 /// **Causal**: the chord for beat `b` comes from the melody of steps `< 8b` (the caller passes
-/// only those) and from earlier takes. **Tolerant**: a context matches when at least `threshold`
-/// of its steps agree (the same pitch, or both rest), the stored one shifted by up to one step
+/// only those) and from earlier takes. **Tolerant**: a context matches when, of the steps where
+/// either melody sounds, at least `threshold` sound the same pitch, the stored one shifted by up to one step
 /// (timing jitter); so a few wrong, dropped or ornamental notes do not break it, and a skipped or
 /// added intro only moves where it matches. It keeps following the take it found while the
 /// melody agrees with it (at least `keepThreshold`), and searches again when it departs (a jump
@@ -33,10 +33,12 @@ public final class MemoryFollower {
     }
 
     public var contextBeats = 8
-    public var threshold = 0.8
-    public var keepThreshold = 0.7
-    /// Least sounding steps in the context for a match (a bar of rests matches anything).
+    public var threshold = 0.7
+    public var keepThreshold = 0.6
+    /// Least sounding steps and notes in the context for a match: a few long notes are too
+    /// little evidence (two random notes match somewhere in a song more often than not).
     public var minimumSounding = 16
+    public var minimumNotes = 4
     let songs: [Song]
     let beatsPerBar: Int
     /// The take being followed and its beat aligned with the next beat to play.
@@ -80,7 +82,10 @@ public final class MemoryFollower {
         let c = contextBeats
         guard b >= c, !songs.isEmpty, melody.count == 8 * b else { current = nil; return nil }
         let ctx = melody[(melody.startIndex + 8 * (b - c))..<(melody.startIndex + 8 * b)]
-        guard ctx.count == 8 * c, ctx.filter({ $0 >= 0 }).count >= minimumSounding else { current = nil; return nil }
+        guard ctx.count == 8 * c, ctx.filter({ $0 >= 0 }).count >= minimumSounding, Self.notes(in: ctx) >= minimumNotes else {
+            current = nil
+            return nil
+        }
         if let cur = current, cur.beat + 1 <= songs[cur.song].chords.count,
            similarity(ctx, songs[cur.song], endingAt: cur.beat) >= keepThreshold {
             current = (cur.song, cur.beat + 1)
@@ -104,6 +109,16 @@ public final class MemoryFollower {
         return chordOf(best.song, beat: best.beat)
     }
 
+    /// Notes begun in a context: sounding steps whose pitch differs from the step before.
+    static func notes(in ctx: ArraySlice<Int>) -> Int {
+        var n = 0, previous = -1
+        for p in ctx {
+            if p >= 0 && p != previous { n += 1 }
+            previous = p
+        }
+        return n
+    }
+
     private func chordOf(_ k: Int, beat: Int) -> Guess? {
         let song = songs[k]
         guard beat < song.chords.count else { return nil }
@@ -111,22 +126,27 @@ public final class MemoryFollower {
         return song.chords[beat].map { .chord($0) }
     }
 
-    /// The best share of agreeing steps between `ctx` and the stored take's `contextBeats` beats
-    /// before its beat `j`, shifted by −1, 0 or +1 step.
+    /// How well `ctx` agrees with the stored take's `contextBeats` beats before its beat `j`,
+    /// shifted by −1, 0 or +1 step (the best): of the steps where either melody sounds, the share
+    /// where both sound the same pitch (rests agreeing with rests prove nothing).
     func similarity(_ ctx: ArraySlice<Int>, _ song: Song, endingAt j: Int) -> Double {
         let n = ctx.count
-        var best = 0
+        var best = 0.0
         for shift in -1...1 {
             let start = 8 * j - n + shift
             guard start >= 0, start + n <= song.pitch.count else { continue }
-            var same = 0
+            var same = 0, sounding = 0
             var i = ctx.startIndex
             for t in start..<(start + n) {
-                if song.pitch[t] == ctx[i] { same += 1 }
+                let a = song.pitch[t], b = ctx[i]
+                if a >= 0 || b >= 0 {
+                    sounding += 1
+                    if a == b { same += 1 }
+                }
                 i += 1
             }
-            best = max(best, same)
+            if sounding > 0 { best = max(best, Double(same) / Double(sounding)) }
         }
-        return Double(best) / Double(n)
+        return best
     }
 }

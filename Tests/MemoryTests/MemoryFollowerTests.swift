@@ -75,6 +75,22 @@ final class MemoryFollowerTests: XCTestCase {
         XCTAssertTrue(f.recognitions.isEmpty)
     }
 
+    /// Rests agreeing with rests prove nothing, and a few long notes are too little evidence: a
+    /// sparse melody (a note a bar) is not taken for another, nor even recognized as itself.
+    func testSparseMelodiesAreNotConfused() {
+        func sparse(_ seed: UInt64) -> (notes: [Take.Note], chords: [String]) {
+            var rng = SplitMix64(seed: seed)
+            return ((0..<24).map { .init(pitch: 60 + Int(rng.next() % 24), start: $0 * 32, end: $0 * 32 + 10) }, Array(repeating: "C", count: 96))
+        }
+        let f = MemoryFollower(takes: [take(sparse(60))], beatsPerBar: 4)
+        let other = sparse(61)
+        let guesses = follow(f, pitches(other.notes, steps: 24 * 32), beats: 96)
+        XCTAssertTrue(guesses.allSatisfy { $0 == nil }, "\(f.recognitions.count) false recognitions")
+        let same = follow(MemoryFollower(takes: [take(sparse(60))], beatsPerBar: 4), pitches(sparse(60).notes, steps: 24 * 32), beats: 96)
+        XCTAssertTrue(same.allSatisfy { $0 == nil }, "two notes in two bars: fewer than 4")
+        XCTAssertEqual(MemoryFollower.notes(in: [-1, 60, 60, 62, -1, 62, 64, 64][...]), 4)
+    }
+
     /// Take 2 plays bars 13-24 first, then bars 1-12: it is found in each section, and the chord
     /// after the jump comes from the new place within a few beats.
     func testAJumpReAligns() {
