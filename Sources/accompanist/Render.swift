@@ -82,7 +82,7 @@ struct Render: ParsableCommand {
     @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
     var chart: String?
 
-    @Flag(help: "Two passes (docs/hindsight.md): first the song's chords are estimated from its whole melody, looking ahead, then the accompaniment follows them as a chart. Not causal, so not what the live daemon plays.")
+    @Flag(help: "Two passes (docs/hindsight.md): first the song's chords are estimated from its whole melody, looking ahead, then the accompaniment plays to them (--hindsight-mode). Not causal, so not what the live daemon plays.")
     var hindsight = false
 
     @Option(name: .customLong("hindsight-model"), help: ArgumentHelp("The hindsight chord model (default: Models/hindsight.safetensors, found as the model is).", valueName: "file"))
@@ -247,7 +247,7 @@ struct Render: ParsableCommand {
         var hindsightChords: HindsightChords?
         if hindsight {
             // The first pass: the whole melody (above the split, if any), its chords estimated
-            // at once, then given to the render as a chart.
+            // at once, then heard by the model engine or followed as a chart (--hindsight-mode).
             let path: String
             let candidates = ShippedModel.searchPath(for: HindsightModel.fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL")
             do { path = try ShippedModel.locate(hindsightModel, candidates: candidates) }
@@ -263,11 +263,6 @@ struct Render: ParsableCommand {
             if hindsightMode == .chart || settings.kind != .model { harmony.stream = chords.stream }
             let changes = zip(chords.perBeat, chords.perBeat.dropFirst()).filter { $0 != $1 }.count + (chords.perBeat.isEmpty ? 0 : 1)
             log.info("hindsight: \(changes) chord changes over \(chords.perBeat.count) beats, estimated in \(String(format: "%.2f", Date().timeIntervalSince(start))) s with \(path)")
-            if let hindsightChart {
-                let text = "# chords estimated by accompanist render --hindsight from \(input)\n" + chords.chartText
-                do { try Data(text.utf8).write(to: URL(fileURLWithPath: hindsightChart), options: .atomic) }
-                catch { throw CLIError.cannotCreate("cannot write \(hindsightChart): \(error.localizedDescription)") }
-            }
         }
         if let chordTrack {
             do { harmony.chordTrack = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(chordTrack)) }
@@ -341,6 +336,11 @@ struct Render: ParsableCommand {
         }
         do { try result.file.write(to: URL(fileURLWithPath: output)) }
         catch { throw CLIError.cannotCreate("cannot write \(output): \(error.localizedDescription)") }
+        if let hindsightChart, let chords = hindsightChords {
+            let text = "# chords estimated by accompanist render --hindsight from \(input)\n" + chords.chartText
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: hindsightChart), options: .atomic) }
+            catch { throw CLIError.cannotCreate("cannot write \(hindsightChart): \(error.localizedDescription)") }
+        }
         if let store {
             let take = memoryTake(result: result, harmony: harmony, hindsight: hindsightChords, notes: melodyNotes, bars: bars, file: file)
             do {
