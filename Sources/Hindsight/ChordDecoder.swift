@@ -1,5 +1,6 @@
 import Foundation
 import Harmony
+import Model
 
 /// From the hindsight model's per-beat class logits to one chord a beat (docs/hindsight.md).
 public enum ChordDecoder {
@@ -50,18 +51,11 @@ public enum ChordDecoder {
             for k in 0..<c { z += expf(logits[t * c + k] - m) }
             for k in 0..<(c - 1) {
                 let q = expf(logits[t * c + k] - m) / z
-                let tones = ChordDecoder.classTones(k)
+                let tones = ChordFeatures.classTones(k, classes: c)
                 for pc in 0..<12 where (tones >> pc) & 1 != 0 { out[t * 12 + pc] += q }
             }
         }
         return out
-    }
-
-    /// The tones of a class (bit k = pitch class k): root k / 5 with maj, min, sus (2 and 4),
-    /// dim or aug, as the model's chord head classes (`ChordFeatures.classTones`).
-    static func classTones(_ k: Int) -> Int {
-        let iv: [[Int]] = [[0, 4, 7], [0, 3, 7], [0, 2, 5, 7], [0, 3, 6], [0, 4, 8]]
-        return iv[k % 5].reduce(0) { $0 | 1 << ((k / 5 + $1) % 12) }
     }
 
     /// The chord of a class: its root's major, minor, sus4, diminished or augmented triad; N is N.C.

@@ -119,8 +119,7 @@ public final class LiveSession {
         guard config.memoryEnabled else { return nil }
         let dir = config.memoryDirectory.isEmpty ? MemoryStore.defaultDirectory() : URL(fileURLWithPath: config.memoryDirectory)
         let store = MemoryStore(directory: dir, limit: config.memoryMaxTakes)
-        let candidates = ShippedModel.searchPath(for: HindsightModel.fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL")
-        let model = (try? ShippedModel.locate(nil, candidates: candidates)).flatMap { try? HindsightModel(path: $0) }
+        let model = HindsightModel.find()
         let listing = store.list()
         for p in listing.problems { log.warning("memory: \(dir.path)/\(p): skipped") }
         log.info("memory: \(listing.takes.count) takes in \(dir.path); each performance is stored as a take\(model == nil ? " (no hindsight model: takes without a chart or left hand keep no chords)" : "")")

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Harmony
 import Hindsight
@@ -37,6 +38,41 @@ public struct TakeEvent: Sendable, BitwiseCopyable, Equatable {
     var chord: ChordSymbol? {
         guard kind == .hint, let q = ChordQuality(rawValue: quality) else { return nil }
         return ChordSymbol(root: Int(root), quality: q, bass: bass >= 0 ? Int(bass) : nil)
+    }
+}
+
+extension HindsightModel {
+    /// Where the hindsight model is looked for: `$ACCOMPANIST_HINDSIGHT_MODEL`, then the places of
+    /// the accompaniment model (`ShippedModel.searchPath(for:environment:)`).
+    public static var searchPath: [String] { ShippedModel.searchPath(for: fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL") }
+
+    /// The model at `explicit`, else the first found on `searchPath`; nil when none loads.
+    public static func find(_ explicit: String? = nil) -> HindsightModel? {
+        (try? ShippedModel.locate(explicit, candidates: searchPath)).flatMap { try? HindsightModel(path: $0) }
+    }
+}
+
+extension Take {
+    /// A take's chords, one a beat from step 0 (`render --memory` and the live recorder): the
+    /// chart's and the left hand's (`hints`) where they gave one, ground truth; else, when neither
+    /// gave any, `estimate()`'s (hindsight), with each beat's chord-tone probabilities in
+    /// thousandths; else none.
+    public static func chords(beats: Int, chart: ChordStream, leftHand hints: [ChordHint],
+                              estimate: () -> HindsightChords?) -> (chords: [String], source: ChordSource, heard: [Int]?) {
+        var stream = chart
+        for h in hints { stream.hint(h.chord, from: .leftHand, at: h.step) }
+        let given: [ChartChord?] = (0..<beats).map { b in
+            let v = stream.known(before: 8 * b)
+            return v.source == .chart || v.source == .leftHand ? v.chord : nil
+        }
+        let source: ChordSource = !hints.isEmpty ? .leftHand : (chart.hasChart ? .chart : .none)
+        if source != .none && given.contains(where: { $0 != nil }) {
+            return (given.map { $0?.description ?? "" }, source, nil)
+        }
+        guard let e = estimate() else { return ([], .none, nil) }
+        let chords = (0..<beats).map { $0 < e.perBeat.count ? e.perBeat[$0].description : "" }
+        let heard = (0..<(beats * 12)).map { i in i < e.heard.count ? min(1000, max(0, Int((e.heard[i] * 1000).rounded()))) : 0 }
+        return (chords, .hindsight, heard)
     }
 }
 
@@ -110,29 +146,14 @@ public final class TakeRecorder {
         guard !notes.isEmpty else { return nil }
         let bar = beatsPerBar * 8
         let steps = max(bar, (notes.map(\.end).max()! + bar - 1) / bar * bar)
-        let beats = steps / 8
-        var stream = chart
-        for h in hints { stream.hint(h.chord, from: .leftHand, at: h.step) }
-        var given: [ChartChord?] = (0..<beats).map { b in
-            let v = stream.known(before: 8 * b)
-            return v.source == .chart || v.source == .leftHand ? v.chord : nil
-        }
-        var source: Take.ChordSource = !hints.isEmpty ? .leftHand : (chart.hasChart ? .chart : .none)
-        var heard: [Int]?
-        if source == .none || given.allSatisfy({ $0 == nil }) {
-            if let model = hindsightModel {
+        let c = Take.chords(beats: steps / 8, chart: chart, leftHand: hints) {
+            hindsightModel.map { model in
                 let grid = notes.map { GridNote(pitch: $0.pitch, start: $0.start, end: $0.end, velocity: 80) }
-                let estimate = HindsightChords(frames: MelodyFrames.frames(grid, endStep: steps), beatsPerBar: beatsPerBar, model: model)
-                given = (0..<beats).map { $0 < estimate.perBeat.count ? estimate.perBeat[$0] : nil }
-                heard = (0..<(beats * 12)).map { i in i < estimate.heard.count ? min(1000, max(0, Int((estimate.heard[i] * 1000).rounded()))) : 0 }
-                source = .hindsight
-            } else {
-                source = .none
+                return HindsightChords(frames: MelodyFrames.frames(grid, endStep: steps), beatsPerBar: beatsPerBar, model: model)
             }
         }
         let sorted = notes.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
         return Take(source: "live", beatsPerBar: beatsPerBar, bpm: max(1, bpm()), steps: steps, melody: sorted,
-                    chords: source == .none ? [] : given.map { $0?.description ?? "" }, chordSource: source,
-                    heard: source == .hindsight ? heard : nil)
+                    chords: c.chords, chordSource: c.source, heard: c.heard)
     }
 }

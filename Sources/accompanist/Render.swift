@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Harmony
 import Hindsight
+import Live
 import Logging
 import MIDI
 import Memory
@@ -244,19 +245,20 @@ struct Render: ParsableCommand {
             guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.noInput("\(path): no such chart file, or it cannot be read") }
             do { harmony.stream = try hs.loadStream(beatsPerBar: bars) } catch { throw CLIError.input(error.description) }
         }
+        // The melody as render reads it (above the split, if any), for hindsight and the memory.
+        let melodyNotes = file.tracks[index].notes.filter { hs.splitNote == nil || Int($0.key) >= hs.splitNote! }
+            .map { GridNote($0, ticksPerQuarter: file.ticksPerQuarter) }
         var hindsightChords: HindsightChords?
         if hindsight {
             // The first pass: the whole melody (above the split, if any), its chords estimated
             // at once, then heard by the model engine or followed as a chart (--hindsight-mode).
             let path: String
-            let candidates = ShippedModel.searchPath(for: HindsightModel.fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL")
+            let candidates = HindsightModel.searchPath
             do { path = try ShippedModel.locate(hindsightModel, candidates: candidates) }
             catch { throw CLIError.noInput("no hindsight chord model found (looked for \((hindsightModel.map { [$0] } ?? candidates).joined(separator: ", "))); pass --hindsight-model PATH") }
             let model: HindsightModel
             do { model = try HindsightModel(path: path) } catch { throw CLIError.input(error.description) }
-            let notes = file.tracks[index].notes.filter { hs.splitNote == nil || Int($0.key) >= hs.splitNote! }
-                .map { GridNote($0, ticksPerQuarter: file.ticksPerQuarter) }
-            let frames = MelodyFrames.frames(notes, endStep: notes.map(\.end).max() ?? 0)
+            let frames = MelodyFrames.frames(melodyNotes, endStep: melodyNotes.map(\.end).max() ?? 0)
             let start = Date()
             let chords = HindsightChords(frames: frames, beatsPerBar: bars, model: model)
             hindsightChords = chords
@@ -278,9 +280,6 @@ struct Render: ParsableCommand {
             log.info("memory: \(listing.takes.count) takes in \(store.directory.path), \(f.count) with chords of \(bars) beats a bar")
             if f.count > 0 { follower = f }
         }
-        let ppq = file.ticksPerQuarter
-        let melodyNotes = file.tracks[index].notes.filter { hs.splitNote == nil || Int($0.key) >= hs.splitNote! }
-            .map { GridNote($0, ticksPerQuarter: ppq) }
         let accompanist: AccompanimentEngine
         do { accompanist = try settings.makeEngine(weights: modelPath) }
         catch let e as ShippedModel.Failure { throw CLIError.input(e.description) }
@@ -365,40 +364,17 @@ extension Render {
     /// the left hand where they gave one (ground truth), else the hindsight estimate (made here
     /// if --hindsight did not, when the model is found), else none.
     func memoryTake(result: RenderResult, harmony: RenderHarmony, hindsight: HindsightChords?, notes: [GridNote], bars: Int, file: MIDIFile) -> Take {
-        let beats = (result.endStep + 7) / 8
-        var stream = harmony.stream
-        for h in result.leftHandChanges { stream.hint(h.chord, from: .leftHand, at: h.step) }
-        var given: [ChartChord?] = (0..<beats).map { b in
-            let v = stream.known(before: 8 * b)
-            return v.source == .chart || v.source == .leftHand ? v.chord : nil
+        let c = Take.chords(beats: (result.endStep + 7) / 8, chart: harmony.stream, leftHand: result.leftHandChanges) {
+            if let hindsight { return hindsight }
+            guard let model = HindsightModel.find(hindsightModel) else { return nil }
+            return HindsightChords(frames: MelodyFrames.frames(notes, endStep: notes.map(\.end).max() ?? 0), beatsPerBar: bars, model: model)
         }
-        var heard: [Int]?
-        var source: Take.ChordSource = !result.leftHandChanges.isEmpty ? .leftHand : (harmony.stream.hasChart ? .chart : .none)
-        if source == .none || given.allSatisfy({ $0 == nil }) {
-            var estimate = hindsight
-            if estimate == nil, let path = try? ShippedModel.locate(hindsightModel, candidates: ShippedModel.searchPath(for: HindsightModel.fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL")),
-               let model = try? HindsightModel(path: path) {
-                estimate = HindsightChords(frames: MelodyFrames.frames(notes, endStep: notes.map(\.end).max() ?? 0), beatsPerBar: bars, model: model)
-            }
-            if let estimate {
-                given = (0..<beats).map { $0 < estimate.perBeat.count ? estimate.perBeat[$0] : nil }
-                source = .hindsight
-                heard = (0..<(beats * 12)).map { i in i < estimate.heard.count ? Int((estimate.heard[i] * 1000).rounded()).clamped(0, 1000) : 0 }
-            } else {
-                source = .none
-            }
-        }
-        let chords = source == .none ? [] : given.map { $0?.description ?? "" }
         let tempo = file.hasTempo ? file.tempoMap.changes.first?.bpm ?? 120 : (bpm ?? 120)
         return Take(source: URL(fileURLWithPath: input).lastPathComponent, beatsPerBar: bars, bpm: tempo, steps: result.endStep,
                     melody: notes.filter { $0.start < result.endStep }.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
                         .map { Take.Note(pitch: $0.pitch, start: $0.start, end: min($0.end, result.endStep)) },
-                    chords: chords, chordSource: source, heard: source == .hindsight ? heard : nil)
+                    chords: c.chords, chordSource: c.source, heard: c.heard)
     }
-}
-
-extension Int {
-    func clamped(_ lo: Int, _ hi: Int) -> Int { Swift.min(hi, Swift.max(lo, self)) }
 }
 
 /// Reads a MIDI file, turning every failure into one clear line.
