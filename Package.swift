@@ -96,7 +96,8 @@ let package = Package(
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine"], swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory"], swiftSettings: swift6),
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory", "Tokens",
+                                                      .product(name: "Logging", package: "swift-log")], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),
     ]
 )

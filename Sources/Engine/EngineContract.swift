@@ -50,6 +50,11 @@ public protocol AccompanimentEngine: AnyObject {
     /// `generate(step:)` of that step, from what was played before it; nil: the memory says
     /// nothing from there. Steps ascend.
     func memoryChord(_ chord: ChartChord?, step: Int)
+    /// The rehearsal memory's estimate for the steps from `step` on, where its take's chords are
+    /// hindsight's: each pitch class's chord-tone probability (12, copied now; the model engine
+    /// hears it in place of its own hearing); nil: none from there. No allocation: the engine
+    /// thread calls it.
+    func memoryHeard(_ pi: UnsafePointer<Float>?, step: Int)
 }
 
 /// A fixed-capacity list of events, allocated once. Appending past the capacity drops the event
@@ -99,4 +104,5 @@ extension AccompanimentEngine {
     public func setHarmony(_ stream: ChordStream) {}
     public func chordHint(_ chord: ChordSymbol?, step: Int) {}
     public func memoryChord(_ chord: ChartChord?, step: Int) {}
+    public func memoryHeard(_ pi: UnsafePointer<Float>?, step: Int) {}
 }

@@ -172,8 +172,13 @@ public final class NeuralEngine: AccompanimentEngine {
     /// 12 chord-tone probabilities replace the model's own hearing where no chord is given, as
     /// `setHeardChords` does; nil: off from there. Given before `generate(step:)` of that step.
     public func setMemoryHeard(_ pi: [Float]?, step: Int) {
-        guard let pi else { memoryHeardFrom = nil; return }
+        guard let pi else { memoryHeard(nil, step: step); return }
         precondition(pi.count == 12)
+        pi.withUnsafeBufferPointer { memoryHeard($0.baseAddress!, step: step) }
+    }
+
+    public func memoryHeard(_ pi: UnsafePointer<Float>?, step: Int) {
+        guard let pi else { memoryHeardFrom = nil; return }
         for k in 0..<12 { memoryHeard[k] = pi[k] }
         memoryHeardFrom = step
     }

@@ -37,6 +37,8 @@ public final class EngineStatus: Sendable {
     public let droppedLeftHandEvents = Atomic<Int>(0)
     /// Events the rehearsal memory's recorder lost (its ring full).
     public let lostTakeEvents = Atomic<Int>(0)
+    /// Beats the rehearsal memory planned after the engine had computed them (dropped).
+    public let lateMemoryGuesses = Atomic<Int>(0)
     public init() {}
 }
 
@@ -63,7 +65,7 @@ public final class EngineStatus: Sendable {
 ///
 /// Owns (touches from no other thread): the engine, the ledger, the event buffers, the tempo
 /// state, the `LeftHand`. Shares only the input ring (consumer), the memory's take ring
-/// (producer), the outputs' engine-thread side, and the atomics of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
+/// (producer) and guess ring (consumer), the outputs' engine-thread side, and the atomics of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
 /// Times are queue times (QueueClock); steps come from `FixedTempo` or `ExternalClock`.
 public final class EngineLoop: @unchecked Sendable {
     // @unchecked Sendable: created on the control thread, then used by the engine thread only
@@ -96,6 +98,13 @@ public final class EngineLoop: @unchecked Sendable {
     /// the melody's keys with their steps, the left hand's hints, performances' starts and stops.
     /// nil: no memory. A full ring loses the event and counts it (`status.lostTakeEvents`).
     let takes: SPSCRing<TakeEvent>?
+    /// From the memory thread (consumer side: this thread): each beat's chord from the rehearsal
+    /// memory, planned a beat ahead (`LiveMemory`); nil: no memory.
+    let guesses: SPSCRing<MemoryGuess>?
+    /// Whether the last guess applied said something (so a missing one must say "nothing now").
+    private var memorySpoke = false
+    /// A guess's chord-tone probabilities, for the engine. (12,)
+    private let memoryPi: UnsafeMutablePointer<Float>
     /// Left-hand hints and dropped keys of performances before the last reset (the external
     /// clock's Start resets `leftHand`, whose own counts restart), so `status` keeps counting.
     private var earlierHints = 0, earlierDroppedKeys = 0
@@ -136,10 +145,15 @@ public final class EngineLoop: @unchecked Sendable {
     ///     the engine here, once (it allocates), as `render` gives it before its run.
     ///   - leftHand: the reader of the left hand's keys (`HarmonySettings.makeLeftHand`), when a
     ///     split or a chord channel is configured.
-    ///   - takes: the ring to the rehearsal memory's recorder (docs/memory.md, "Live"), or nil.
+    ///   - takes: the ring to the rehearsal memory's thread (docs/memory.md, "Live"), or nil.
+    ///   - guesses: the ring of its plans back, or nil.
     public init(engine: AccompanimentEngine, settings: Settings, outputs: [any LiveOutput], input: SPSCRing<InputEvent>,
-                harmony: ChordStream = ChordStream(), leftHand: LeftHand? = nil, takes: SPSCRing<TakeEvent>? = nil) {
+                harmony: ChordStream = ChordStream(), leftHand: LeftHand? = nil, takes: SPSCRing<TakeEvent>? = nil,
+                guesses: SPSCRing<MemoryGuess>? = nil) {
         self.takes = takes
+        self.guesses = guesses
+        memoryPi = .allocate(capacity: 12)
+        memoryPi.initialize(repeating: 0, count: 12)
         self.engine = engine
         self.settings = settings
         self.outputs = outputs
@@ -157,7 +171,10 @@ public final class EngineLoop: @unchecked Sendable {
         engine.reset(seed: settings.seed)
     }
 
-    deinit { lastScheduled.deallocate() }
+    deinit {
+        lastScheduled.deallocate()
+        memoryPi.deallocate()
+    }
 
     var usesClock: Bool { settings.tempoSource == .midiClock }
     private var stopping: Bool { stopRequested.load(ordering: .relaxed) }
@@ -338,6 +355,12 @@ public final class EngineLoop: @unchecked Sendable {
             engine.chordHint(h.chord, step: h.step)
             record(TakeEvent(hint: h.chord, step: h.step))
         }
+        if s % 8 == 0 {
+            // A beat begins: the memory thread may plan the next one from the melody before s,
+            // and this one's plan is applied (as render's follower does before the step).
+            record(TakeEvent(kind: .beat, step: s))
+            if let guesses { applyMemory(guesses, step: s) }
+        }
         buffer.removeAll()
         step.removeAll()
         engine.generate(step: s, into: buffer)
@@ -356,6 +379,25 @@ public final class EngineLoop: @unchecked Sendable {
         publishDrops()
         let took = Int(monotonicNanoseconds() - t0)
         if took > status.maxStepNanoseconds.load(ordering: .relaxed) { status.maxStepNanoseconds.store(took, ordering: .relaxed) }
+    }
+
+    /// The memory's plan for the beat beginning at step s; plans for earlier beats came too late
+    /// and are dropped (counted). With no plan, a memory that spoke goes quiet.
+    private func applyMemory(_ ring: SPSCRing<MemoryGuess>, step s: Int) {
+        let beat = s / 8
+        var applied = false
+        while let g = ring.peek(), Int(g.beat) <= beat {
+            _ = ring.pop()
+            guard Int(g.beat) == beat else { status.lateMemoryGuesses.add(1, ordering: .relaxed); continue }
+            g.apply(to: engine, step: s, scratch: memoryPi)
+            memorySpoke = g.kind != .none
+            applied = true
+        }
+        if !applied && memorySpoke {
+            engine.memoryChord(nil, step: s)
+            engine.memoryHeard(nil, step: s)
+            memorySpoke = false
+        }
     }
 
     private func publishDrops() {

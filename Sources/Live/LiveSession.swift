@@ -67,17 +67,18 @@ public final class LiveSession {
         if let synth, config.synthMelody { passthrough.append(.init(synth)) }
         if config.melodyPassthrough { passthrough.append(.init(seq)) }
         let engineInput = SPSCRing<InputEvent>(capacity: 8192)
-        // The rehearsal memory's recorder (control thread) and its ring from the engine thread.
-        let recorder = makeRecorder(chart: harmony.stream)
-        let takeRing = recorder.map { _ in SPSCRing<TakeEvent>(capacity: 1 << 16) }
+        // The rehearsal memory (its own thread), its ring from the engine thread and its plans' back.
+        let memory = makeMemory(chart: harmony.stream)
+        let takeRing = memory.map { _ in SPSCRing<TakeEvent>(capacity: 1 << 16) }
         let loop = EngineLoop(engine: engine, settings: EngineLoop.Settings(config), outputs: outputs, input: engineInput,
-                              harmony: harmony.stream, leftHand: harmony.makeLeftHand(), takes: takeRing)
+                              harmony: harmony.stream, leftHand: harmony.makeLeftHand(), takes: takeRing, guesses: memory?.guesses)
         let reader = InputReader(settings: InputReader.Settings(config), passthrough: passthrough, ownClient: seq.clientID,
                                  engineInput: engineInput, clock: { clock.now() })
         let readerThread = RealtimeThread(name: "acc-reader", priority: 80) { reader.run(sequencer: seq) }
         let engineThread = RealtimeThread(name: "acc-engine", priority: 75) { loop.run(clock: clock) }
         try readerThread.start()
         try engineThread.start()
+        if let memory, let takeRing { try memory.start(events: takeRing) }
 
         log.info("ALSA client \"\(config.clientName)\" \(seq.clientID): input \(seq.clientID):\(seq.inputPort), output \(seq.clientID):\(seq.outputPort); engine \(engineDescription)")
         logTempo()
@@ -94,8 +95,7 @@ public final class LiveSession {
         notifier.ready(status: report().statusLine(melodyLatency: passthrough.first?.latency))
 
         control(signals: &signals, loop: loop, reader: reader, connector: connector, threads: threads,
-                report: report, melodyLatency: passthrough.first?.latency, chartEnd: &chartEnd,
-                takes: { if let recorder, let takeRing { self.store(recorder.drain(takeRing), recorder) } })
+                report: report, melodyLatency: passthrough.first?.latency, chartEnd: &chartEnd)
 
         // Shutdown: the engine ends every accompaniment note, the reader the player's, then the synth stops.
         notifier.stopping()
@@ -104,18 +104,23 @@ public final class LiveSession {
         reader.stopRequested.store(true, ordering: .releasing)
         readerThread.join()
         synth?.stop()
-        if let recorder, let takeRing {
-            store(recorder.drain(takeRing) + [recorder.finish()].compactMap { $0 }, recorder)
+        if let memory, let takeRing {
+            // The memory thread stops; the control thread owns the memory again and ends the take.
+            memory.stop()
+            memory.process(takeRing)
+            memory.store([memory.recorder.finish()].compactMap { $0 })
             let lost = loop.status.lostTakeEvents.load(ordering: .relaxed)
-            if lost > 0 { log.warning("memory: \(lost) events of the takes were lost (the recorder's ring was full)") }
+            if lost > 0 { log.warning("memory: \(lost) events of the takes were lost (the memory thread's ring was full)") }
+            let late = loop.status.lateMemoryGuesses.load(ordering: .relaxed) + memory.lostGuesses
+            if late > 0 { log.warning("memory: \(late) beats were planned too late to be followed (this performance may differ from render --memory)") }
         }
         log.info("\(report().summary)")
         for p in passthrough { log.info("latency \(p.latency.name) (input timestamp → call returned): \(p.latency.describe(unit: "notes"))") }
         if let synth { log.info("latency \(synth.lateness.name) (actual − scheduled): \(synth.lateness.describe())") }
     }
 
-    /// The rehearsal memory's recorder (docs/memory.md, "Live"), or nil with `memory.enabled = false`.
-    private func makeRecorder(chart: ChordStream) -> TakeRecorder? {
+    /// The rehearsal memory (docs/memory.md, "Live"), or nil with `memory.enabled = false`.
+    private func makeMemory(chart: ChordStream) -> LiveMemory? {
         guard config.memoryEnabled else { return nil }
         let dir = config.memoryDirectory.isEmpty ? MemoryStore.defaultDirectory() : URL(fileURLWithPath: config.memoryDirectory)
         let store = MemoryStore(directory: dir, limit: config.memoryMaxTakes)
@@ -124,22 +129,12 @@ public final class LiveSession {
         for p in listing.problems { log.warning("memory: \(dir.path)/\(p): skipped") }
         log.info("memory: \(listing.takes.count) takes in \(dir.path); each performance is stored as a take\(model == nil ? " (no hindsight model: takes without a chart or left hand keep no chords)" : "")")
         let bpm = config.bpm
-        return TakeRecorder(store: store, chart: chart, beatsPerBar: config.beatsPerBar, bpm: { bpm }, hindsightModel: model)
-    }
-
-    /// Stores takes that ended (control thread): one line each; a failure is a warning.
-    private func store(_ takes: [Take], _ recorder: TakeRecorder) {
-        for t in takes {
-            do {
-                let forgotten = try recorder.store.save(t)
-                log.info("memory: stored take \(t.id) (\(t.melody.count) melody notes, \(t.chordSource == .none ? "no chords" : "chords from \(t.chordSource.rawValue)"))\(forgotten.isEmpty ? "" : "; forgot the \(forgotten.count) oldest")")
-                if recorder.lastNotesDropped > 0 {
-                    log.warning("memory: that take kept its first \(TakeRecorder.maximumNotes) melody notes; \(recorder.lastNotesDropped) more (a flood) were not kept")
-                }
-            } catch {
-                log.warning("memory: could not store a take in \(recorder.store.directory.path): \(error)")
-            }
-        }
+        let recorder = TakeRecorder(store: store, chart: chart, beatsPerBar: config.beatsPerBar, bpm: { bpm }, hindsightModel: model)
+        let memory = LiveMemory(recorder: recorder, takes: listing.takes, beatsPerBar: config.beatsPerBar,
+                                guesses: SPSCRing<MemoryGuess>(capacity: 1024), log: log)
+        let n = memory.followed
+        if n > 0 { log.info("memory: following \(n) take\(n == 1 ? "" : "s") with chords of \(config.beatsPerBar) beats a bar") }
+        return memory
     }
 
     /// FluidSynth with its scheduler thread, or nil (sound off, or no soundfont / audio device:
@@ -188,7 +183,7 @@ public final class LiveSession {
     /// priority, warnings, STATUS= and the watchdog.
     private func control(signals: inout sigset_t, loop: EngineLoop, reader: InputReader, connector: PortConnector,
                          threads: [RealtimeThread], report: () -> LiveSnapshot, melodyLatency: LatencyHistogram?,
-                         chartEnd: inout ChartEndNotice, takes: () -> Void) {
+                         chartEnd: inout ChartEndNotice) {
         let started = Date()
         var lastHeartbeat = -1
         var lastWatchdog = Date.distantPast
@@ -214,7 +209,6 @@ public final class LiveSession {
                 }
             }
             if !realtimeChecked { realtimeChecked = checkRealtime(threads) }
-            takes()  // the memory's recorder: takes ended by the external clock's Stop are stored now
 
             let now = report()
             for line in now.changes(since: reported) {

@@ -5,11 +5,12 @@ import Hindsight
 import Memory
 import Tokens
 
-/// What the engine thread tells the recorder about a performance (docs/memory.md, "Live"):
-/// melody keys with their steps, the left hand's chord hints, and where performances begin and
-/// end. Trivial, so it goes through an `SPSCRing` without allocating.
+/// What the engine thread tells the memory thread about a performance (docs/memory.md, "Live"):
+/// melody keys with their steps, the left hand's chord hints, where performances begin and end,
+/// and each beat's first step as it is computed (`beat`: every melody key of the steps before it
+/// has been sent). Trivial, so it goes through an `SPSCRing` without allocating.
 public struct TakeEvent: Sendable, BitwiseCopyable, Equatable {
-    public enum Kind: UInt8, Sendable, BitwiseCopyable { case noteOn, noteOff, hint, hintWithdrawn, start, stop }
+    public enum Kind: UInt8, Sendable, BitwiseCopyable { case noteOn, noteOff, hint, hintWithdrawn, start, stop, beat }
     public var kind: Kind
     public var step: Int32
     public var pitch: UInt8 = 0
@@ -76,8 +77,9 @@ extension Take {
     }
 }
 
-/// Turns the engine thread's `TakeEvent`s into takes for the rehearsal memory, on the control
-/// thread (which owns it: it allocates, and stores with file I/O, never on the real-time path).
+/// Turns the engine thread's `TakeEvent`s into takes for the rehearsal memory, on the memory
+/// thread (`LiveMemory`, which owns it; the control thread at shutdown): it allocates, and its
+/// takes are stored with file I/O, never on the real-time path.
 /// A take ends at the external clock's Stop, at a new Start, and at shutdown; one with no melody
 /// note is not stored.
 public final class TakeRecorder {
@@ -113,23 +115,40 @@ public final class TakeRecorder {
     public func drain(_ ring: SPSCRing<TakeEvent>) -> [Take] {
         var ended: [Take] = []
         while let e = ring.pop() {
-            let s = Int(e.step)
-            switch e.kind {
-            case .noteOn:
-                if let o = open.removeValue(forKey: Int(e.pitch)) { close(Int(e.pitch), o, at: s) }
-                guard notes.count < Self.maximumNotes else { notesDropped += 1; continue }
-                open[Int(e.pitch)] = (s, Int(e.velocity))
-                lastStep = max(lastStep, s + 1)
-            case .noteOff:
-                if let o = open.removeValue(forKey: Int(e.pitch)) { close(Int(e.pitch), o, at: s) }
-                lastStep = max(lastStep, s)
-            case .hint, .hintWithdrawn:
-                hints.append(ChordHint(step: s, chord: e.chord))
-            case .start, .stop:
-                if let t = finish() { ended.append(t) }
-            }
+            if let t = take(e) { ended.append(t) }
         }
         return ended
+    }
+
+    /// One event of the engine thread; returns the take it ended, if any (not yet stored).
+    public func take(_ e: TakeEvent) -> Take? {
+        let s = Int(e.step)
+        switch e.kind {
+        case .noteOn:
+            if let o = open.removeValue(forKey: Int(e.pitch)) { close(Int(e.pitch), o, at: s) }
+            guard notes.count < Self.maximumNotes else { notesDropped += 1; return nil }
+            open[Int(e.pitch)] = (s, Int(e.velocity))
+            lastStep = max(lastStep, s + 1)
+        case .noteOff:
+            if let o = open.removeValue(forKey: Int(e.pitch)) { close(Int(e.pitch), o, at: s) }
+            lastStep = max(lastStep, s)
+        case .hint, .hintWithdrawn:
+            hints.append(ChordHint(step: s, chord: e.chord))
+        case .start, .stop:
+            return finish()
+        case .beat:
+            break
+        }
+        return nil
+    }
+
+    /// The melody of this take at each step `0 ..< s` (the pitch sounding, −1 for a rest), as
+    /// `render` reads a file's (`MelodyFrames.frames`): keys still down sound to `s`.
+    public func melodyPitch(before s: Int) -> [Int] {
+        // Keys of step s or later may already be here (heard early): they are not before s.
+        var grid = notes.filter { $0.start < s }.map { GridNote(pitch: $0.pitch, start: $0.start, end: min($0.end, s), velocity: 80) }
+        for (p, o) in open where o.start < s { grid.append(GridNote(pitch: p, start: max(0, o.start), end: s, velocity: o.velocity)) }
+        return MelodyFrames.frames(grid, endStep: s).map { Int($0.pitch) }
     }
 
     private func close(_ pitch: Int, _ o: (start: Int, velocity: Int), at s: Int) {

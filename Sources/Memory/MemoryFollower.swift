@@ -1,11 +1,13 @@
 import Harmony
 
-/// Follows a take against the takes the memory keeps (docs/memory.md, "Following"): before each
-/// beat it looks at the melody of the last `contextBeats` beats, finds where a stored take played
-/// the same, and gives that take's chord for the beat to come.
+/// Follows a take against the takes the memory keeps (docs/memory.md, "Following"): a beat
+/// ahead of each beat it looks at the melody of the last `contextBeats` beats, finds where a
+/// stored take played the same, and gives that take's chord for the beat after the next.
 ///
-/// **Causal**: the chord for beat `b` comes from the melody of steps `< 8b` (the caller passes
-/// only those) and from earlier takes. **Tolerant**: a context matches when, of the steps where
+/// **Causal, a beat ahead**: the chord for beat `b` comes from the melody of steps
+/// `< 8(b − lead)` (the caller passes only those) and from earlier takes. The lead of one beat
+/// gives the live daemon's memory thread a whole beat to plan beat `b` while beat `b − 1` is
+/// played, and `render --memory` plans the same way, so live equals render. **Tolerant**: a context matches when, of the steps where
 /// either melody sounds, at least `threshold` sound the same pitch, the stored one shifted by up to one step
 /// (timing jitter); so a few wrong, dropped or ornamental notes do not break it, and a skipped or
 /// added intro only moves where it matches. It keeps following the take it found while the
@@ -33,6 +35,8 @@ public final class MemoryFollower {
     }
 
     public var contextBeats = 8
+    /// Beats between the last melody heard and the beat planned (0: the beat right after it).
+    public var lead = 1
     public var threshold = 0.7
     public var keepThreshold = 0.6
     /// Least sounding steps and notes in the context for a match: a few long notes are too
@@ -44,7 +48,7 @@ public final class MemoryFollower {
     /// The take being followed and its beat aligned with the next beat to play.
     private var current: (song: Int, beat: Int)?
 
-    /// Each time a take is recognized anew: the beat here, the take and its beat there.
+    /// Each time a take is recognized anew: the beat planned here, the take and its beat there.
     public private(set) var recognitions: [(beat: Int, take: Take, storedBeat: Int)] = []
 
     /// Follows against `takes` whose chords are known (ground truth or estimated; takes without
@@ -66,8 +70,12 @@ public final class MemoryFollower {
     /// Takes it can follow.
     public var count: Int { songs.count }
 
-    /// The chord for beat `b` from the melody before it (`melody`: the pitch at each step
-    /// `0 ..< 8b`, −1 for a rest; longer is a caller's error), or nil to let the melody decide.
+    /// A new performance: it follows nothing until it recognizes a take again.
+    public func restart() { current = nil }
+
+    /// The chord for beat `b` from the melody `lead` beats before it (`melody`: the pitch at each
+    /// step `0 ..< 8(b − lead)`, −1 for a rest; longer is a caller's error), or nil to let the
+    /// melody decide.
     public func chord(forBeat b: Int, melody: ArraySlice<Int>) -> ChartChord? {
         switch guess(forBeat: b, melody: melody) {
         case .chord(let c)?: return c
@@ -75,13 +83,14 @@ public final class MemoryFollower {
         }
     }
 
-    /// What the memory says about beat `b` from the melody before it (as `chord(forBeat:)`):
-    /// nil to let the melody decide.
+    /// What the memory says about beat `b` from the melody `lead` beats before it (as
+    /// `chord(forBeat:)`): nil to let the melody decide.
     public func guess(forBeat b: Int, melody: ArraySlice<Int>) -> Guess? {
-        precondition(melody.count <= 8 * b, "the follower may only see the melody before the beat")
+        let e = b - lead    // the context ends where beat e begins; stored beat j + lead is planned
+        precondition(melody.count <= 8 * max(0, e), "the follower may only see the melody `lead` beats before the beat")
         let c = contextBeats
-        guard b >= c, !songs.isEmpty, melody.count == 8 * b else { current = nil; return nil }
-        let ctx = melody[(melody.startIndex + 8 * (b - c))..<(melody.startIndex + 8 * b)]
+        guard e >= c, !songs.isEmpty, melody.count == 8 * e else { current = nil; return nil }
+        let ctx = melody[(melody.startIndex + 8 * (e - c))..<(melody.startIndex + 8 * e)]
         guard ctx.count == 8 * c, ctx.filter({ $0 >= 0 }).count >= minimumSounding, Self.notes(in: ctx) >= minimumNotes else {
             current = nil
             return nil
@@ -89,14 +98,14 @@ public final class MemoryFollower {
         if let cur = current, cur.beat + 1 <= songs[cur.song].chords.count,
            similarity(ctx, songs[cur.song], endingAt: cur.beat) >= keepThreshold {
             current = (cur.song, cur.beat + 1)
-            return chordOf(cur.song, beat: cur.beat)
+            return chordOf(cur.song, beat: cur.beat + lead)
         }
         var best = (score: -1.0, song: -1, beat: -1)
         for (k, song) in songs.enumerated() {
             let beats = min(song.chords.count, song.pitch.count / 8)
             var j = c
             while j < beats {
-                if j % beatsPerBar == b % beatsPerBar {
+                if j % beatsPerBar == e % beatsPerBar {
                     let score = similarity(ctx, song, endingAt: j)
                     if score > best.score { best = (score, k, j) }
                 }
@@ -105,8 +114,8 @@ public final class MemoryFollower {
         }
         guard best.score >= threshold else { current = nil; return nil }
         current = (best.song, best.beat + 1)
-        recognitions.append((b, songs[best.song].take, best.beat))
-        return chordOf(best.song, beat: best.beat)
+        recognitions.append((b, songs[best.song].take, best.beat + lead))
+        return chordOf(best.song, beat: best.beat + lead)
     }
 
     /// Notes begun in a context: sounding steps whose pitch differs from the step before.

@@ -62,6 +62,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Sampling seed.")
     var seed: UInt64 = 1
 
+    @Option(name: .customLong("memory-takes"), help: "Also measure the rehearsal memory with this many stored takes (songs cut from the melody): the memory thread's work per beat, and the engine's per step while it follows a take (docs/memory.md).")
+    var memoryTakes: Int?
+
     @Option(help: "Also time the player's-note passthrough to FluidSynth on this host over this many notes.")
     var passthrough: Int?
 
@@ -71,6 +74,7 @@ struct Bench: ParsableCommand {
         if songs < 1 { throw ValidationError("--songs must be at least 1") }
         if precision.isEmpty { throw ValidationError("--precision needs fp32 or fp16") }
         if let passthrough, !(1...100_000).contains(passthrough) { throw ValidationError("--passthrough takes 1 to 100000 notes") }
+        if let memoryTakes, !(1...10_000).contains(memoryTakes) { throw ValidationError("--memory-takes takes 1 to 10000 takes") }
     }
 
     func run() throws {
@@ -160,6 +164,9 @@ struct Bench: ParsableCommand {
 
         if let hours {
             for p in precision { try longRun(hours: hours, precision: p, modelPath: modelPath) }
+        }
+        if let memoryTakes {
+            for p in precision { try memoryRun(takes: memoryTakes, precision: p, modelPath: modelPath, events: events, steps: steps) }
         }
         if let passthrough { try Bench.passthrough(notes: passthrough) }
     }
@@ -254,8 +261,10 @@ struct Bench: ParsableCommand {
     /// Runs the engine over the events from a simulated clock, timing each step (melody events
     /// pushed + generate). `times` gets one entry per step. `every`/`probe` run between steps,
     /// outside the timed part.
+    /// `beforeStep(s)` runs inside the timed work of step s, before `generate` (the memory's plan).
     static func drive(_ engine: NeuralEngine, events: [Event], steps: Int, seed: UInt64,
-                      every: Int = 0, probe: ((Int) -> Void)? = nil) -> (times: [Double], cpu: [Double], wall: Double, notes: Int) {
+                      every: Int = 0, probe: ((Int) -> Void)? = nil,
+                      beforeStep: ((Int) -> Void)? = nil) -> (times: [Double], cpu: [Double], wall: Double, notes: Int) {
         engine.reset(seed: seed)
         let buffer = EventBuffer(capacity: 1024)
         var times = [Double](repeating: 0, count: steps)
@@ -277,6 +286,7 @@ struct Bench: ParsableCommand {
                         next += 1
                     }
                     buffer.removeAll()
+                    beforeStep?(s)
                     engine.generate(step: s, into: buffer)
                     let dt = MachineProbe.now() - t0
                     c[s] = cpuNow() - c0

@@ -286,19 +286,12 @@ struct Render: ParsableCommand {
         if let hindsightChords, hindsightMode == .heard, let neural = accompanist as? NeuralEngine {
             neural.setHeardChords(hindsightChords.heard)
         }
-        // The follower hears the melody of the steps before each beat, and plans that beat's chord.
+        // The follower hears the melody of the steps before the beat before each beat (its lead),
+        // and plans that beat's chord, as the daemon's memory thread does live.
         let melodyPitch = MelodyFrames.frames(melodyNotes, endStep: melodyNotes.map(\.end).max() ?? 0).map { Int($0.pitch) }
-        let beforeStep: ((Int) -> Void)? = follower.map { f in
-            { s in
-                guard s % 8 == 0 else { return }
-                let guess = f.guess(forBeat: s / 8, melody: melodyPitch.prefix(min(s, melodyPitch.count)))
-                // A known chord is given as a chart's would be; an estimate is heard (the model
-                // engine; the rules engine follows its likeliest tones only through its chord).
-                if case .chord(let c)? = guess { accompanist.memoryChord(c, step: s) } else { accompanist.memoryChord(nil, step: s) }
-                if case .heard(let pi)? = guess { (accompanist as? NeuralEngine)?.setMemoryHeard(pi, step: s) }
-                else { (accompanist as? NeuralEngine)?.setMemoryHeard(nil, step: s) }
-            }
-        }
+        // A known chord is given as a chart's would be; an estimate is heard (the model engine;
+        // the rules engine follows its likeliest tones only through its chord).
+        let beforeStep: ((Int) -> Void)? = follower.map { LiveMemory.renderPlan(follower: $0, melodyPitch: melodyPitch, engine: accompanist) }
         let start = Date()
         let result: RenderResult
         do {

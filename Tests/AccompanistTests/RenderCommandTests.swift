@@ -204,8 +204,8 @@ final class RenderCommandTests: XCTestCase {
         let (two, notes) = try memoryRender(song, memory: mem, [], "take2")
         XCTAssertEqual(two.status, 0, two.stderr)
         XCTAssertTrue(two.stderr.contains("recognized as take"), two.stderr)
-        // Once two bars are heard, the chart's chords.
-        let late = notes.filter { $0.step >= 64 }
+        // Once two bars are heard, the chart's chords from the beat after the next (the lead).
+        let late = notes.filter { $0.step >= 72 }
         XCTAssertGreaterThan(late.count, 40)
         for n in late { XCTAssertTrue(odeTones(at: n.step).contains(n.pitch % 12), "pitch \(n.pitch) at step \(n.step)") }
         let (plain, plainNotes) = try memoryRender(song, memory: temp.appendingPathComponent("empty").path, [], "plain")

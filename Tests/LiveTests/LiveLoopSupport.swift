@@ -52,12 +52,13 @@ struct LiveHarness {
     let reader: InputReader?
 
     init(engine: AccompanimentEngine, settings: EngineLoop.Settings, harmony: ChordStream = ChordStream(),
-         leftHand: LeftHand? = nil, reader readerSettings: InputReader.Settings? = nil, takes: SPSCRing<TakeEvent>? = nil) {
+         leftHand: LeftHand? = nil, reader readerSettings: InputReader.Settings? = nil, takes: SPSCRing<TakeEvent>? = nil,
+         guesses: SPSCRing<MemoryGuess>? = nil) {
         let c = clock
         output = RecordingOutput(clock: { c.now })
         passthrough = RecordingOutput(name: "synth", clock: { c.now })
         loop = EngineLoop(engine: engine, settings: settings, outputs: [output], input: input, harmony: harmony, leftHand: leftHand,
-                          takes: takes)
+                          takes: takes, guesses: guesses)
         let (sink, ring) = (passthrough, input)
         reader = readerSettings.map {
             InputReader(settings: $0, passthrough: [.init(sink)], ownClient: 128, engineInput: ring, clock: { c.now })
@@ -66,7 +67,7 @@ struct LiveHarness {
 
     /// Advances the clock to `t` in steps of at most 1 ms, polling as the engine thread would;
     /// each event is handed on (to the reader, or straight into the ring) once its time has come.
-    func run(until t: Int64, feeding events: inout [InputEvent]) {
+    func run(until t: Int64, feeding events: inout [InputEvent], afterPoll: (() -> Void)? = nil) {
         while clock.now < t {
             clock.now = min(t, clock.now + 1_000_000)
             while let e = events.first, e.time <= clock.now {
@@ -74,6 +75,7 @@ struct LiveHarness {
                 events.removeFirst()
             }
             _ = loop.poll(now: clock.now)
+            afterPoll?()
         }
     }
 

@@ -10,7 +10,11 @@ PY="python3 Tests/LiveVM/analyze.py"
 fail=0
 LATENCY_P50_MS=${LATENCY_P50_MS:-2}    # the passthrough latency bounds, see their section
 LATENCY_P99_MS=${LATENCY_P99_MS:-100}
-section() { echo; echo "=== $* ($(cut -d' ' -f1 /proc/uptime) s)"; }
+# Each section's daemons get an empty rehearsal memory of their own (the default directory is
+# $XDG_STATE_HOME/accompanist/memory): a daemon follows the takes its memory keeps, so one that
+# remembered an earlier section's performance of the same song would differ from a plain render.
+sections=0
+section() { echo; echo "=== $* ($(cut -d' ' -f1 /proc/uptime) s)"; sections=$((sections + 1)); export XDG_STATE_HOME="$OUT/state-$sections"; }
 check() { if eval "$2"; then echo "PASS: $1"; else echo "FAIL: $1"; fail=1; fi; }
 rss_kb() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
 # Uptime in centiseconds, without a fork (the guest's CPU is emulated: forks are slow).
@@ -182,8 +186,39 @@ $PY balanced --recorded "$OUT/replay-chart.jsonl" || fail=1
 check "the daemon stored the performance as a take" 'grep -q "memory: stored take .*chords from chart" "$OUT/chart-daemon.log"'
 $BIN memory list --memory "$OUT/memory" > "$OUT/memory-list.txt" 2>&1; cat "$OUT/memory-list.txt"
 check "one live take in the memory, with the chart's chords" '[ $(grep -c " live .*chords from chart" "$OUT/memory-list.txt") -eq 1 ]'
-$BIN render "$song" -o "$OUT/render-memory.mid" --engine rules --memory "$OUT/memory" 2>"$OUT/render-memory.log"
+# (On a copy: a render with a memory stores itself in it as a take.)
+cp -r "$OUT/memory" "$OUT/memory-check"
+$BIN render "$song" -o "$OUT/render-memory.mid" --engine rules --memory "$OUT/memory-check" 2>"$OUT/render-memory.log"
 check "a render with that memory recognizes the live take" 'grep -q "recognized as take" "$OUT/render-memory.log"'
+
+section "replay with the rehearsal memory: the song again without the chart, live equals render --memory"
+# The daemon recognizes the take the chart performance left and follows its chords, each beat
+# planned a beat ahead by its memory thread, as render --memory plans them (rendered first, from a
+# copy of the memory: a render stores itself as a take too).
+song=Examples/ode_to_joy.mid; bpm=108; seed=5
+cp -r "$OUT/memory" "$OUT/memory-render"
+$BIN render "$song" -o "$OUT/render-follow.mid" --events "$OUT/render-follow.jsonl" --seed $seed --engine rules --memory "$OUT/memory-render" 2>"$OUT/render-follow.log"
+check "render --memory recognizes the chart's take" 'grep -q "recognized as take" "$OUT/render-follow.log"'
+check "following the memory changes the render" '! cmp -s "$OUT/render-follow.jsonl" "$OUT/render.jsonl"'
+want=$($PY expected --render "$OUT/render-follow.jsonl" --render-mid "$OUT/render-follow.mid")
+printf '[memory]\ndirectory = "%s"\n' "$OUT/memory" > "$OUT/follow.toml"
+$BIN run --config "$OUT/follow.toml" --engine rules --no-sound --bpm $bpm --seed $seed --input none > "$OUT/follow-daemon.log" 2>&1 & daemon=$!
+wait_for_port "accompaniment out"
+start_recorder "$OUT/replay-follow.jsonl" --from "Accompanist:accompaniment"; await_recorder
+aplaymidi -p Accompanist:0 "$song"
+WATCH=$daemon wait_until "the render's $want note events (steps before its end) on channel 1, following the memory" 300 \
+    '[ $(count_events "$OUT/replay-follow.jsonl" 1) -ge $want ]' 'echo "$(count_events "$OUT/replay-follow.jsonl" 1) recorded"'
+stop_proc $daemon TERM daemon
+check "memory: SIGTERM exit 0 ($status)" '[ $status -eq 0 ]'
+stop_recorder
+cat "$OUT/follow-daemon.log"
+check "the daemon followed one take" 'grep -q "memory: following 1 take with chords" "$OUT/follow-daemon.log"'
+check "the daemon logged where it recognized the take" 'grep -q "memory: bar [0-9]* recognized as take" "$OUT/follow-daemon.log"'
+check "no beat was planned too late" '! grep -q "planned too late" "$OUT/follow-daemon.log"'
+$PY replay --render "$OUT/render-follow.jsonl" --render-mid "$OUT/render-follow.mid" --recorded "$OUT/replay-follow.jsonl" --bpm $bpm --channel 1 --max-p50-ms 5 || fail=1
+$PY balanced --recorded "$OUT/replay-follow.jsonl" || fail=1
+$BIN memory list --memory "$OUT/memory" > "$OUT/memory-list2.txt" 2>&1; cat "$OUT/memory-list2.txt"
+check "two live takes in the memory now" '[ $(grep -c " live " "$OUT/memory-list2.txt") -eq 2 ]'
 
 section "SIGTERM while notes sound: every note gets its note-off"
 $BIN run --engine rules --no-sound --bpm 120 --input none --pattern block > "$OUT/sigterm-daemon.log" 2>&1 & daemon=$!

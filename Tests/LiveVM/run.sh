@@ -8,8 +8,15 @@ cd "$(dirname "$0")/../.."
 command -v swift >/dev/null || export PATH="/opt/swift/usr/bin:$PATH"
 out="${LIVE_VM_OUT:-$PWD/.build/live-vm}"
 rm -rf "$out"; mkdir -p "$out"
-swift build -c release --product accompanist 2>&1 | grep -E "error|warning: " || true
-swift build -c release --product seq-probe 2>&1 | grep -E "error|warning: " || true
+# A failed build must stop here: the binaries left from an earlier build would be tested instead.
+for product in accompanist seq-probe; do
+    if ! log=$(swift build -c release --product $product 2>&1); then
+        echo "$log" | grep -E "error|warning: " >&2
+        echo "live tests: the release build of $product failed" >&2
+        exit 1
+    fi
+    echo "$log" | grep -E "warning: " || true
+done
 test -x .build/release/accompanist && test -x .build/release/seq-probe || { echo "live tests: release build failed" >&2; exit 1; }
 # The guest's ALSA libraries look for their config where the host keeps it; the whole host root
 # is shared read-only, so the release binaries run there unchanged.

@@ -11,6 +11,7 @@ import Benchmark
 import Engine
 import Harmony
 import Live
+import Memory
 import Model
 import Synchronization
 
@@ -34,6 +35,10 @@ final class LiveRig: @unchecked Sendable {
     let takes = SPSCRing<TakeEvent>(capacity: 1 << 16)
     /// Events drained from `takes`.
     var fed = 0
+    /// The memory thread's plans back to the engine thread: the rig plans each bar's beats before
+    /// the bar (a known chord, an estimate heard, N.C., nothing), as the memory thread would.
+    let guesses = SPSCRing<MemoryGuess>(capacity: 1024)
+    let plans: [MemoryGuess]
     let stepNs: Int64
     var pitch: UInt8 = 67
     /// The left hand's chord (below the split, 55) changes twice a bar, among these.
@@ -59,7 +64,10 @@ final class LiveRig: @unchecked Sendable {
         stepNs = FixedTempo(bpm: 120).stepNanoseconds
         let stream = try! ChordStream(chart: ChordChart(text: Self.chart), beatsPerBar: 4)
         loop = EngineLoop(engine: engine, settings: s, outputs: [accompaniment, synth], input: ring,
-                          harmony: stream, leftHand: LeftHand(releaseEndsChord: tempo == .midiClock), takes: takes)
+                          harmony: stream, leftHand: LeftHand(releaseEndsChord: tempo == .midiClock), takes: takes, guesses: guesses)
+        plans = [MemoryGuess(beat: 0, guess: .chord(.chord(ChordSymbol(root: 2, quality: .minor7, bass: nil)))),
+                 MemoryGuess(beat: 0, guess: .heard((0..<12).map { Float($0 % 3) / 2 })),
+                 MemoryGuess(beat: 0, guess: .chord(.noChord)), MemoryGuess(beat: 0, guess: nil)]
         var r = InputReader.Settings()
         r.splitNote = 55
         r.chordChannel = 1  // a second keyboard's chords, on channel 2
@@ -76,6 +84,12 @@ final class LiveRig: @unchecked Sendable {
     /// the split, and on beat 3 on the chord channel as well); the loop polls every millisecond
     /// of simulated time.
     func bar() {
+        let next = loop.status.lastStep.load(ordering: .relaxed) / 8 + 1
+        for k in 0..<4 {
+            var g = plans[k]
+            g.beat = Int32(next + k)
+            _ = guesses.push(g)
+        }
         for beat in 0..<4 {
             let off = InputEvent.note(false, channel: 0, pitch: pitch, time: clock.now, client: 20)
             reader.handle(off)

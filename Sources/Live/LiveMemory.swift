@@ -1,0 +1,208 @@
+import Engine
+import Foundation
+import Harmony
+import Logging
+import Memory
+import Synchronization
+
+/// A beat's chord from the rehearsal memory, planned by the memory thread for the engine thread
+/// (docs/memory.md, "Live"). Trivial, so it goes through an `SPSCRing` without allocating.
+public struct MemoryGuess: Sendable, BitwiseCopyable, Equatable {
+    public enum Kind: UInt8, Sendable, BitwiseCopyable {
+        /// The memory says nothing: the chords come from the melody (or a chart, a left hand).
+        case none
+        /// A chord a chart or a left hand gave in the stored take (`root`, `quality`, `bass`).
+        case chord
+        /// N.C. in the stored take.
+        case noChord
+        /// Hindsight's estimate in the stored take: each pitch class's chord-tone probability.
+        case heard
+    }
+    public var beat: Int32
+    public var kind: Kind
+    public var root: Int8 = 0
+    public var quality: UInt8 = 0
+    public var bass: Int8 = -1
+    /// `heard`: lanes 0..<12 are the chord-tone probabilities.
+    public var heard = SIMD16<Float>()
+
+    public init(beat: Int, guess: MemoryFollower.Guess?) {
+        self.beat = Int32(clamping: beat)
+        switch guess {
+        case .chord(.chord(let c))?:
+            kind = .chord
+            root = Int8(c.root)
+            quality = c.quality.rawValue
+            bass = Int8(c.bass ?? -1)
+        case .chord(.noChord)?:
+            kind = .noChord
+        case .heard(let pi)?:
+            kind = .heard
+            for k in 0..<min(12, pi.count) { heard[k] = pi[k] }
+        case nil:
+            kind = .none
+        }
+    }
+
+    /// Gives the engine this plan for the steps from `step` on: a known chord as a chart's
+    /// would be, an estimate heard (the model engine), nothing otherwise. The same for render and
+    /// the engine thread; no allocation (`scratch`: 12 floats).
+    public func apply(to engine: AccompanimentEngine, step: Int, scratch: UnsafeMutablePointer<Float>) {
+        engine.memoryChord(chord, step: step)
+        if kind == .heard {
+            for k in 0..<12 { scratch[k] = heard[k] }
+            engine.memoryHeard(UnsafePointer(scratch), step: step)
+        } else {
+            engine.memoryHeard(nil, step: step)
+        }
+    }
+
+    /// The chord of a `chord` or `noChord` guess.
+    public var chord: ChartChord? {
+        switch kind {
+        case .chord:
+            guard let q = ChordQuality(rawValue: quality) else { return nil }
+            return .chord(ChordSymbol(root: Int(root), quality: q, bass: bass >= 0 ? Int(bass) : nil))
+        case .noChord: return .noChord
+        case .none, .heard: return nil
+        }
+    }
+}
+
+/// The rehearsal memory live (docs/memory.md, "Live"), on its own thread (`acc-memory`, normal
+/// priority), which owns it until `stop()` returns; then the control thread finishes the last
+/// take.
+///
+/// - It turns the engine thread's `TakeEvent`s into takes (`TakeRecorder`), stores each one that
+///   ends, and follows it from the next performance on.
+/// - It follows the takes the memory keeps (`MemoryFollower`): when the engine thread says it
+///   computes the first step `s` of a beat (`TakeEvent.beat`), it plans beat `s/8 + 1` from the
+///   melody of the steps before `s` and hands the guess back through `guesses`; the engine thread
+///   applies it at that beat's first step. That is one beat of time for the plan, and exactly
+///   what `render --memory` does, so live equals render. A plan that comes too late is dropped
+///   and counted (`EngineStatus.lateMemoryGuesses`).
+public final class LiveMemory: @unchecked Sendable {
+    // @unchecked Sendable: created on the control thread, then used by the memory thread only
+    // until `stop()` has joined it; `stopRequested` is atomic.
+    public let recorder: TakeRecorder
+    let beatsPerBar: Int
+    let log: Logger
+    /// To the engine thread (producer side: this thread).
+    let guesses: SPSCRing<MemoryGuess>
+    /// The takes followed: those in the store at start, then each stored here (at most the
+    /// store's limit, the oldest forgotten first).
+    private var takes: [Take]
+    private var follower: MemoryFollower?
+    private var recognitionsLogged = 0
+    private let stopRequested = Atomic<Bool>(false)
+    private var thread: RealtimeThread?
+    /// Guesses the engine's ring had no room for (it reads one a beat: never in practice).
+    public private(set) var lostGuesses = 0
+
+    public init(recorder: TakeRecorder, takes: [Take], beatsPerBar: Int, guesses: SPSCRing<MemoryGuess>, log: Logger) {
+        self.recorder = recorder
+        self.takes = takes
+        self.beatsPerBar = beatsPerBar
+        self.guesses = guesses
+        self.log = log
+        rebuildFollower()
+    }
+
+    /// `render --memory`'s plan (OfflineRenderer's `beforeStep`), the same as live: at each
+    /// beat's first step s the follower plans beat s/8 from the melody of the steps before
+    /// s − 8·lead (rests past its end, as live), and the plan is applied to the engine.
+    /// `melodyPitch`: the file's melody, the pitch at each step, −1 for a rest.
+    public static func renderPlan(follower f: MemoryFollower, melodyPitch: [Int], engine: AccompanimentEngine) -> (Int) -> Void {
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 12)
+        scratch.initialize(repeating: 0, count: 12)
+        let holder = ScratchHolder(scratch)
+        return { s in
+            guard s % 8 == 0 else { return }
+            let heard = max(0, s - 8 * f.lead)
+            let melody = heard <= melodyPitch.count ? melodyPitch[..<heard]
+                : (melodyPitch + [Int](repeating: -1, count: heard - melodyPitch.count))[...]
+            MemoryGuess(beat: s / 8, guess: f.guess(forBeat: s / 8, melody: melody)).apply(to: engine, step: s, scratch: holder.pointer)
+        }
+    }
+
+    /// Owns a scratch buffer for as long as a closure holds it.
+    private final class ScratchHolder {
+        let pointer: UnsafeMutablePointer<Float>
+        init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
+        deinit { pointer.deallocate() }
+    }
+
+    /// Takes it can follow now.
+    public var followed: Int { follower?.count ?? 0 }
+
+    private func rebuildFollower() {
+        let f = MemoryFollower(takes: takes, beatsPerBar: beatsPerBar)
+        follower = f.count > 0 ? f : nil
+        recognitionsLogged = 0
+    }
+
+    /// Starts the memory thread, which reads `events` every 5 ms until `stop()`.
+    public func start(events: SPSCRing<TakeEvent>) throws {
+        let t = RealtimeThread(name: "acc-memory", priority: 0) { [self] in
+            while !stopRequested.load(ordering: .acquiring) {
+                process(events)
+                sleepUntil(monotonic: monotonicNanoseconds() + 5_000_000)
+            }
+        }
+        try t.start()
+        thread = t
+    }
+
+    /// Stops the memory thread and waits for it; the caller owns this object again.
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        thread?.join()
+        thread = nil
+    }
+
+    /// Every event waiting: takes recorded and stored, beats planned.
+    public func process(_ events: SPSCRing<TakeEvent>) {
+        while let e = events.pop() {
+            if e.kind == .beat {
+                plan(firstStep: Int(e.step))
+                continue
+            }
+            if e.kind == .start { follower?.restart() }
+            if let t = recorder.take(e) { store([t]) }
+        }
+    }
+
+    /// The engine computes step `s`, the first of its beat: beat s/8 + lead is planned from the
+    /// melody of the steps before s.
+    func plan(firstStep s: Int) {
+        guard let follower, s >= 0, s % 8 == 0 else { return }
+        let b = s / 8 + follower.lead
+        let guess = follower.guess(forBeat: b, melody: recorder.melodyPitch(before: s)[...])
+        if !guesses.push(MemoryGuess(beat: b, guess: guess)) { lostGuesses += 1 }
+        let found = follower.recognitions
+        while recognitionsLogged < found.count {
+            let r = found[recognitionsLogged]
+            log.info("memory: bar \(r.beat / beatsPerBar + 1) recognized as take \(r.take.id) (\(r.take.source)), its bar \(r.storedBeat / beatsPerBar + 1)")
+            recognitionsLogged += 1
+        }
+    }
+
+    /// Stores takes that ended, one line each (a failure is a warning), and follows them from
+    /// the next performance on.
+    public func store(_ ended: [Take]) {
+        for t in ended {
+            do {
+                let forgotten = try recorder.store.save(t)
+                log.info("memory: stored take \(t.id) (\(t.melody.count) melody notes, \(t.chordSource == .none ? "no chords" : "chords from \(t.chordSource.rawValue)"))\(forgotten.isEmpty ? "" : "; forgot the \(forgotten.count) oldest")")
+                if recorder.lastNotesDropped > 0 {
+                    log.warning("memory: that take kept its first \(TakeRecorder.maximumNotes) melody notes; \(recorder.lastNotesDropped) more (a flood) were not kept")
+                }
+                takes.append(t)
+                if takes.count > recorder.store.limit { takes.removeFirst(takes.count - recorder.store.limit) }
+                rebuildFollower()
+            } catch {
+                log.warning("memory: could not store a take in \(recorder.store.directory.path): \(error)")
+            }
+        }
+    }
+}

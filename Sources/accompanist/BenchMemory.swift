@@ -1,0 +1,89 @@
+import Engine
+import Foundation
+import Harmony
+import Kernels
+import Live
+import Logging
+import Memory
+import Model
+
+extension Bench {
+    /// The rehearsal memory with `count` stored takes (issue #11: "per-step p99 < 1 ms with a
+    /// memory of 200 songs loaded"). The takes are songs cut from the bench melody (a window of
+    /// 2,800 steps, about 3.5 minutes at 100 BPM, from a different place each, transposed by the
+    /// take's number mod 12, with a chart's chords); the performance is the first take's melody.
+    /// It measures, as the daemon's threads do the work:
+    /// - the memory thread (`LiveMemory.process`) per beat: the take's melody rebuilt and the
+    ///   follower's plan for the next beat, against a beat's time;
+    /// - the engine thread per grid step while it follows, each beat's plan applied in the step.
+    func memoryRun(takes count: Int, precision p: WeightPrecision, modelPath: String, events: [Event], steps: Int) throws {
+        let songSteps = Swift.min(2800, steps)
+        var takes: [Take] = []
+        takes.reserveCapacity(count)
+        let symbols = ["C", "Am", "F", "G", "Dm", "E7", "Bb", "Cmaj7"]
+        for k in 0..<count {
+            let start = steps > songSteps ? (k * 797) % (steps - songSteps) : 0
+            var open: [Int: Int] = [:]
+            var notes: [Take.Note] = []
+            for e in events where Int(e.step) >= start && Int(e.step) < start + songSteps {
+                let pitch = Int(e.pitch) + k % 12, s = Int(e.step) - start
+                if e.velocity > 0 { open[pitch] = s } else if let b = open.removeValue(forKey: pitch), s > b { notes.append(.init(pitch: pitch, start: b, end: s)) }
+            }
+            let chords = (0..<(songSteps / 8)).map { symbols[($0 / 4 + k) % symbols.count] }
+            takes.append(Take(source: "bench \(k)", beatsPerBar: 4, bpm: 100, steps: songSteps, melody: notes.sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) },
+                              chords: chords, chordSource: .chart))
+        }
+        let performance = takes[0]
+        print(String(format: "\n[rehearsal memory, %@]: %d takes of %d steps (%d melody notes in all), the performance is take 1 again",
+                     p.rawValue, count, songSteps, takes.reduce(0) { $0 + $1.melody.count }))
+
+        // The memory thread: its ring fed as the engine thread feeds it, one beat at a time.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("accompanist-bench-memory-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recorder = TakeRecorder(store: MemoryStore(directory: dir), chart: ChordStream(), beatsPerBar: 4, bpm: { 100 }, hindsightModel: nil)
+        let guesses = SPSCRing<MemoryGuess>(capacity: 1 << 14)
+        let t0 = MachineProbe.now()
+        let memory = LiveMemory(recorder: recorder, takes: takes, beatsPerBar: 4, guesses: guesses,
+                                log: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let loadSeconds = MachineProbe.now() - t0
+        let ring = SPSCRing<TakeEvent>(capacity: 1 << 16)
+        var keys: [(step: Int, pitch: Int, velocity: Int)] = []
+        for n in performance.melody { keys.append((n.start, n.pitch, 80)); keys.append((n.end, n.pitch, 0)) }
+        keys.sort { ($0.step, $0.velocity) < ($1.step, $1.velocity) }
+        var perBeat: [Double] = []
+        var next = 0
+        for b in 0..<(songSteps / 8) {
+            while next < keys.count && keys[next].step < 8 * b {
+                let k = keys[next]
+                _ = ring.push(TakeEvent(kind: k.velocity > 0 ? .noteOn : .noteOff, step: k.step, pitch: k.pitch, velocity: k.velocity))
+                next += 1
+            }
+            _ = ring.push(TakeEvent(kind: .beat, step: 8 * b))
+            let t = MachineProbe.now()
+            memory.process(ring)
+            perBeat.append(MachineProbe.now() - t)
+        }
+        var plans: [MemoryGuess] = []
+        while let g = guesses.pop() { plans.append(g) }
+        let followed = plans.filter { $0.kind != .none }.count
+        let beat = Stats(perBeat)
+        print(String(format: "  memory thread per beat (the melody so far rebuilt, the next beat planned): p50 %.2f ms  p99 %.2f ms  max %.2f ms   (%d beats; a beat is 500 ms at 120 BPM)",
+                     beat.p50 * 1e3, beat.p99 * 1e3, beat.max * 1e3, perBeat.count))
+        print(String(format: "  takes loaded into the follower in %.2f s; beats planned from the memory: %d of %d", loadSeconds, followed, plans.count))
+
+        // The engine thread, following: each beat's plan applied in its first step.
+        let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: NeuralConfiguration(), seed: seed)
+        let melody: [Event] = keys.map { Event(step: Int32($0.step), pitch: Int16($0.pitch), velocity: Int16($0.velocity)) }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 12)
+        defer { scratch.deallocate() }
+        var planIndex = 0
+        let r = Bench.drive(engine, events: melody, steps: songSteps, seed: seed) { s in
+            guard s % 8 == 0 else { return }
+            while planIndex < plans.count && Int(plans[planIndex].beat) < s / 8 { planIndex += 1 }
+            if planIndex < plans.count && Int(plans[planIndex].beat) == s / 8 { plans[planIndex].apply(to: engine, step: s, scratch: scratch) }
+        }
+        let st = Stats(r.times)
+        print(String(format: "  engine work per grid step, following the memory: p50 %.1f µs  p99 %.1f µs  max %.1f µs   (%d steps; target p99 < 1000 µs)",
+                     st.p50 * 1e6, st.p99 * 1e6, st.max * 1e6, songSteps))
+    }
+}

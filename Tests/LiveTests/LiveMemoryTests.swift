@@ -1,0 +1,122 @@
+import Engine
+import Foundation
+import Harmony
+@testable import Live
+import Logging
+import Memory
+import Tokens
+import XCTest
+
+/// The rehearsal memory followed live (docs/memory.md, "Live"): the engine thread says when each
+/// beat begins, the memory thread plans the next beat from the melody before it and hands the
+/// plan back through a ring, and the engine applies it at that beat: what `render --memory`
+/// does, so live equals render.
+final class LiveMemoryTests: XCTestCase {
+    let bpm = 120.0
+    var stepNs: Int64 { FixedTempo(bpm: bpm).stepNanoseconds }
+    let steps = 512   // 16 bars
+
+    /// A 16-bar melody: a note every 4 steps, 3 steps long, its pitch from a fixed pattern.
+    var melody: [(step: Int, pitch: Int, velocity: Int)] {
+        var events: [(step: Int, pitch: Int, velocity: Int)] = []
+        let scale = [0, 2, 4, 5, 7, 9, 11, 12]
+        for i in 0..<(steps / 4 - 1) {
+            let p = 60 + scale[(i * 5 + i / 3) % 8]
+            events.append((4 * i, p, 80))
+            events.append((4 * i + 3, p, 0))
+        }
+        return events
+    }
+
+    /// Take 1 of the same melody, with a chart's chords (a bar each of C, Am, F, G).
+    var take1: Take {
+        var open: [Int: Int] = [:]
+        var notes: [Take.Note] = []
+        for e in melody {
+            if e.velocity > 0 { open[e.pitch] = e.step } else if let s = open.removeValue(forKey: e.pitch) { notes.append(.init(pitch: e.pitch, start: s, end: e.step)) }
+        }
+        let chords = (0..<(steps / 8)).map { ["C", "Am", "F", "G"][($0 / 4) % 4] }
+        return Take(source: "test", beatsPerBar: 4, bpm: bpm, steps: steps, melody: notes, chords: chords, chordSource: .chart)
+    }
+
+    func engine() -> AccompanimentEngine { RulesEngine(configuration: RulesConfiguration(pattern: .block), seed: 3) }
+
+    func memory(_ guesses: SPSCRing<MemoryGuess>) -> LiveMemory {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("live-memory-\(getpid())-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let recorder = TakeRecorder(store: MemoryStore(directory: dir), chart: ChordStream(), beatsPerBar: 4, bpm: { 120 }, hindsightModel: nil)
+        return LiveMemory(recorder: recorder, takes: [take1], beatsPerBar: 4, guesses: guesses, log: Logger(label: "test"))
+    }
+
+    /// Render with the memory of take 1, as `render --memory` plans it.
+    func render(memory: Bool) -> [AccompanimentEvent] {
+        let e = engine()
+        let grid = take1.melody.map { GridNote(pitch: $0.pitch, start: $0.start, end: $0.end, velocity: 80) }
+        let pitch = MelodyFrames.frames(grid, endStep: grid.map(\.end).max()!).map { Int($0.pitch) }
+        let plan = memory ? LiveMemory.renderPlan(follower: MemoryFollower(takes: [take1], beatsPerBar: 4), melodyPitch: pitch, engine: e) : nil
+        return OfflineRenderer.run(e, melody: melody, steps: steps, seed: 3, maxNoteSteps: 12, beforeStep: plan).filter { $0.step < steps }
+    }
+
+    /// Live: the memory thread's work done after every poll of the engine thread (every `every` polls).
+    func live(every: Int = 1) -> (played: [AccompanimentEvent], late: Int, memory: LiveMemory) {
+        let takes = SPSCRing<TakeEvent>(capacity: 1 << 14), guesses = SPSCRing<MemoryGuess>(capacity: 1024)
+        let m = memory(guesses)
+        let live = LiveHarness(engine: engine(), settings: loopSettings(bpm: bpm, maxNoteSteps: 12, countIn: 0), takes: takes, guesses: guesses)
+        let origin: Int64 = 1_000_000_000
+        var input = melody.map { InputEvent.note($0.velocity > 0, channel: 0, pitch: UInt8($0.pitch), velocity: UInt8($0.velocity),
+                                                 time: origin + Int64($0.step) * stepNs) }
+        var polls = 0
+        live.run(until: origin + Int64(steps) * stepNs - stepNs, feeding: &input) {
+            polls += 1
+            if polls % every == 0 { m.process(takes) }
+        }
+        let played = live.scheduledNotes(origin: origin, stepNanoseconds: stepNs, channel: 1).filter { $0.step < steps }
+        return (played, live.loop.status.lateMemoryGuesses.load(ordering: .relaxed), m)
+    }
+
+    func testLiveFollowsTheMemoryAsRenderDoes() {
+        let withMemory = render(memory: true), without = render(memory: false)
+        XCTAssertFalse(withMemory.isEmpty)
+        XCTAssertNotEqual(withMemory, without, "the memory's chords change the render (so the replay can tell they were followed)")
+        let (played, late, _) = live()
+        XCTAssertEqual(late, 0)
+        XCTAssertEqual(played, withMemory, "live and render --memory differ")
+    }
+
+    /// A memory thread too slow to plan a beat before it is played: the plans that come late are
+    /// dropped and counted, and the performance goes on.
+    func testLatePlansAreDroppedAndCounted() {
+        // One look every 600 polls of 1 ms: more than a beat (500 ms at 120 BPM).
+        let (played, late, _) = live(every: 600)
+        XCTAssertGreaterThan(late, 0)
+        XCTAssertFalse(played.isEmpty)
+    }
+
+    /// The plan for beat b is made from the melody before beat b − 1 only: a melody that changes
+    /// from beat 40 on plans the same chords up to beat 40, live.
+    func testPlansSeeOnlyTheMelodyBeforeTheBeatBefore() {
+        let guesses = SPSCRing<MemoryGuess>(capacity: 1024)
+        let m = memory(guesses)
+        let events = SPSCRing<TakeEvent>(capacity: 1 << 14)
+        func plans(changeFrom: Int?) -> [MemoryGuess] {
+            _ = events.push(TakeEvent(kind: .start, step: 0))   // a new performance
+            for e in melody {
+                let pitch = changeFrom.map { e.step >= $0 ? e.pitch + 1 : e.pitch } ?? e.pitch
+                _ = events.push(TakeEvent(kind: e.velocity > 0 ? .noteOn : .noteOff, step: e.step, pitch: pitch, velocity: e.velocity))
+            }
+            var out: [MemoryGuess] = []
+            // The beat markers after the notes: a plan sees the keys of the steps before its marker.
+            for b in 0..<(steps / 8) {
+                _ = events.push(TakeEvent(kind: .beat, step: 8 * b))
+                m.process(events)
+                while let g = guesses.pop() { out.append(g) }
+            }
+            return out
+        }
+        let a = plans(changeFrom: nil), b = plans(changeFrom: 8 * 40)
+        XCTAssertEqual(a.count, steps / 8)
+        XCTAssertTrue(a.contains { $0.kind == .chord }, "take 1 was recognized")
+        XCTAssertEqual(Array(a.prefix(40)), Array(b.prefix(40)), "plans up to beat 40 see only the melody before beat 39")
+        XCTAssertNotEqual(a, b)
+    }
+}
