@@ -45,6 +45,7 @@ final class LiveReportTests: XCTestCase {
     func temp(_ name: String, _ text: String) throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)")
         try Data(text.utf8).write(to: url)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return url.path
     }
 
