@@ -103,6 +103,9 @@ public final class EngineLoop: @unchecked Sendable {
     let guesses: SPSCRing<MemoryGuess>?
     /// Whether the last guess applied said something (so a missing one must say "nothing now").
     private var memorySpoke = false
+    /// Performances begun by the external clock's Start (wrapping): beat markers carry it, and a
+    /// plan for another performance is dropped.
+    private var performance: UInt16 = 0
     /// A guess's chord-tone probabilities, for the engine. (12,)
     private let memoryPi: UnsafeMutablePointer<Float>
     /// Left-hand hints and dropped keys of performances before the last reset (the external
@@ -287,6 +290,8 @@ public final class EngineLoop: @unchecked Sendable {
                 engine.reset(seed: settings.seed)
                 ledger.reset()
                 resetLeftHand()
+                performance &+= 1
+                memorySpoke = false
                 record(TakeEvent(kind: .start, step: from))
                 nextStep = from
                 firstStep = from
@@ -358,7 +363,9 @@ public final class EngineLoop: @unchecked Sendable {
         if s % 8 == 0 {
             // A beat begins: the memory thread may plan the next one from the melody before s,
             // and this one's plan is applied (as render's follower does before the step).
-            record(TakeEvent(kind: .beat, step: s))
+            var marker = TakeEvent(kind: .beat, step: s)
+            marker.performance = performance
+            record(marker)
             if let guesses { applyMemory(guesses, step: s) }
         }
         buffer.removeAll()
@@ -386,8 +393,9 @@ public final class EngineLoop: @unchecked Sendable {
     private func applyMemory(_ ring: SPSCRing<MemoryGuess>, step s: Int) {
         let beat = s / 8
         var applied = false
-        while let g = ring.peek(), Int(g.beat) <= beat {
+        while let g = ring.peek(), g.performance != performance || Int(g.beat) <= beat {
             _ = ring.pop()
+            guard g.performance == performance else { continue }   // planned for an earlier performance
             guard Int(g.beat) == beat else { status.lateMemoryGuesses.add(1, ordering: .relaxed); continue }
             g.apply(to: engine, step: s, scratch: memoryPi)
             memorySpoke = g.kind != .none

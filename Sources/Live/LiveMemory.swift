@@ -19,6 +19,8 @@ public struct MemoryGuess: Sendable, BitwiseCopyable, Equatable {
         case heard
     }
     public var beat: Int32
+    /// The performance it was planned for (`TakeEvent.performance`).
+    public var performance: UInt16 = 0
     public var kind: Kind
     public var root: Int8 = 0
     public var quality: UInt8 = 0
@@ -26,8 +28,9 @@ public struct MemoryGuess: Sendable, BitwiseCopyable, Equatable {
     /// `heard`: lanes 0..<12 are the chord-tone probabilities.
     public var heard = SIMD16<Float>()
 
-    public init(beat: Int, guess: MemoryFollower.Guess?) {
+    public init(beat: Int, performance: UInt16 = 0, guess: MemoryFollower.Guess?) {
         self.beat = Int32(clamping: beat)
+        self.performance = performance
         switch guess {
         case .chord(.chord(let c))?:
             kind = .chord
@@ -164,7 +167,7 @@ public final class LiveMemory: @unchecked Sendable {
     public func process(_ events: SPSCRing<TakeEvent>) {
         while let e = events.pop() {
             if e.kind == .beat {
-                plan(firstStep: Int(e.step))
+                plan(firstStep: Int(e.step), performance: e.performance)
                 continue
             }
             if e.kind == .start { follower?.restart() }
@@ -174,11 +177,11 @@ public final class LiveMemory: @unchecked Sendable {
 
     /// The engine computes step `s`, the first of its beat: beat s/8 + lead is planned from the
     /// melody of the steps before s.
-    func plan(firstStep s: Int) {
+    func plan(firstStep s: Int, performance: UInt16) {
         guard let follower, s >= 0, s % 8 == 0 else { return }
         let b = s / 8 + follower.lead
         let guess = follower.guess(forBeat: b, melody: recorder.melodyPitch(before: s)[...])
-        if !guesses.push(MemoryGuess(beat: b, guess: guess)) { lostGuesses += 1 }
+        if !guesses.push(MemoryGuess(beat: b, performance: performance, guess: guess)) { lostGuesses += 1 }
         let found = follower.recognitions
         while recognitionsLogged < found.count {
             let r = found[recognitionsLogged]

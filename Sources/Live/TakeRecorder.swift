@@ -19,6 +19,9 @@ public struct TakeEvent: Sendable, BitwiseCopyable, Equatable {
     public var root: Int8 = 0
     public var quality: UInt8 = 0
     public var bass: Int8 = -1
+    /// A beat marker's performance (the engine thread counts the external clock's Starts), so a
+    /// plan made for an earlier performance is never applied to a later one.
+    public var performance: UInt16 = 0
 
     public init(kind: Kind, step: Int, pitch: Int = 0, velocity: Int = 0) {
         self.kind = kind

@@ -92,6 +92,46 @@ final class LiveMemoryTests: XCTestCase {
         XCTAssertFalse(played.isEmpty)
     }
 
+    /// An engine that plays nothing and notes what the memory tells it.
+    final class MemoryProbe: AccompanimentEngine {
+        var told: [(step: Int, chord: ChartChord?)] = []
+        func reset(seed: UInt64) {}
+        func melodyNoteOn(pitch: Int, velocity: Int, step: Int) {}
+        func melodyNoteOff(pitch: Int, step: Int) {}
+        func generate(step: Int, into out: EventBuffer) {}
+        func allNotesOff(step: Int, into out: EventBuffer) {}
+        var droppedMelodyEvents: Int { 0 }
+        func memoryChord(_ chord: ChartChord?, step: Int) { told.append((step, chord)) }
+    }
+
+    /// With an external clock each Start begins a new performance: a plan made for the one
+    /// before (still in the ring, or planned late from its beat markers) is never applied; a
+    /// plan for this one is, at its beat.
+    func testAPlanForAnEarlierPerformanceIsNotApplied() {
+        let probe = MemoryProbe()
+        let guesses = SPSCRing<MemoryGuess>(capacity: 16)
+        var s = loopSettings(bpm: bpm, maxNoteSteps: 12, countIn: 0)
+        s.tempoSource = .midiClock
+        let live = LiveHarness(engine: probe, settings: s, takes: SPSCRing<TakeEvent>(capacity: 1024), guesses: guesses)
+        let d = MemoryFollower.Guess.chord(.chord(ChordSymbol(root: 2, quality: .major, bass: nil)))
+        let g = MemoryFollower.Guess.chord(.chord(ChordSymbol(root: 7, quality: .major, bass: nil)))
+        _ = guesses.push(MemoryGuess(beat: 2, performance: 0, guess: d))   // before the first Start
+        _ = guesses.push(MemoryGuess(beat: 3, performance: 1, guess: g))   // the first performance's
+        let period: Int64 = 20_833_333                                      // 120 BPM, 24 clocks a beat
+        var events: [InputEvent] = [.transport(.start, time: 1_000_000)]
+        var t: Int64 = 1_000_000
+        for _ in 0..<(24 * 5) {
+            t += period
+            events.append(.transport(.clock, time: t))
+        }
+        live.run(until: t + period, feeding: &events)
+        XCTAssertFalse(probe.told.contains { $0.chord == .chord(ChordSymbol(root: 2, quality: .major, bass: nil)) },
+                       "the plan of an earlier performance was applied: \(probe.told)")
+        XCTAssertEqual(probe.told.first?.step, 24, "the plan for beat 3 at its first step")
+        XCTAssertEqual(probe.told.first?.chord, .chord(ChordSymbol(root: 7, quality: .major, bass: nil)))
+        XCTAssertEqual(live.loop.status.lateMemoryGuesses.load(ordering: .relaxed), 0)
+    }
+
     /// The plan for beat b is made from the melody before beat b − 1 only: a melody that changes
     /// from beat 40 on plans the same chords up to beat 40, live.
     func testPlansSeeOnlyTheMelodyBeforeTheBeatBefore() {
