@@ -182,10 +182,8 @@ public final class LiveMemory: @unchecked Sendable {
         let b = s / 8 + follower.lead
         let guess = follower.guess(forBeat: b, melody: recorder.melodyPitch(before: s)[...])
         if !guesses.push(MemoryGuess(beat: b, performance: performance, guess: guess)) { lostGuesses += 1 }
-        let found = follower.recognitions
-        while recognitionsLogged < found.count {
-            let r = found[recognitionsLogged]
-            log.info("memory: bar \(r.beat / beatsPerBar + 1) recognized as take \(r.take.id) (\(r.take.source)), its bar \(r.storedBeat / beatsPerBar + 1)")
+        while recognitionsLogged < follower.recognitions.count {
+            log.info("memory: \(follower.describeRecognition(recognitionsLogged))")
             recognitionsLogged += 1
         }
     }

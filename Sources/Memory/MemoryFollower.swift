@@ -45,11 +45,13 @@ public final class MemoryFollower {
     public var minimumNotes = 4
     let songs: [Song]
     let beatsPerBar: Int
-    /// The take being followed and its beat aligned with the next beat to play.
-    private var current: (song: Int, beat: Int)?
+    /// The takes being followed, the best-agreeing first (every stored take of the song that
+    /// agrees: they merge), each with its beat aligned with the next beat to play.
+    private var current: [(song: Int, beat: Int)] = []
 
-    /// Each time a take is recognized anew: the beat planned here, the take and its beat there.
-    public private(set) var recognitions: [(beat: Int, take: Take, storedBeat: Int)] = []
+    /// Each time a song is recognized anew: the beat planned here, the take that agrees best and
+    /// its beat there, and how many stored takes agree (the song's takes that merge).
+    public private(set) var recognitions: [(beat: Int, take: Take, storedBeat: Int, takes: Int)] = []
 
     /// Follows against `takes` whose chords are known (ground truth or estimated; takes without
     /// chords are left out). `beatsPerBar` of the take being played: takes of another metre are
@@ -71,7 +73,7 @@ public final class MemoryFollower {
     public var count: Int { songs.count }
 
     /// A new performance: it follows nothing until it recognizes a take again.
-    public func restart() { current = nil }
+    public func restart() { current = [] }
 
     /// The chord for beat `b` from the melody `lead` beats before it (`melody`: the pitch at each
     /// step `0 ..< 8(b − lead)`, −1 for a rest; longer is a caller's error), or nil to let the
@@ -89,33 +91,69 @@ public final class MemoryFollower {
         let e = b - lead    // the context ends where beat e begins; stored beat j + lead is planned
         precondition(melody.count <= 8 * max(0, e), "the follower may only see the melody `lead` beats before the beat")
         let c = contextBeats
-        guard e >= c, !songs.isEmpty, melody.count == 8 * e else { current = nil; return nil }
+        guard e >= c, !songs.isEmpty, melody.count == 8 * e else { current = []; return nil }
         let ctx = melody[(melody.startIndex + 8 * (e - c))..<(melody.startIndex + 8 * e)]
         guard ctx.count == 8 * c, ctx.filter({ $0 >= 0 }).count >= minimumSounding, Self.notes(in: ctx) >= minimumNotes else {
-            current = nil
+            current = []
             return nil
         }
-        if let cur = current, cur.beat + 1 <= songs[cur.song].chords.count,
-           similarity(ctx, songs[cur.song], endingAt: cur.beat) >= keepThreshold {
-            current = (cur.song, cur.beat + 1)
-            return chordOf(cur.song, beat: cur.beat + lead)
+        // The takes followed that still agree are followed on.
+        let kept = current.filter { $0.beat + 1 <= songs[$0.song].chords.count && similarity(ctx, songs[$0.song], endingAt: $0.beat) >= keepThreshold }
+        if !kept.isEmpty {
+            current = kept.map { ($0.song, $0.beat + 1) }
+            return merged(kept.map { ($0.song, $0.beat + lead) })
         }
-        var best = (score: -1.0, song: -1, beat: -1)
+        // Else each take's best place (at the same place in the bar); every take that agrees.
+        var found: [(score: Double, song: Int, beat: Int)] = []
         for (k, song) in songs.enumerated() {
+            var best = (score: -1.0, beat: -1)
             let beats = min(song.chords.count, song.pitch.count / 8)
             var j = c
             while j < beats {
                 if j % beatsPerBar == e % beatsPerBar {
                     let score = similarity(ctx, song, endingAt: j)
-                    if score > best.score { best = (score, k, j) }
+                    if score > best.score { best = (score, j) }
                 }
                 j += 1
             }
+            if best.score >= threshold { found.append((best.score, k, best.beat)) }
         }
-        guard best.score >= threshold else { current = nil; return nil }
-        current = (best.song, best.beat + 1)
-        recognitions.append((b, songs[best.song].take, best.beat + lead))
-        return chordOf(best.song, beat: best.beat + lead)
+        guard !found.isEmpty else { current = []; return nil }
+        found.sort { ($0.score, -$0.song) > ($1.score, -$1.song) }   // the best first; ties: the older take
+        current = found.map { ($0.song, $0.beat + 1) }
+        recognitions.append((b, songs[found[0].song].take, found[0].beat + lead, found.count))
+        return merged(found.map { ($0.song, $0.beat + lead) })
+    }
+
+    /// What the takes followed say about the beat planned (`places`: each take and its beat
+    /// there, the best-agreeing first), merged (docs/memory.md, "Takes of one song"): a chord a
+    /// chart or a left hand gave is ground truth, and where takes differ the chord most of them
+    /// give wins (ties: the best-agreeing take's); where none gave one, the hindsight estimates
+    /// of those that have one are averaged (tones they agree on stay sure, the others do not).
+    func merged(_ places: [(song: Int, beat: Int)]) -> Guess? {
+        var votes: [(chord: ChartChord, count: Int)] = []
+        for (k, j) in places where songs[k].heard == nil && j < songs[k].chords.count {
+            guard let c = songs[k].chords[j] else { continue }
+            if let i = votes.firstIndex(where: { $0.chord == c }) { votes[i].count += 1 } else { votes.append((c, 1)) }
+        }
+        if let most = votes.map(\.count).max(), let best = votes.first(where: { $0.count == most }) {
+            return .chord(best.chord)   // votes are in the order of `places`: ties go to the best-agreeing take
+        }
+        var sum = [Float](repeating: 0, count: 12), n = 0
+        for (k, j) in places where j < songs[k].chords.count {
+            guard let h = songs[k].heard, h.count >= 12 * (j + 1) else { continue }
+            for t in 0..<12 { sum[t] += h[12 * j + t] }
+            n += 1
+        }
+        return n > 0 ? .heard(sum.map { $0 / Float(n) }) : nil
+    }
+
+    /// The log line of recognition `i`: `bar 3 recognized as take ID (source), its bar 3`, and
+    /// `; 2 takes of the song agree` when several merge.
+    public func describeRecognition(_ i: Int) -> String {
+        let r = recognitions[i]
+        return "bar \(r.beat / beatsPerBar + 1) recognized as take \(r.take.id) (\(r.take.source)), its bar \(r.storedBeat / beatsPerBar + 1)"
+            + (r.takes > 1 ? "; \(r.takes) takes of the song agree" : "")
     }
 
     /// Notes begun in a context: sounding steps whose pitch differs from the step before.
@@ -126,13 +164,6 @@ public final class MemoryFollower {
             previous = p
         }
         return n
-    }
-
-    private func chordOf(_ k: Int, beat: Int) -> Guess? {
-        let song = songs[k]
-        guard beat < song.chords.count else { return nil }
-        if let h = song.heard { return .heard(Array(h[(12 * beat)..<(12 * beat + 12)])) }
-        return song.chords[beat].map { .chord($0) }
     }
 
     /// How well `ctx` agrees with the stored take's `contextBeats` beats before its beat `j`,

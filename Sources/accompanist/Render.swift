@@ -298,8 +298,8 @@ struct Render: ParsableCommand {
             result = try OfflineRenderer.render(file: file, melodyTrack: index, engine: accompanist, seed: settings.seed, beatsPerBar: bars,
                                                 bpm: bpm, maxNoteSteps: settings.maxNoteSteps, harmony: harmony, beforeStep: beforeStep)
         } catch { throw CLIError.input("\(input): \(error.description)") }
-        for r in follower?.recognitions ?? [] {
-            log.info("memory: bar \(r.beat / bars + 1) recognized as take \(r.take.id) (\(r.take.source)), its bar \(r.storedBeat / bars + 1)")
+        if let follower {
+            for i in follower.recognitions.indices { log.info("memory: \(follower.describeRecognition(i))") }
         }
         let renderSeconds = Date().timeIntervalSince(start)
         if let hints = result.leftHandHints {

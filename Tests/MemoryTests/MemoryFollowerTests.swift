@@ -105,6 +105,32 @@ final class MemoryFollowerTests: XCTestCase {
         XCTAssertEqual(f.recognitions.count, 2)
     }
 
+    /// Takes of one song merge (docs/memory.md, "Takes of one song"): two hindsight estimates
+    /// are averaged; a chart's chord wins over an estimate; where charts differ, the chord most
+    /// of them give wins.
+    func testTakesOfOneSongMerge() {
+        let one = song(seed: 6)
+        let melody = pitches(one.notes, steps: 19 * 8)[...]
+        let ha = (0..<(one.chords.count * 12)).map { ($0 * 37) % 1001 }
+        let hb = (0..<(one.chords.count * 12)).map { ($0 * 53 + 11) % 1001 }
+        let estimates = MemoryFollower(takes: [take(one, source: .hindsight, heard: ha), take(one, source: .hindsight, heard: hb)], beatsPerBar: 4)
+        XCTAssertEqual(estimates.guess(forBeat: 20, melody: melody),
+                       .heard((0..<12).map { (Float(ha[20 * 12 + $0]) / 1000 + Float(hb[20 * 12 + $0]) / 1000) / 2 }))
+        XCTAssertEqual(estimates.recognitions.first?.takes, 2)
+        XCTAssertTrue(estimates.describeRecognition(0).hasSuffix("; 2 takes of the song agree"), estimates.describeRecognition(0))
+
+        let withChart = MemoryFollower(takes: [take(one, source: .hindsight, heard: ha), take(one)], beatsPerBar: 4)
+        XCTAssertEqual(withChart.guess(forBeat: 20, melody: melody), .chord(try! ChartChord(parsing: one.chords[20])))
+
+        var other = one
+        other.chords[20] = other.chords[20] == "Bb" ? "Eb" : "Bb"
+        // The odd chart first (it agrees as well as the others, and is older): two charts outvote it.
+        let charts = MemoryFollower(takes: [take(other), take(one), take(one)], beatsPerBar: 4)
+        XCTAssertEqual(charts.guess(forBeat: 20, melody: melody), .chord(try! ChartChord(parsing: one.chords[20])))
+        let tie = MemoryFollower(takes: [take(other), take(one)], beatsPerBar: 4)
+        XCTAssertEqual(tie.guess(forBeat: 20, melody: melody), .chord(try! ChartChord(parsing: other.chords[20])), "a tie: the older take's")
+    }
+
     /// A take whose chords are hindsight's estimate gives its chord-tone probabilities.
     func testAnEstimateIsHeard() {
         let one = song(seed: 4)
