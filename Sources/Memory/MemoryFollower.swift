@@ -7,14 +7,18 @@ import Harmony
 /// **Causal, a beat ahead**: the chord for beat `b` comes from the melody of steps
 /// `< 8(b − lead)` (the caller passes only those) and from earlier takes. The lead of one beat
 /// gives the live daemon's memory thread a whole beat to plan beat `b` while beat `b − 1` is
-/// played, and `render --memory` plans the same way, so live equals render. **Tolerant**: a context matches when, of the steps where
-/// either melody sounds, at least `threshold` sound the same pitch, the stored one shifted by up to one step
-/// (timing jitter); so a few wrong, dropped or ornamental notes do not break it, and a skipped or
-/// added intro only moves where it matches. It keeps following the take it found while the
-/// melody agrees with it (at least `keepThreshold`), and searches again when it departs (a jump
-/// to another section, or another song): the chord falls back to the melody at once.
+/// played, and `render --memory` plans the same way, so live equals render.
 ///
-/// Offline (`render --memory`): it allocates and takes up to a few ms a beat with a full memory.
+/// **Tolerant**: a context matches when, of the steps where either melody sounds, at least
+/// `threshold` sound the same pitch, the stored one shifted by up to one step (timing jitter);
+/// so a few wrong, dropped or ornamental notes do not break it, and a skipped or added intro only
+/// moves where it matches. It keeps following the takes it found (every take of the song that
+/// agrees: they merge, docs/memory.md "Takes of one song") while the melody agrees with them (at
+/// least `keepThreshold`), and searches again when it departs (a jump to another section, or
+/// another song): the chord falls back to the melody at once.
+///
+/// Off the real-time path (`render --memory`, the daemon's memory thread): it allocates, and
+/// takes up to a few ms a beat with a full memory (docs/bench.md).
 public final class MemoryFollower {
     struct Song {
         let take: Take
