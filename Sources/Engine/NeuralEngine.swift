@@ -123,7 +123,7 @@ public final class NeuralEngine: AccompanimentEngine {
     /// (heardBeats, 12); nil: none.
     private var hindsightHeard: UnsafeMutablePointer<Float>?
     private var hindsightBeats = 0
-    /// The rehearsal memory's estimate for the steps from `memoryHeardFrom` (`setMemoryHeard`):
+    /// The rehearsal memory's estimate for the steps from `memoryHeardFrom` (`memoryHeard`):
     /// chord-tone probabilities (12,), used as `hindsightHeard` is; off while `memoryHeardFrom`
     /// is nil.
     private let memoryHeard: UnsafeMutablePointer<Float>
@@ -171,12 +171,6 @@ public final class NeuralEngine: AccompanimentEngine {
     /// The rehearsal memory's estimate of the chord (docs/memory.md): from step `step` on, these
     /// 12 chord-tone probabilities replace the model's own hearing where no chord is given, as
     /// `setHeardChords` does; nil: off from there. Given before `generate(step:)` of that step.
-    public func setMemoryHeard(_ pi: [Float]?, step: Int) {
-        guard let pi else { memoryHeard(nil, step: step); return }
-        precondition(pi.count == 12)
-        pi.withUnsafeBufferPointer { memoryHeard($0.baseAddress!, step: step) }
-    }
-
     public func memoryHeard(_ pi: UnsafePointer<Float>?, step: Int) {
         guard let pi else { memoryHeardFrom = nil; return }
         for k in 0..<12 { memoryHeard[k] = pi[k] }

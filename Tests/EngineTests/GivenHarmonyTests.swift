@@ -206,8 +206,8 @@ final class HeardChordsTests: XCTestCase {
         let melody = randomMelody(seed: 13, steps: 256)
         let e = try engine()
         let events = OfflineRenderer.run(e, melody: melody, steps: 256, seed: 1, beforeStep: { s in
-            if s == 128 { e.setMemoryHeard(Self.cMajor, step: s) }
-            if s == 192 { e.setMemoryHeard(nil, step: s) }
+            if s == 128 { Self.cMajor.withUnsafeBufferPointer { e.memoryHeard($0.baseAddress!, step: s) } }
+            if s == 192 { e.memoryHeard(nil, step: s) }
         }).filter(\.isNoteOn)
         let inside = events.filter { (128..<192).contains($0.step) }
         XCTAssertGreaterThan(inside.count, 5)
