@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine"], swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory", "Tokens",
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory", "Tokens", "Hindsight",
                                                       .product(name: "Logging", package: "swift-log")], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),
     ]

@@ -23,7 +23,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var seed: UInt64 = 0
     public var pattern = "bass-chord"
     /// Sampling temperature; 0 samples greedily (as `render --temperature 0`).
-    public var temperature = 0.6
+    public var temperature = 0.5
     public var topP = 0.95
     public var chordGuidance = Double(NeuralConfiguration.defaultChordGuidance)
     public var listenBeats = 0
@@ -94,6 +94,9 @@ public struct DaemonConfig: Equatable, Sendable {
     public var memoryDirectory = ""
     /// The most takes kept; the oldest are forgotten first.
     public var memoryMaxTakes = 500
+    /// Repetition within a take is followed (docs/memory.md, "Within a take"), with the memory
+    /// enabled or not.
+    public var memoryRepeats = true
 
     public init() {}
 
@@ -196,6 +199,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case "memory.enabled": memoryEnabled = try bool()
         case "memory.directory": memoryDirectory = try string()
         case "memory.max_takes": memoryMaxTakes = try range(try int(), 1...100_000)
+        case "memory.repeats": memoryRepeats = try bool()
         case "tempo.source": tempoSource = try oneOf(try string(), ["fixed", "midi-clock"])
         case "tempo.bpm": bpm = try range(try double(), 20...300)
         case "tempo.beats_per_bar": beatsPerBar = try range(try int(), 2...16)

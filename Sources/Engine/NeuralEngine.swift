@@ -6,7 +6,7 @@ import Tokens
 /// Settings of the neural accompanist (the sampler and the safety limits).
 public struct NeuralConfiguration: Equatable, Sendable {
     /// Softmax temperature; 0 samples greedily.
-    public var temperature: Float = 0.6
+    public var temperature: Float = 0.5
     /// Nucleus mass (0, 1].
     public var topP: Float = 0.95
     /// NOTE_ON pitches allowed, and the most pitches sounding at once (the grammar's limits).

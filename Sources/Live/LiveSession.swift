@@ -119,19 +119,33 @@ public final class LiveSession {
         if let synth { log.info("latency \(synth.lateness.name) (actual − scheduled): \(synth.lateness.describe())") }
     }
 
-    /// The rehearsal memory (docs/memory.md, "Live"), or nil with `memory.enabled = false`.
+    /// The rehearsal memory (docs/memory.md, "Live"), or nil with `memory.enabled = false` and
+    /// `memory.repeats = false` (or no hindsight model for repeats).
     private func makeMemory(chart: ChordStream) -> LiveMemory? {
-        guard config.memoryEnabled else { return nil }
+        let model = HindsightModel.find()
+        // The rules engine follows chords, not estimates: repeats would give it nothing.
+        let wantsRepeats = config.memoryRepeats && config.engine == "model"
+        let repeats = wantsRepeats ? model : nil
+        if wantsRepeats && model == nil {
+            log.warning("memory: no hindsight model found (\(HindsightModel.searchPath.joined(separator: ", "))): repetition within a take is not followed")
+        }
+        guard config.memoryEnabled || repeats != nil else { return nil }
         let dir = config.memoryDirectory.isEmpty ? MemoryStore.defaultDirectory() : URL(fileURLWithPath: config.memoryDirectory)
         let store = MemoryStore(directory: dir, limit: config.memoryMaxTakes)
-        let model = HindsightModel.find()
-        let listing = store.list()
-        for p in listing.problems { log.warning("memory: \(dir.path)/\(p): skipped") }
-        log.info("memory: \(listing.takes.count) takes in \(dir.path); each performance is stored as a take\(model == nil ? " (no hindsight model: takes without a chart or left hand keep no chords)" : "")")
+        let listing = config.memoryEnabled ? store.list() : nil
+        let takes = listing?.takes ?? []
+        for p in listing?.problems ?? [] { log.warning("memory: \(dir.path)/\(p): skipped") }
+        if config.memoryEnabled {
+            log.info("memory: \(takes.count) takes in \(dir.path); each performance is stored as a take\(model == nil ? " (no hindsight model: takes without a chart or left hand keep no chords)" : "")")
+        } else {
+            log.info("memory: off (memory.enabled = false): nothing stored or followed across takes")
+        }
+        if repeats != nil { log.info("memory: repetition within a take is followed (memory.repeats)") }
         let bpm = config.bpm
         let recorder = TakeRecorder(store: store, chart: chart, beatsPerBar: config.beatsPerBar, bpm: { bpm }, hindsightModel: model)
-        let memory = LiveMemory(recorder: recorder, takes: listing.takes, beatsPerBar: config.beatsPerBar,
-                                guesses: SPSCRing<MemoryGuess>(capacity: 1024), log: log)
+        let memory = LiveMemory(recorder: recorder, takes: takes, beatsPerBar: config.beatsPerBar,
+                                guesses: SPSCRing<MemoryGuess>(capacity: 1024), log: log, repeats: repeats)
+        memory.storesTakes = config.memoryEnabled
         let n = memory.followed
         if n > 0 { log.info("memory: following \(n) take\(n == 1 ? "" : "s") with chords of \(config.beatsPerBar) beats a bar") }
         return memory

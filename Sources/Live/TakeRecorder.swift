@@ -148,10 +148,16 @@ public final class TakeRecorder {
     /// The melody of this take at each step `0 ..< s` (the pitch sounding, −1 for a rest), as
     /// `render` reads a file's (`MelodyFrames.frames`): keys still down sound to `s`.
     public func melodyPitch(before s: Int) -> [Int] {
+        melodyFrames(before: s).map { Int($0.pitch) }
+    }
+
+    /// The melody frames of this take's steps `0 ..< s`, as `render` reads a file's (the pitch
+    /// and onsets; the velocity of a released key is not kept).
+    public func melodyFrames(before s: Int) -> [MelodyFrame] {
         // Keys of step s or later may already be here (heard early): they are not before s.
         var grid = notes.filter { $0.start < s }.map { GridNote(pitch: $0.pitch, start: $0.start, end: min($0.end, s), velocity: 80) }
         for (p, o) in open where o.start < s { grid.append(GridNote(pitch: p, start: max(0, o.start), end: s, velocity: o.velocity)) }
-        return MelodyFrames.frames(grid, endStep: s).map { Int($0.pitch) }
+        return MelodyFrames.frames(grid, endStep: s)
     }
 
     private func close(_ pitch: Int, _ o: (start: Int, velocity: Int), at s: Int) {

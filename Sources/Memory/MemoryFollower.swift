@@ -97,7 +97,7 @@ public final class MemoryFollower {
         let c = contextBeats
         guard e >= c, !songs.isEmpty, melody.count == 8 * e else { current = []; return nil }
         let ctx = melody[(melody.startIndex + 8 * (e - c))..<(melody.startIndex + 8 * e)]
-        guard ctx.count == 8 * c, ctx.filter({ $0 >= 0 }).count >= minimumSounding, Self.notes(in: ctx) >= minimumNotes else {
+        guard ctx.count == 8 * c, MelodyMatch.isEvidence(ctx, sounding: minimumSounding, notes: minimumNotes) else {
             current = []
             return nil
         }
@@ -160,37 +160,9 @@ public final class MemoryFollower {
             + (r.takes > 1 ? "; \(r.takes) takes of the song agree" : "")
     }
 
-    /// Notes begun in a context: sounding steps whose pitch differs from the step before.
-    static func notes(in ctx: ArraySlice<Int>) -> Int {
-        var n = 0, previous = -1
-        for p in ctx {
-            if p >= 0 && p != previous { n += 1 }
-            previous = p
-        }
-        return n
-    }
-
-    /// How well `ctx` agrees with the stored take's `contextBeats` beats before its beat `j`,
-    /// shifted by −1, 0 or +1 step (the best): of the steps where either melody sounds, the share
-    /// where both sound the same pitch (rests agreeing with rests prove nothing).
+    /// How well `ctx` agrees with the stored take's `contextBeats` beats before its beat `j`
+    /// (`MelodyMatch.agreement`).
     func similarity(_ ctx: ArraySlice<Int>, _ song: Song, endingAt j: Int) -> Double {
-        let n = ctx.count
-        var best = 0.0
-        for shift in -1...1 {
-            let start = 8 * j - n + shift
-            guard start >= 0, start + n <= song.pitch.count else { continue }
-            var same = 0, sounding = 0
-            var i = ctx.startIndex
-            for t in start..<(start + n) {
-                let a = song.pitch[t], b = ctx[i]
-                if a >= 0 || b >= 0 {
-                    sounding += 1
-                    if a == b { same += 1 }
-                }
-                i += 1
-            }
-            if sounding > 0 { best = max(best, Double(same) / Double(sounding)) }
-        }
-        return best
+        MelodyMatch.agreement(ctx, song.pitch, endingAt: 8 * j)
     }
 }

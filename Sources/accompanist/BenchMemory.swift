@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Harmony
+import Hindsight
 import Kernels
 import Live
 import Logging
@@ -14,7 +15,9 @@ extension Bench {
     /// take's number mod 12, with a chart's chords); the performance is the first take's melody.
     /// It measures, as the daemon's threads do the work:
     /// - the memory thread (`LiveMemory.process`) per beat: the take's melody rebuilt and the
-    ///   follower's plan for the next beat, against a beat's time;
+    ///   follower's plan for the next beat, against a beat's time; with repeats within the take
+    ///   (the hindsight model found), the estimate of the take so far is made on this thread at
+    ///   each bar line (the daemon's worker thread makes it a bar ahead), timed apart;
     /// - the engine thread per grid step while it follows, each beat's plan applied in the step.
     func memoryRun(takes count: Int, precision p: WeightPrecision, modelPath: String, events: [Event], steps: Int) throws {
         let songSteps = Swift.min(2800, steps)
@@ -43,14 +46,15 @@ extension Bench {
         let recorder = TakeRecorder(store: MemoryStore(directory: dir), chart: ChordStream(), beatsPerBar: 4, bpm: { 100 }, hindsightModel: nil)
         let guesses = SPSCRing<MemoryGuess>(capacity: 1 << 14)
         let t0 = MachineProbe.now()
+        let hindsight = HindsightModel.find()
         let memory = LiveMemory(recorder: recorder, takes: takes, beatsPerBar: 4, guesses: guesses,
-                                log: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+                                log: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }), repeats: hindsight)
         let loadSeconds = MachineProbe.now() - t0
         let ring = SPSCRing<TakeEvent>(capacity: 1 << 16)
         var keys: [(step: Int, pitch: Int, velocity: Int)] = []
         for n in performance.melody { keys.append((n.start, n.pitch, 80)); keys.append((n.end, n.pitch, 0)) }
         keys.sort { ($0.step, $0.velocity) < ($1.step, $1.velocity) }
-        var perBeat: [Double] = []
+        var perBeat: [Double] = [], atBarLines: [Double] = []
         var next = 0
         for b in 0..<(songSteps / 8) {
             while next < keys.count && keys[next].step < 8 * b {
@@ -61,14 +65,22 @@ extension Bench {
             _ = ring.push(TakeEvent(kind: .beat, step: 8 * b))
             let t = MachineProbe.now()
             memory.process(ring)
-            perBeat.append(MachineProbe.now() - t)
+            // A bar line's plan reads a new estimate: made here, as the worker would.
+            if hindsight != nil && b % 4 == 0 { atBarLines.append(MachineProbe.now() - t) } else { perBeat.append(MachineProbe.now() - t) }
         }
         var plans: [MemoryGuess] = []
         while let g = guesses.pop() { plans.append(g) }
         let followed = plans.filter { $0.kind != .none }.count
         let beat = Stats(perBeat)
-        print(String(format: "  memory thread per beat (the melody so far rebuilt, the next beat planned): p50 %.2f ms  p99 %.2f ms  max %.2f ms   (%d beats; a beat is 500 ms at 120 BPM)",
-                     beat.p50 * 1e3, beat.p99 * 1e3, beat.max * 1e3, perBeat.count))
+        print(String(format: "  memory thread per beat (the melody so far rebuilt, the next beat planned%@): p50 %.2f ms  p99 %.2f ms  max %.2f ms   (%d beats; a beat is 500 ms at 120 BPM)",
+                     hindsight == nil ? "" : ", the take followed against itself", beat.p50 * 1e3, beat.p99 * 1e3, beat.max * 1e3, perBeat.count))
+        if !atBarLines.isEmpty {
+            let bar = Stats(atBarLines)
+            print(String(format: "  the same at bar lines, with hindsight's estimate of the take so far (up to 32 bars; the daemon's worker makes it a bar ahead): p50 %.1f ms  p99 %.1f ms  max %.1f ms   (%d bars; a bar is 2 s at 120 BPM)",
+                         bar.p50 * 1e3, bar.p99 * 1e3, bar.max * 1e3, atBarLines.count))
+        } else {
+            print("  (no hindsight model found: repeats within the take not measured)")
+        }
         print(String(format: "  takes loaded into the follower in %.2f s; beats planned from the memory: %d of %d", loadSeconds, followed, plans.count))
 
         // The engine thread, following: each beat's plan applied in its first step.

@@ -100,6 +100,9 @@ struct Render: ParsableCommand {
     @Option(help: ArgumentHelp("A rehearsal memory directory (docs/memory.md): the takes in it that play this melody give the chords as they go, and this render is stored there as a take.", valueName: "dir"))
     var memory: String?
 
+    @Flag(inversion: .prefixedNo, help: "Follow repetition within the melody (docs/memory.md, \"Within a take\"): where a passage comes back, the chords estimated for its earlier occurrence give the chords ahead of time. Causal, as the daemon plays it.")
+    var repeats = true
+
     @Option(help: ArgumentHelp("Notes of the melody track below this note are the left hand's chords, not melody: a number, or a name like F#3 (C4 = 60).", valueName: "note"))
     var split: String?
 
@@ -169,8 +172,8 @@ struct Render: ParsableCommand {
         if releaseEndsChord && split == nil && chordTrack == nil { throw ValidationError("--release-ends-chord is only used with --split or --chord-track") }
         if hindsight && chart != nil { throw ValidationError("--hindsight estimates the chords itself: it cannot be used with --chart") }
         if !hindsight && hindsightChart != nil { throw ValidationError("--hindsight-chart is only used with --hindsight") }
-        if !hindsight && memory == nil && hindsightModel != nil {
-            throw ValidationError("--hindsight-model is only used with --hindsight or --memory")
+        if !hindsight && memory == nil && !(repeats && engine == .model) && hindsightModel != nil {
+            throw ValidationError("--hindsight-model is only used with --hindsight, --memory or the model engine's repeats")
         }
         if !LeftHand.waitRange.contains(leftHandWait) {
             throw ValidationError("--left-hand-wait must be between \(LeftHand.waitRange.lowerBound) and \(LeftHand.waitRange.upperBound), got \(leftHandWait)")
@@ -252,12 +255,7 @@ struct Render: ParsableCommand {
         if hindsight {
             // The first pass: the whole melody (above the split, if any), its chords estimated
             // at once, then heard by the model engine or followed as a chart (--hindsight-mode).
-            let path: String
-            let candidates = HindsightModel.searchPath
-            do { path = try ShippedModel.locate(hindsightModel, candidates: candidates) }
-            catch { throw CLIError.noInput("no hindsight chord model found (looked for \((hindsightModel.map { [$0] } ?? candidates).joined(separator: ", "))); pass --hindsight-model PATH") }
-            let model: HindsightModel
-            do { model = try HindsightModel(path: path) } catch { throw CLIError.input(error.description) }
+            let (model, path) = try loadHindsightModel()
             let frames = MelodyFrames.frames(melodyNotes, endStep: melodyNotes.map(\.end).max() ?? 0)
             let start = Date()
             let chords = HindsightChords(frames: frames, beatsPerBar: bars, model: model)
@@ -288,10 +286,26 @@ struct Render: ParsableCommand {
         }
         // The follower hears the melody of the steps before the beat before each beat (its lead),
         // and plans that beat's chord, as the daemon's memory thread does live.
-        let melodyPitch = MelodyFrames.frames(melodyNotes, endStep: melodyNotes.map(\.end).max() ?? 0).map { Int($0.pitch) }
+        // Repetition within the melody is followed the same way (its estimates made when the
+        // daemon's memory thread would take them), when the hindsight model is found.
+        let melodyFrames = MelodyFrames.frames(melodyNotes, endStep: melodyNotes.map(\.end).max() ?? 0)
+        var repeatFollower: RepeatFollower?
+        var repeatPlan: (RepeatFollower, HindsightModel)?
+        // The rules engine follows chords, not estimates: repeats would give it nothing.
+        if repeats && !hindsight && settings.kind == .model {
+            // A model named with --hindsight-model must load; the shipped one may be missing.
+            if let model = hindsightModel != nil ? try loadHindsightModel().model : HindsightModel.find() {
+                let r = RepeatFollower(beatsPerBar: bars)
+                repeatFollower = r
+                repeatPlan = (r, model)
+            } else {
+                log.notice("no hindsight chord model found (\(HindsightModel.searchPath.joined(separator: ", "))): repetition within the melody is not followed")
+            }
+        }
         // A known chord is given as a chart's would be; an estimate is heard (the model engine;
         // the rules engine follows its likeliest tones only through its chord).
-        let beforeStep: ((Int) -> Void)? = follower.map { LiveMemory.renderPlan(follower: $0, melodyPitch: melodyPitch, engine: accompanist) }
+        let beforeStep: ((Int) -> Void)? = follower == nil && repeatPlan == nil ? nil
+            : LiveMemory.renderPlan(follower: follower, repeats: repeatPlan, frames: melodyFrames, engine: accompanist)
         let start = Date()
         let result: RenderResult
         do {
@@ -345,6 +359,9 @@ struct Render: ParsableCommand {
             do { try Data(lines.utf8).write(to: URL(fileURLWithPath: events)) }
             catch { throw CLIError.cannotCreate("cannot write \(events): \(error.localizedDescription)") }
         }
+        if let repeatFollower, !repeatFollower.recognitions.isEmpty {
+            log.info("memory: \(repeatFollower.summary)")
+        }
         let notes = result.events.filter(\.isNoteOn).count
         let musicSeconds = result.file.tempoMap.seconds(atStep: result.endStep)
         let engineText = modelPath.map { "model \($0), \(precision.rawValue)" } ?? "rules (\(pattern.rawValue))"
@@ -353,6 +370,16 @@ struct Render: ParsableCommand {
 }
 
 extension Render {
+    /// The hindsight model of --hindsight-model, else the first on the search path; a missing or
+    /// foreign model is one line (exit 66 or 65).
+    func loadHindsightModel() throws -> (model: HindsightModel, path: String) {
+        let path: String
+        let candidates = HindsightModel.searchPath
+        do { path = try ShippedModel.locate(hindsightModel, candidates: candidates) }
+        catch { throw CLIError.noInput("no hindsight chord model found (looked for \((hindsightModel.map { [$0] } ?? candidates).joined(separator: ", "))); pass --hindsight-model PATH") }
+        do { return (try HindsightModel(path: path), path) } catch { throw CLIError.input(error.description) }
+    }
+
     /// This render as a take for the memory: the melody, and one chord a beat from the chart or
     /// the left hand where they gave one (ground truth), else the hindsight estimate (made here
     /// if --hindsight did not, when the model is found), else none.

@@ -143,7 +143,7 @@ final class RenderCommandTests: XCTestCase {
         let cases: [([String], String, Int32)] = [
             (["--hindsight", "--chart", chart], "--hindsight estimates the chords itself", 64),
             (["--hindsight-chart", chart], "only used with --hindsight", 64),
-            (["--hindsight-model", model], "only used with --hindsight or --memory", 64),
+            (["--hindsight-model", model], "only used with --hindsight, --memory or the model engine's repeats", 64),
             (["--hindsight", "--hindsight-model", "/no/such.safetensors"], "no hindsight chord model found", 66),
             (["--hindsight", "--hindsight-model", other], "is not a hindsight chord model", 65),
         ]
@@ -266,6 +266,57 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertEqual(before[0], before[1], "the bars before the change are the same")
         XCTAssertNotEqual(outs[0].filter { $0.step >= 256 }.map { "\($0.step):\($0.pitch)" },
                           outs[1].filter { $0.step >= 256 }.map { "\($0.step):\($0.pitch)" }, "and the change is heard after it")
+    }
+
+    /// Repetition within a take (docs/memory.md, "Within a take"), on by default: Ode to Joy's
+    /// phrases come back, the render says where, and hearing the earlier phrases' chords changes
+    /// what the model plays; `--no-repeats` turns it off. It is causal: a melody changed from
+    /// bar 9 on gives the same accompaniment before bar 9.
+    func testRepeatsWithinTheMelodyAreFollowed() throws {
+        func render(_ input: String, _ extra: [String], _ name: String) throws -> (CLIResult, [String]) {
+            let events = temp.appendingPathComponent(name + ".jsonl").path
+            let r = try accompanist(["render", input, "-o", temp.appendingPathComponent(name + ".mid").path, "--model", tinyModel,
+                                     "--seed", "5", "--events", events] + extra)
+            guard r.status == 0 else { return (r, []) }
+            return (r, try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").map(String.init))
+        }
+        let song = example("ode_to_joy")
+        let (on, withRepeats) = try render(song, [], "on")
+        XCTAssertEqual(on.status, 0, on.stderr)
+        XCTAssertTrue(on.stderr.contains("within the take recognized: bar ") && on.stderr.contains(" repeats bar "), on.stderr)
+        let (off, without) = try render(song, ["--no-repeats"], "off")
+        XCTAssertEqual(off.status, 0, off.stderr)
+        XCTAssertFalse(off.stderr.contains(" repeats bar "), off.stderr)
+        XCTAssertNotEqual(withRepeats, without, "the earlier phrases' chords were heard")
+        let missing = try render(song, ["--hindsight-model", "/no/such.safetensors"], "missing").0
+        XCTAssertEqual(missing.status, 66, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("no hindsight chord model found"), missing.stderr)
+        let refused = try render(song, ["--hindsight-model", "/no/such.safetensors", "--no-repeats"], "refused").0
+        XCTAssertEqual(refused.status, 64, refused.stderr)
+        // Causal: the same melody up to bar 9, then another.
+        let file = try MIDIFile(contentsOf: URL(fileURLWithPath: song))
+        let melody = try XCTUnwrap(file.tracks.firstIndex { !$0.notes.isEmpty })
+        var changed = file
+        changed.tracks[melody].events = file.tracks[melody].events.map { e in
+            guard e.tick >= 8 * 4 * file.ticksPerQuarter else { return e }
+            switch e.kind {
+            case .noteOn(let c, let k, let v): return TrackEvent(tick: e.tick, .noteOn(channel: c, key: k &+ 5, velocity: v))
+            case .noteOff(let c, let k, let v): return TrackEvent(tick: e.tick, .noteOff(channel: c, key: k &+ 5, velocity: v))
+            default: return e
+            }
+        }
+        let other = temp.appendingPathComponent("ode-changed.mid")
+        try changed.write(to: other)
+        let (r, changedEvents) = try render(other.path, [], "changed")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        func before(_ lines: [String]) -> [String] {
+            lines.filter { line in
+                guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let step = o["step"] as? Int else { return false }
+                return step < 256
+            }
+        }
+        XCTAssertFalse(before(withRepeats).isEmpty)
+        XCTAssertEqual(before(withRepeats), before(changedEvents), "the bars before the change are the same")
     }
 
     /// Harmony sources (docs/harmony.md): a chart is followed, a bad chart is one line naming the

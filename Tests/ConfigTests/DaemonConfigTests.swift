@@ -10,7 +10,7 @@ final class DaemonConfigTests: XCTestCase {
     func testShippedConfigIsTheDefaults() throws {
         let text = try String(contentsOf: Self.shipped, encoding: .utf8)
         XCTAssertEqual(try DaemonConfig.parse(text), DaemonConfig())
-        XCTAssertEqual(try TOMLReader.parse(text).count, 52, "every key of the schema appears once")
+        XCTAssertEqual(try TOMLReader.parse(text).count, 53, "every key of the schema appears once")
     }
 
     func testValuesAndOverrides() throws {
@@ -28,6 +28,8 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(c.inputs, ["Keystation", "20:0"])
         XCTAssertEqual(c.clientName, "Band \"A\"")
         XCTAssertEqual(try DaemonConfig.parse("engine.seed = 7\ntempo.beats_per_bar = 3").seed, 7, "dotted keys name their table")
+        XCTAssertTrue(DaemonConfig().memoryRepeats)
+        XCTAssertFalse(try DaemonConfig.parse("[memory]\nrepeats = false").memoryRepeats)
     }
 
     func testEachProblemNamesItsKey() {

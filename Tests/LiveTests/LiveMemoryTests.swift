@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Harmony
+import Hindsight
 @testable import Live
 import Logging
 import Memory
@@ -52,8 +53,8 @@ final class LiveMemoryTests: XCTestCase {
     func render(memory: Bool) -> [AccompanimentEvent] {
         let e = engine()
         let grid = take1.melody.map { GridNote(pitch: $0.pitch, start: $0.start, end: $0.end, velocity: 80) }
-        let pitch = MelodyFrames.frames(grid, endStep: grid.map(\.end).max()!).map { Int($0.pitch) }
-        let plan = memory ? LiveMemory.renderPlan(follower: MemoryFollower(takes: [take1], beatsPerBar: 4), melodyPitch: pitch, engine: e) : nil
+        let frames = MelodyFrames.frames(grid, endStep: grid.map(\.end).max()!)
+        let plan = memory ? LiveMemory.renderPlan(follower: MemoryFollower(takes: [take1], beatsPerBar: 4), repeats: nil, frames: frames, engine: e) : nil
         return OfflineRenderer.run(e, melody: melody, steps: steps, seed: 3, maxNoteSteps: 12, beforeStep: plan).filter { $0.step < steps }
     }
 
@@ -102,6 +103,11 @@ final class LiveMemoryTests: XCTestCase {
         func allNotesOff(step: Int, into out: EventBuffer) {}
         var droppedMelodyEvents: Int { 0 }
         func memoryChord(_ chord: ChartChord?, step: Int) { told.append((step, chord)) }
+        /// The estimates heard, as (step, 12 probabilities); an empty row: none from there.
+        var heard: [(step: Int, pi: [Float])] = []
+        func memoryHeard(_ pi: UnsafePointer<Float>?, step: Int) {
+            heard.append((step, pi.map { Array(UnsafeBufferPointer(start: $0, count: 12)) } ?? []))
+        }
     }
 
     /// With an external clock each Start begins a new performance: a plan made for the one
@@ -158,5 +164,49 @@ final class LiveMemoryTests: XCTestCase {
         XCTAssertTrue(a.contains { $0.kind == .chord }, "take 1 was recognized")
         XCTAssertEqual(Array(a.prefix(40)), Array(b.prefix(40)), "plans up to beat 40 see only the melody before beat 39")
         XCTAssertNotEqual(a, b)
+    }
+
+    /// Within a take (docs/memory.md, "Within a take"): a melody of two 4-bar phrases played
+    /// twice, A B A B. The memory thread plans each beat from an earlier occurrence of the
+    /// passage, its estimates made by the worker thread a bar ahead, and gives the engine exactly
+    /// the estimates `render` gives it.
+    func testRepeatsWithinATakeAreFollowedLiveAsRenderFollowsThem() throws {
+        let model = try HindsightModel(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/hindsight/tiny.safetensors").path)
+        let phraseA = melody.filter { $0.step < 128 }, phraseB = melody.filter { $0.step >= 128 && $0.step < 256 }
+        let abab = phraseA + phraseB + (phraseA + phraseB).map { ($0.step + 256, $0.pitch, $0.velocity) }
+        // Render.
+        let rendered = MemoryProbe()
+        let grid = abab.filter { $0.velocity > 0 }.map { on in
+            GridNote(pitch: on.pitch, start: on.step, end: abab.first { $0.step > on.step && $0.pitch == on.pitch && $0.velocity == 0 }!.step, velocity: 80)
+        }
+        let frames = MelodyFrames.frames(grid, endStep: steps)
+        let follower = RepeatFollower(beatsPerBar: 4)
+        let plan = LiveMemory.renderPlan(follower: nil, repeats: (follower, model), frames: frames, engine: rendered)
+        _ = OfflineRenderer.run(rendered, melody: abab, steps: steps, seed: 3, maxNoteSteps: 12, beforeStep: plan)
+        XCTAssertFalse(follower.recognitions.isEmpty, "the second A was recognized")
+        XCTAssertGreaterThan(rendered.heard.filter { !$0.pi.isEmpty }.count, 8, "estimates were given for the repeat")
+        // Live, the worker thread making the estimates.
+        let played = MemoryProbe()
+        let takes = SPSCRing<TakeEvent>(capacity: 1 << 14), guesses = SPSCRing<MemoryGuess>(capacity: 1024)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("live-repeats-\(getpid())-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let recorder = TakeRecorder(store: MemoryStore(directory: dir), chart: ChordStream(), beatsPerBar: 4, bpm: { 120 }, hindsightModel: nil)
+        let m = LiveMemory(recorder: recorder, takes: [], beatsPerBar: 4, guesses: guesses, log: Logger(label: "test"), repeats: model)
+        XCTAssertTrue(m.followsRepeats)
+        try m.estimator!.start()
+        defer { m.estimator!.stop() }
+        let live = LiveHarness(engine: played, settings: loopSettings(bpm: bpm, maxNoteSteps: 12, countIn: 0), takes: takes, guesses: guesses)
+        let origin: Int64 = 1_000_000_000
+        var input = abab.map { InputEvent.note($0.velocity > 0, channel: 0, pitch: UInt8($0.pitch), velocity: UInt8($0.velocity),
+                                               time: origin + Int64($0.step) * stepNs) }
+        live.run(until: origin + Int64(steps) * stepNs - stepNs, feeding: &input) { m.process(takes) }
+        XCTAssertEqual(live.loop.status.lateMemoryGuesses.load(ordering: .relaxed), 0)
+        // Beat 0 is never planned live (its marker is the first), and render plans nothing for it.
+        XCTAssertEqual(rendered.heard.first?.step, 0)
+        XCTAssertEqual(rendered.heard.first?.pi, [])
+        let upTo = { (h: [(step: Int, pi: [Float])]) in h.filter { $0.step > 0 && $0.step < self.steps - 8 } }
+        XCTAssertEqual(upTo(played.heard).map(\.step), upTo(rendered.heard).map(\.step))
+        XCTAssertEqual(upTo(played.heard).map(\.pi), upTo(rendered.heard).map(\.pi), "live and render hear different estimates")
     }
 }

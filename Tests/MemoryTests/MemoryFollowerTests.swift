@@ -88,7 +88,7 @@ final class MemoryFollowerTests: XCTestCase {
         XCTAssertTrue(guesses.allSatisfy { $0 == nil }, "\(f.recognitions.count) false recognitions")
         let same = follow(MemoryFollower(takes: [take(sparse(60))], beatsPerBar: 4), pitches(sparse(60).notes, steps: 24 * 32), beats: 96)
         XCTAssertTrue(same.allSatisfy { $0 == nil }, "two notes in two bars: fewer than 4")
-        XCTAssertEqual(MemoryFollower.notes(in: [-1, 60, 60, 62, -1, 62, 64, 64][...]), 4)
+        XCTAssertEqual(MelodyMatch.notes(in: [-1, 60, 60, 62, -1, 62, 64, 64][...]), 4)
     }
 
     /// Take 2 plays bars 13-24 first, then bars 1-12: it is found in each section, and the chord

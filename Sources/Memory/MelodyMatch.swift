@@ -1,0 +1,64 @@
+/// How two melodies on the grid are compared, by the rehearsal memory across takes
+/// (`MemoryFollower`) and within one (`RepeatFollower`): docs/memory.md, "Following".
+/// Melodies are the pitch at each grid step, −1 for a rest.
+enum MelodyMatch {
+    /// Notes begun in a context: sounding steps whose pitch differs from the step before.
+    static func notes(in ctx: ArraySlice<Int>) -> Int {
+        var n = 0, previous = -1
+        for p in ctx {
+            if p >= 0 && p != previous { n += 1 }
+            previous = p
+        }
+        return n
+    }
+
+    /// Whether a context holds enough to be matched: at least `sounding` sounding steps and
+    /// `notes` notes (a few long notes are too little evidence: two random notes match somewhere
+    /// in a song more often than not).
+    static func isEvidence(_ ctx: ArraySlice<Int>, sounding: Int, notes minimum: Int) -> Bool {
+        ctx.filter { $0 >= 0 }.count >= sounding && notes(in: ctx) >= minimum
+    }
+
+    /// How well `ctx` agrees with `pitch`'s `ctx.count` steps before step `end`, shifted by −1, 0
+    /// or +1 step (the best), with `transpose` semitones added to `pitch`: of the steps where
+    /// either melody sounds, the share where both sound the same pitch (rests agreeing with
+    /// rests prove nothing); `silent` where neither sounds at all.
+    static func agreement(_ ctx: ArraySlice<Int>, _ pitch: [Int], endingAt end: Int, transpose: Int = 0, silent: Double = 0) -> Double {
+        let n = ctx.count
+        var best = 0.0, anySounding = false
+        for shift in -1...1 {
+            let start = end - n + shift
+            guard start >= 0, start + n <= pitch.count else { continue }
+            var same = 0, sounding = 0
+            var i = ctx.startIndex
+            for t in start..<(start + n) {
+                let a = pitch[t], b = ctx[i]
+                if a >= 0 || b >= 0 {
+                    sounding += 1
+                    if a >= 0 && a + transpose == b { same += 1 }
+                }
+                i += 1
+            }
+            if sounding > 0 { best = max(best, Double(same) / Double(sounding)); anySounding = true }
+        }
+        return anySounding ? best : silent
+    }
+
+    /// The transposition that makes `pitch`'s `ctx.count` steps before `end` sound most like
+    /// `ctx`: the commonest difference (ctx − pitch) where both sound, within an octave either
+    /// way; 0 when they never sound together.
+    static func transposition(_ ctx: ArraySlice<Int>, _ pitch: [Int], endingAt end: Int) -> Int {
+        let start = end - ctx.count
+        guard start >= 0, end <= pitch.count else { return 0 }
+        var count = [Int](repeating: 0, count: 25)   // differences −12 ... 12
+        var i = ctx.startIndex
+        for t in start..<end {
+            let a = pitch[t], b = ctx[i]
+            if a >= 0 && b >= 0 && abs(b - a) <= 12 { count[b - a + 12] += 1 }
+            i += 1
+        }
+        var best = 12
+        for d in 0..<25 where count[d] > count[best] { best = d }
+        return best - 12
+    }
+}

@@ -1,0 +1,102 @@
+@testable import Memory
+import XCTest
+
+/// Repetition within a take (docs/memory.md, "Within a take").
+final class RepeatFollowerTests: XCTestCase {
+    /// A 4-bar phrase (128 steps): notes of 2 to 4 steps, pitches from a seeded generator.
+    func phrase(seed: UInt64, transpose: Int = 0) -> [Int] {
+        var state = seed &* 6364136223846793005 &+ 1442695040888963407
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        var out: [Int] = []
+        while out.count < 128 {
+            let p = 60 + next(12) + transpose, length = 2 + next(3)
+            out += [Int](repeating: p, count: length - 1) + [-1]
+        }
+        return Array(out.prefix(128))
+    }
+
+    /// The estimate a test gives: beat j's row is one-hot on pitch class j mod 12, so a guess
+    /// says which earlier beat it came from (and how far it was transposed).
+    func oneHot(_ j: Int) -> [Float] { (0..<12).map { $0 == j % 12 ? 1 : 0 } }
+
+    /// Plans every beat of `melody` as render does: the estimate set when the plan reads a new
+    /// one (its rows: `oneHot` of the beat), then the guess from the melody `lead` beats before.
+    func plans(_ melody: [Int], follower f: RepeatFollower = RepeatFollower(beatsPerBar: 4)) -> [[Float]?] {
+        (0..<(melody.count / 8)).map { b in
+            let end = f.estimateEnd(forBeat: b)
+            if end != f.estimatedBeats {
+                f.setEstimate((f.estimateStart(end: end)..<end).flatMap(oneHot), end: end)
+            }
+            return f.guess(forBeat: b, melody: melody[..<(8 * max(0, b - f.lead))])
+        }
+    }
+
+    func testARepeatedPassageGivesTheChordsOfItsEarlierOccurrence() {
+        let a = phrase(seed: 1), b = phrase(seed: 2), c = phrase(seed: 3)
+        let g = plans(a + b + a + c)
+        XCTAssertTrue(g[0..<40].allSatisfy { $0 == nil }, "nothing repeats before the second A")
+        // The second A (beats 32..<48) is recognized once its context lies in it.
+        let followed = (32..<48).filter { g[$0] != nil }
+        XCTAssertGreaterThanOrEqual(followed.count, 6, "the repeat followed: \(followed)")
+        for b in followed { XCTAssertEqual(g[b], oneHot(b - 32), "beat \(b) takes the chords of beat \(b - 32)") }
+        // After the second A the melody departs (C from beat 48): it falls back at once, by the
+        // plan that hears two beats of C (beat 51's; one beat of C may agree by chance).
+        XCTAssertEqual((51..<g.count).filter { g[$0] != nil }, [], "the follower let go of the passage")
+    }
+
+    func testATransposedRepeatGivesTheChordsTransposed() {
+        let a = phrase(seed: 4), b = phrase(seed: 5)
+        let g = plans(a + b + phrase(seed: 4, transpose: 2) + b)
+        let followed = (32..<48).filter { g[$0] != nil }
+        XCTAssertGreaterThanOrEqual(followed.count, 6)
+        for b in followed { XCTAssertEqual(g[b], oneHot(b - 32 + 2), "beat \(b): beat \(b - 32)'s chords, up a tone") }
+    }
+
+    func testAVariedRepeatIsStillFollowed() {
+        let a = phrase(seed: 6), b = phrase(seed: 7)
+        var varied = a
+        for s in stride(from: 5, to: 128, by: 23) where varied[s] >= 0 { varied[s] += 1 }   // a wrong note now and then
+        varied = [-1] + varied.dropLast()                                                   // played a step late
+        let g = plans(a + b + varied + b)
+        XCTAssertGreaterThanOrEqual((32..<48).filter { g[$0] == oneHot($0 - 32) }.count, 6)
+    }
+
+    func testAMelodyThatNeverRepeatsGetsNoGuess() {
+        let melody = (10..<18).flatMap { phrase(seed: UInt64($0)) }
+        XCTAssertTrue(plans(melody).allSatisfy { $0 == nil })
+        let f = RepeatFollower(beatsPerBar: 4)
+        _ = plans(melody, follower: f)
+        XCTAssertTrue(f.recognitions.isEmpty)
+    }
+
+    /// Causality: the plan of beat b hears the melody before beat b − lead, and the estimate it
+    /// reads was made from the melody a bar before that at least (so the daemon's worker has a
+    /// bar to make it); the estimate's end only moves forward, at bar lines.
+    func testTheEstimateReadIsABarBehindTheMelodyHeard() {
+        for bpb in [3, 4, 6] {
+            let f = RepeatFollower(beatsPerBar: bpb)
+            var last = 0
+            for b in 0..<400 {
+                let end = f.estimateEnd(forBeat: b)
+                XCTAssertLessThanOrEqual(end, max(0, b - f.lead - bpb))
+                XCTAssertEqual(end % bpb, 0)
+                XCTAssertGreaterThanOrEqual(end, last)
+                last = end
+            }
+            XCTAssertEqual(f.estimateStart(end: 1000 * bpb), (1000 - RepeatFollower.windowBars) * bpb)
+        }
+    }
+
+    func testTheLogLineSaysWhichBarRepeats() {
+        let a = phrase(seed: 1), b = phrase(seed: 2)
+        let f = RepeatFollower(beatsPerBar: 4)
+        _ = plans(a + b + phrase(seed: 1, transpose: -3) + b, follower: f)
+        XCTAssertFalse(f.recognitions.isEmpty)
+        XCTAssertTrue(f.describeRecognition(0).hasPrefix("bar 1"), f.describeRecognition(0))
+        XCTAssertTrue(f.describeRecognition(0).contains("repeats bar"), f.describeRecognition(0))
+        XCTAssertTrue(f.describeRecognition(0).hasSuffix("(transposed -3)"), f.describeRecognition(0))
+    }
+}
