@@ -152,7 +152,6 @@ public final class LiveMemory: @unchecked Sendable {
     /// `render --memory`'s plan (OfflineRenderer's `beforeStep`), the same as live: at each
     /// beat's first step s the follower plans beat s/8 from the melody of the steps before
     /// s − 8·lead (rests past its end, as live), and the plan is applied to the engine.
-    /// `melodyPitch`: the file's melody, the pitch at each step, −1 for a rest.
     /// With `repeats` (a follower and the hindsight model), repetition within the file's melody
     /// is followed too, its estimates made when the memory thread would take them.
     /// `frames`: the file's melody, one frame a step.

@@ -44,6 +44,8 @@ public final class RepeatFollower {
     public private(set) var estimatedBeats = 0
     /// The earlier beat aligned with the next beat to plan, and the transposition to it.
     private var current: (beat: Int, transpose: Int)?
+    /// The last beat planned from an earlier place.
+    private var lastFollowed = Int.min / 2
     /// Each time a repeat is recognized anew: the beat planned, the earlier beat whose chords it
     /// takes, and the transposition (semitones from the earlier occurrence to now).
     public private(set) var recognitions: [(beat: Int, earlierBeat: Int, transpose: Int)] = []
@@ -57,6 +59,7 @@ public final class RepeatFollower {
         estimate = []
         estimatedBeats = 0
         current = nil
+        lastFollowed = Int.min / 2
     }
 
     /// Where the estimate read by beat `b`'s plan ends (a beat on a bar line): the last bar line
@@ -93,14 +96,19 @@ public final class RepeatFollower {
         let pitch = Array(melody)
         let ctx = pitch[(8 * (e - c))..<(8 * e)]
         guard MelodyMatch.isEvidence(ctx, sounding: minimumSounding, notes: minimumNotes) else { current = nil; return nil }
+        defer { if current != nil { lastFollowed = b } }
+        // Its last beat agrees with the earlier place's (or both rest).
+        func lastBeatAgrees(_ j: Int, _ t: Int) -> Bool {
+            MelodyMatch.agreement(ctx.suffix(8), pitch, endingAt: 8 * j, transpose: t, silent: 1) >= lastBeatThreshold
+        }
         // The earlier place followed, if the melody still agrees with it.
         if let (j, t) = current, j + 1 <= e - c,
-           MelodyMatch.agreement(ctx, pitch, endingAt: 8 * (j + 1), transpose: t) >= keepThreshold,
-           MelodyMatch.agreement(ctx.suffix(8), pitch, endingAt: 8 * (j + 1), transpose: t, silent: 1) >= lastBeatThreshold {
+           MelodyMatch.agreement(ctx, pitch, endingAt: 8 * (j + 1), transpose: t) >= keepThreshold, lastBeatAgrees(j + 1, t) {
             current = (j + 1, t)
             return heard(beat: j + 1 + lead, transpose: t, end: end)
         }
-        // Else the best earlier place (ties: the latest) whose beats it would take are estimated.
+        // Else the best earlier place (ties: the latest) whose beats it would take are estimated,
+        // its last beat agreeing too.
         var best = (score: -1.0, beat: -1, transpose: 0)
         var j = c
         while j <= e - c && j + lead < end {
@@ -111,13 +119,20 @@ public final class RepeatFollower {
                     let moved = MelodyMatch.agreement(ctx, pitch, endingAt: 8 * j, transpose: t)
                     if moved >= transposedThreshold && moved > place.score { place = (moved, t) }
                 }
-                if place.score >= best.score { best = (place.score, j, place.transpose) }
+                if place.score >= best.score && (place.score < threshold || lastBeatAgrees(j, place.transpose)) {
+                    best = (place.score, j, place.transpose)
+                }
             }
             j += 1
         }
         guard best.score >= threshold else { current = nil; return nil }
         current = (best.beat, best.transpose)
-        recognitions.append((b, best.beat + lead, best.transpose))
+        // A place found again right after it was lost (the same alignment, within a bar) is not
+        // a new recognition.
+        let foundAgain = recognitions.last.map {
+            $0.beat - $0.earlierBeat == b - (best.beat + lead) && $0.transpose == best.transpose && b - lastFollowed <= beatsPerBar
+        } ?? false
+        if !foundAgain { recognitions.append((b, best.beat + lead, best.transpose)) }
         return heard(beat: best.beat + lead, transpose: best.transpose, end: end)
     }
 

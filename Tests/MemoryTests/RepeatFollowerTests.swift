@@ -42,9 +42,26 @@ final class RepeatFollowerTests: XCTestCase {
         let followed = (32..<48).filter { g[$0] != nil }
         XCTAssertGreaterThanOrEqual(followed.count, 6, "the repeat followed: \(followed)")
         for b in followed { XCTAssertEqual(g[b], oneHot(b - 32), "beat \(b) takes the chords of beat \(b - 32)") }
+        let f = RepeatFollower(beatsPerBar: 4)
+        _ = plans(a + b + a + c, follower: f)
+        XCTAssertEqual(f.recognitions.map(\.earlierBeat), [f.recognitions.first!.beat - 32], "one recognition")
         // After the second A the melody departs (C from beat 48): it falls back at once, by the
-        // plan that hears two beats of C (beat 51's; one beat of C may agree by chance).
-        XCTAssertEqual((51..<g.count).filter { g[$0] != nil }, [], "the follower let go of the passage")
+        // plan that hears the first beat of C (beat 50's).
+        XCTAssertEqual((50..<g.count).filter { g[$0] != nil }, [], "the follower let go of the passage")
+    }
+
+    /// A beat of the repeat played wrong lets go of the passage for the beats that hear it, and
+    /// it is taken up again after, at the same place: one recognition, not two.
+    func testABeatPlayedWrongIsOneRecognition() {
+        let a = phrase(seed: 8), b = phrase(seed: 9)
+        var again = a
+        for s in 64..<72 where again[s] >= 0 { again[s] += 3 }   // beat 8 of the phrase, wrong
+        let f = RepeatFollower(beatsPerBar: 4)
+        let g = plans(a + b + again + b, follower: f)
+        XCTAssertEqual(g[41], oneHot(41 - 32), "followed before it")
+        XCTAssertNil(g[42], "the plan that hears the wrong beat (beat 40) lets go")
+        XCTAssertEqual(g[46], oneHot(46 - 32), "and the passage is followed again after it")
+        XCTAssertEqual(f.recognitions.count, 1, "\(f.recognitions)")
     }
 
     func testATransposedRepeatGivesTheChordsTransposed() {
