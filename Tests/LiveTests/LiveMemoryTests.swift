@@ -138,6 +138,22 @@ final class LiveMemoryTests: XCTestCase {
         XCTAssertEqual(live.loop.status.lateMemoryGuesses.load(ordering: .relaxed), 0)
     }
 
+    /// With the memory off (`memory.enabled = false`) and repeats on, the daemon keeps a memory
+    /// thread to follow repeats but stores nothing: a take that ends is not written.
+    func testWithTheMemoryOffNoTakeIsStored() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("live-memory-off-\(getpid())-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let store = MemoryStore(directory: dir)
+        let recorder = TakeRecorder(store: store, chart: ChordStream(), beatsPerBar: 4, bpm: { 120 }, hindsightModel: nil)
+        let m = LiveMemory(recorder: recorder, takes: [], beatsPerBar: 4, guesses: SPSCRing<MemoryGuess>(capacity: 16), log: Logger(label: "test"))
+        m.storesTakes = false
+        m.store([take1])
+        XCTAssertTrue(store.list().takes.isEmpty, "nothing stored with the memory off")
+        m.storesTakes = true
+        m.store([take1])
+        XCTAssertEqual(store.list().takes.count, 1, "stored with the memory on (else this test proves nothing)")
+    }
+
     /// The plan for beat b is made from the melody before beat b − 1 only: a melody that changes
     /// from beat 40 on plans the same chords up to beat 40, live.
     func testPlansSeeOnlyTheMelodyBeforeTheBeatBefore() {
