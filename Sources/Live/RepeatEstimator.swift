@@ -65,7 +65,7 @@ public final class RepeatEstimator: Sendable {
                 sleepUntil(monotonic: monotonicNanoseconds() + 2_000_000)
                 continue
             }
-            let start = max(0, j.end - RepeatFollower.windowBars * beatsPerBar)
+            let start = RepeatFollower.estimateStart(end: j.end, beatsPerBar: beatsPerBar)
             let heard = Self.estimate(frames: j.frames[...], start: start, end: j.end, beatsPerBar: beatsPerBar, model: model)
             state.withLock { s in
                 s.running = nil

@@ -71,7 +71,10 @@ public final class RepeatFollower {
     }
 
     /// The first beat the estimate ending at `end` is made over (a bar line).
-    public func estimateStart(end: Int) -> Int { max(0, end - Self.windowBars * beatsPerBar) }
+    public func estimateStart(end: Int) -> Int { Self.estimateStart(end: end, beatsPerBar: beatsPerBar) }
+
+    /// The same, for bars of `beatsPerBar` beats.
+    public static func estimateStart(end: Int, beatsPerBar: Int) -> Int { max(0, end - windowBars * max(1, beatsPerBar)) }
 
     /// Takes the estimate made over beats `estimateStart(end:) ..< end` (`heard`: 12 a beat,
     /// row-major). Beats before them keep their rows.
@@ -145,7 +148,7 @@ public final class RepeatFollower {
     }
 
     /// One line for the log of a whole take: how many repeats were recognized, and the first
-    /// few (`3 repeats recognized: bar 5 repeats bar 1 of this take, ...`).
+    /// few (`3 repeats within the take recognized: bar 5 repeats bar 1 of this take; ...`).
     public var summary: String {
         let n = recognitions.count
         let shown = recognitions.indices.prefix(4).map(describeRecognition).joined(separator: "; ")
