@@ -234,12 +234,9 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertTrue(try accompanist(["memory", "forget", "--all", "--memory", mem]).stdout.contains("forgot 2 takes"))
     }
 
-    /// The follower is causal: two second takes that differ only from bar 9 on, each with its own
-    /// copy of the same memory, give the same accompaniment before bar 9 (and not after).
-    func testMemoryIsCausal() throws {
-        let mem = temp.appendingPathComponent("memory-causal")
-        let song = example("ode_to_joy")
-        XCTAssertEqual(try memoryRender(song, memory: mem.path, ["--chart", odeChart.path], "c1").0.status, 0)
+    /// A copy of `song` whose melody is a fourth higher from bar 9 on (tick 32 quarters): the
+    /// same up to there, then another (for the causality tests). Returns its path.
+    func changedFromBar9(_ song: String) throws -> String {
         let file = try MIDIFile(contentsOf: URL(fileURLWithPath: song))
         let melody = try XCTUnwrap(file.tracks.firstIndex { !$0.notes.isEmpty })
         var changed = file
@@ -253,8 +250,18 @@ final class RenderCommandTests: XCTestCase {
         }
         let other = temp.appendingPathComponent("ode-changed.mid")
         try changed.write(to: other)
+        return other.path
+    }
+
+    /// The follower is causal: two second takes that differ only from bar 9 on, each with its own
+    /// copy of the same memory, give the same accompaniment before bar 9 (and not after).
+    func testMemoryIsCausal() throws {
+        let mem = temp.appendingPathComponent("memory-causal")
+        let song = example("ode_to_joy")
+        XCTAssertEqual(try memoryRender(song, memory: mem.path, ["--chart", odeChart.path], "c1").0.status, 0)
+        let other = try changedFromBar9(song)
         var outs: [[(step: Int, pitch: Int)]] = []
-        for (i, input) in [song, other.path].enumerated() {
+        for (i, input) in [song, other].enumerated() {
             let copy = temp.appendingPathComponent("memory-causal-\(i)")
             try FileManager.default.copyItem(at: mem, to: copy)
             let (r, notes) = try memoryRender(input, memory: copy.path, [], "causal\(i)")
@@ -294,20 +301,8 @@ final class RenderCommandTests: XCTestCase {
         let refused = try render(song, ["--hindsight-model", "/no/such.safetensors", "--no-repeats"], "refused").0
         XCTAssertEqual(refused.status, 64, refused.stderr)
         // Causal: the same melody up to bar 9, then another.
-        let file = try MIDIFile(contentsOf: URL(fileURLWithPath: song))
-        let melody = try XCTUnwrap(file.tracks.firstIndex { !$0.notes.isEmpty })
-        var changed = file
-        changed.tracks[melody].events = file.tracks[melody].events.map { e in
-            guard e.tick >= 8 * 4 * file.ticksPerQuarter else { return e }
-            switch e.kind {
-            case .noteOn(let c, let k, let v): return TrackEvent(tick: e.tick, .noteOn(channel: c, key: k &+ 5, velocity: v))
-            case .noteOff(let c, let k, let v): return TrackEvent(tick: e.tick, .noteOff(channel: c, key: k &+ 5, velocity: v))
-            default: return e
-            }
-        }
-        let other = temp.appendingPathComponent("ode-changed.mid")
-        try changed.write(to: other)
-        let (r, changedEvents) = try render(other.path, [], "changed")
+        let other = try changedFromBar9(song)
+        let (r, changedEvents) = try render(other, [], "changed")
         XCTAssertEqual(r.status, 0, r.stderr)
         func before(_ lines: [String]) -> [String] {
             lines.filter { line in
