@@ -145,14 +145,9 @@ public final class TakeRecorder {
         return nil
     }
 
-    /// The melody of this take at each step `0 ..< s` (the pitch sounding, −1 for a rest), as
-    /// `render` reads a file's (`MelodyFrames.frames`): keys still down sound to `s`.
-    public func melodyPitch(before s: Int) -> [Int] {
-        melodyFrames(before: s).map { Int($0.pitch) }
-    }
-
-    /// The melody frames of this take's steps `0 ..< s`, as `render` reads a file's (the pitch
-    /// and onsets; the velocity of a released key is not kept).
+    /// The melody frames of this take's steps `0 ..< s`, as `render` reads a file's
+    /// (`MelodyFrames.frames`: the pitch and onsets; keys still down sound to `s`; the velocity
+    /// of a released key is not kept).
     public func melodyFrames(before s: Int) -> [MelodyFrame] {
         // Keys of step s or later may already be here (heard early): they are not before s.
         var grid = notes.filter { $0.start < s }.map { GridNote(pitch: $0.pitch, start: $0.start, end: min($0.end, s), velocity: 80) }
