@@ -22,7 +22,7 @@ public struct HindsightChords: Sendable, Equatable {
     /// Estimates the chords of `frames` (one per step from beat 1 of bar 1).
     public init(frames: [MelodyFrame], beatsPerBar: Int, model: HindsightModel) {
         let (n, f) = BeatFeatures.compute(frames, beatsPerBar: beatsPerBar)
-        let logits = model.forward(features: f, beats: n).classes
+        let logits = model.classLogProbabilities(features: f, beats: n)
         let classes = ChordDecoder.decode(logits: logits, beats: n, beatsPerBar: beatsPerBar, penalty: model.penalty)
         self.init(perBeat: classes.map(ChordDecoder.chord(ofClass:)), beatsPerBar: beatsPerBar)
         heard = ChordDecoder.toneProbabilities(logits: logits, beats: n)

@@ -23,6 +23,9 @@ public final class HindsightModel: Sendable {
     public let attentionBlocks: Int
     /// Change penalties per beat of the bar (mod their count) for `ChordDecoder`, from the file.
     public let penalty: [Float]
+    /// How many evenly spaced transpositions of the melody `classLogProbabilities` averages
+    /// (metadata `transpositions`, 1 where absent; it divides 12).
+    public let transpositions: Int
     private let w: [String: [Float]]
 
     public enum LoadError: Error, CustomStringConvertible {
@@ -58,6 +61,12 @@ public final class HindsightModel: Sendable {
         penalty = (meta["penalty"] ?? "").split(separator: ",").compactMap { Float($0) }
         guard !dilations.isEmpty, dilations.allSatisfy({ $0 > 0 }) else { throw .notHindsight(name, "metadata dilations missing") }
         guard !penalty.isEmpty else { throw .notHindsight(name, "metadata penalty missing") }
+        if let t = meta["transpositions"] {
+            guard let v = Int(t), v > 0, 12 % v == 0 else { throw .notHindsight(name, "metadata transpositions \(t) does not divide 12") }
+            transpositions = v
+        } else {
+            transpositions = 1
+        }
         let d = dModel
         var shapes: [String: [Int]] = ["in.w": [BeatFeatures.count, d], "in.b": [d], "out.ln.g": [d], "out.ln.b": [d],
                                        "chord.w": [d, Self.classes], "chord.b": [Self.classes], "tones.w": [d, 12], "tones.b": [12]]
@@ -136,6 +145,39 @@ public final class HindsightModel: Sendable {
         let x = Self.layerNorm(h, n, d, w["out.ln.g"]!, w["out.ln.b"]!)
         return (Self.matmul(x, n, d, w["chord.w"]!, Self.classes, bias: w["chord.b"]!),
                 Self.matmul(x, n, d, w["tones.w"]!, 12, bias: w["tones.b"]!))
+    }
+
+    /// The class posterior's logarithm for `beats` rows of features, averaged over
+    /// `transpositions` evenly spaced transpositions (test-time augmentation): copy `i` hears the
+    /// melody `k = i·12/transpositions` semitones up (the four pitch-class blocks of each row
+    /// rotated by `k`), and its posterior is read `k` down. The model was trained under random
+    /// transposition; the copies disagree where it is unsure, and their average is the better
+    /// estimate (docs/hindsight.md). Row-major (beats, 61), normalised: `ChordDecoder` reads it
+    /// as it reads logits. `hindsight.class_log_probs` in Python.
+    public func classLogProbabilities(features f: [Float], beats n: Int) -> [Float] {
+        let c = Self.classes
+        var sum = [Float](repeating: 0, count: n * c)                                      // (n, 61) averaged posterior
+        var g = f                                                                           // (n, 53) the transposed copy
+        for i in 0..<transpositions {
+            let k = i * 12 / transpositions
+            for t in 0..<n {
+                for block in stride(from: 0, to: 48, by: 12) {
+                    for pc in 0..<12 { g[t * BeatFeatures.count + block + (pc + k) % 12] = f[t * BeatFeatures.count + block + pc] }
+                }
+            }
+            let logits = forward(features: g, beats: n).classes
+            for t in 0..<n {
+                var m = -Float.infinity
+                for j in 0..<c { m = max(m, logits[t * c + j]) }
+                var z: Float = 0
+                for j in 0..<c { z += expf(logits[t * c + j] - m) }
+                for j in 0..<c {
+                    let up = j == Self.noChord ? j : ((j / 5 + k) % 12) * 5 + j % 5                // class j, k semitones up
+                    sum[t * c + j] += expf(logits[t * c + up] - m) / z
+                }
+            }
+        }
+        return sum.map { logf(max($0 / Float(transpositions), 1e-30)) }
     }
 
     // MARK: - Scalar helpers (offline: clarity over speed)

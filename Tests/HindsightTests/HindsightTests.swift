@@ -20,6 +20,9 @@ final class HindsightTests: XCTestCase {
         var tone_logits: [[Double]]
         var decoded: [Int]
         var symbols: [String]
+        var t4_log_probs: [[Double]]
+        var t4_decoded: [Int]
+        var t4_symbols: [String]
     }
 
     func load() throws -> (HindsightModel, Case) {
@@ -53,8 +56,36 @@ final class HindsightTests: XCTestCase {
         XCTAssertLessThan(worst, 2e-3, "largest difference from the float64 reference")
         let decoded = ChordDecoder.decode(logits: out.classes, beats: n, beatsPerBar: 4, penalty: model.penalty)
         XCTAssertEqual(decoded, c.decoded)
+        XCTAssertEqual(model.transpositions, 1, "a file without the key averages nothing")
         let chords = HindsightChords(frames: frames(c), beatsPerBar: 4, model: model)
         XCTAssertEqual(chords.perBeat.map(\.description), c.symbols)
+    }
+
+    /// Test-time transposition: the posterior averaged over 4 transpositions of the melody, read
+    /// back, equals the reference's; the chords come from it; one transposition is the plain
+    /// posterior.
+    func testTranspositionsAverageThePosteriorAsTheReferenceDoes() throws {
+        let (plain, c) = try load()
+        let model = try HindsightModel(path: Self.fixtures.appendingPathComponent("tiny_t4.safetensors").path)
+        XCTAssertEqual(model.transpositions, 4)
+        let (n, f) = BeatFeatures.compute(frames(c), beatsPerBar: c.beats_per_bar)
+        let lp = model.classLogProbabilities(features: f, beats: n)
+        var worst = 0.0
+        for b in 0..<n {
+            var mass = 0.0
+            for k in 0..<HindsightModel.classes {
+                worst = max(worst, abs(Double(lp[b * 61 + k]) - c.t4_log_probs[b][k]))
+                mass += exp(Double(lp[b * 61 + k]))
+            }
+            XCTAssertEqual(mass, 1, accuracy: 1e-4, "beat \(b)'s averaged posterior sums to 1")
+        }
+        XCTAssertLessThan(worst, 2e-3, "largest difference from the float64 reference")
+        XCTAssertNotEqual(c.t4_decoded, c.decoded, "the fixture's average changes the chords, so this test can tell")
+        XCTAssertEqual(HindsightChords(frames: frames(c), beatsPerBar: 4, model: model).perBeat.map(\.description), c.t4_symbols)
+        let one = plain.classLogProbabilities(features: f, beats: n)
+        let raw = plain.forward(features: f, beats: n).classes
+        XCTAssertEqual(ChordDecoder.decode(logits: one, beats: n, beatsPerBar: 4, penalty: plain.penalty),
+                       ChordDecoder.decode(logits: raw, beats: n, beatsPerBar: 4, penalty: plain.penalty))
     }
 
     /// The penalty smooths: a beat that prefers another chord only a little keeps the chord
@@ -104,6 +135,16 @@ final class HindsightTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: cut) }
         XCTAssertThrowsError(try HindsightModel(path: cut.path)) { e in
             XCTAssertTrue("\(e)".contains("cannot read the hindsight model"), "a truncated file: \(e)")
+        }
+        var t4 = try Data(contentsOf: Self.fixtures.appendingPathComponent("tiny_t4.safetensors"))
+        let key = Data("\"transpositions\":\"4\"".utf8)
+        let at = try XCTUnwrap(t4.range(of: key), "the fixture's header names its transpositions")
+        t4[at.upperBound - 2] = UInt8(ascii: "5")
+        let five = FileManager.default.temporaryDirectory.appendingPathComponent("hindsight-t5-\(getpid()).safetensors")
+        try t4.write(to: five)
+        defer { try? FileManager.default.removeItem(at: five) }
+        XCTAssertThrowsError(try HindsightModel(path: five.path)) { e in
+            XCTAssertTrue("\(e)".contains("transpositions 5 does not divide 12"), "\(e)")
         }
     }
 }

@@ -68,10 +68,31 @@ def test_numpy_reference_equals_the_training_forward():
         np.testing.assert_allclose(np.asarray(tl)[b, :n], rt, atol=2e-4)
 
 
+def test_transpositions_average_and_make_the_estimate_transpose_with_the_melody():
+    w = H.init_weights(2, d=16, dilations=(1, 2), n_att=1)
+    rng = np.random.default_rng(3)
+    for k in w:                                            # an untrained model is far from transposition-invariant
+        w[k] = w[k] + (0.3 * rng.standard_normal(w[k].shape) if not k.endswith(".g") else 0)
+    f = H.beat_features(melody([(60, 0, 8), (64, 8, 12), (67, 12, 24), (72, 24, 40)], 40), np.arange(48) % 32)
+    one = H.class_log_probs(w, f, 1)
+    cl, _ = H.forward_numpy(w, f)
+    np.testing.assert_allclose(np.exp(one), np.exp(cl) / np.exp(cl).sum(-1, keepdims=True), atol=1e-12)
+    np.testing.assert_allclose(np.exp(H.class_log_probs(w, f, 4)).sum(-1), 1.0, atol=1e-9)
+    up, _, _ = H.transpose(f, np.zeros(len(f), np.int64), np.zeros(len(f), np.int64), 3)
+    q, q_up = np.exp(H.class_log_probs(w, f, 12)), np.exp(H.class_log_probs(w, up, 12))
+    roots = np.arange(60)
+    np.testing.assert_allclose(q_up[:, ((roots // 5 + 3) % 12) * 5 + roots % 5], q[:, :60], atol=1e-9)   # all 12: exactly equivariant
+    assert np.abs(np.exp(H.class_log_probs(w, up, 1))[:, ((roots // 5 + 3) % 12) * 5 + roots % 5] - np.exp(one)[:, :60]).max() > 1e-3
+    with pytest.raises(ValueError):
+        H.class_log_probs(w, f, 5)
+
+
 def test_the_swift_fixture_is_current(tmp_path):
     H.write_fixture(tmp_path)
     want = json.loads((REPO / "Tests/Fixtures/hindsight/tiny_case.json").read_text())
     got = json.loads((tmp_path / "tiny_case.json").read_text())
     assert got["decoded"] == want["decoded"] and got["symbols"] == want["symbols"]
     np.testing.assert_allclose(got["class_logits"], want["class_logits"], atol=1e-9)
+    assert got["t4_decoded"] == want["t4_decoded"] and got["t4_symbols"] == want["t4_symbols"]
+    np.testing.assert_allclose(got["t4_log_probs"], want["t4_log_probs"], atol=1e-9)
     assert H.load_weights(tmp_path / "tiny.safetensors").keys() == H.load_weights(REPO / "Tests/Fixtures/hindsight/tiny.safetensors").keys()
