@@ -68,6 +68,23 @@ def test_numpy_reference_equals_the_training_forward():
         np.testing.assert_allclose(np.asarray(tl)[b, :n], rt, atol=2e-4)
 
 
+def test_dropout_is_for_training_only_and_follows_its_key():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    import accompanist_train.hindsight as mod
+    w = {k: jnp.asarray(v) for k, v in H.init_weights(1).items()}
+    f = jnp.asarray(np.random.default_rng(1).random((1, 16, H.N_FEATURES)).astype(np.float32))
+    valid = jnp.ones((1, 16), bool)
+    plain, _ = mod.forward_jax(w, f, valid)
+    same, _ = mod.forward_jax(w, f, valid, 0.0, jax.random.PRNGKey(0))       # rate 0: nothing dropped
+    np.testing.assert_allclose(np.asarray(same), np.asarray(plain), atol=1e-6)
+    a, _ = mod.forward_jax(w, f, valid, 0.3, jax.random.PRNGKey(0))
+    b, _ = mod.forward_jax(w, f, valid, 0.3, jax.random.PRNGKey(0))
+    c, _ = mod.forward_jax(w, f, valid, 0.3, jax.random.PRNGKey(1))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert np.abs(np.asarray(a) - np.asarray(plain)).max() > 1e-3 and np.abs(np.asarray(a) - np.asarray(c)).max() > 1e-3
+
+
 def test_transpositions_average_and_make_the_estimate_transpose_with_the_melody():
     w = H.init_weights(2, d=16, dilations=(1, 2), n_att=1)
     rng = np.random.default_rng(3)
