@@ -33,11 +33,15 @@ public struct DaemonConfig: Equatable, Sendable {
     public var maxNoteBeats = 8
     public var kindTemperature = Double(NeuralConfiguration.defaultKindTemperature)
     public var chordStacking = Double(NeuralConfiguration.defaultChordStacking)
-    public var density = Double(NeuralConfiguration.defaultDensity)
+    public var density = 1.35  // NeuralConfiguration.defaultDensity (a Float: written out so the TOML value compares equal)
     public var offChordRelease = 0.45  // NeuralConfiguration.defaultOffChordRelease (a Float: written out so the TOML value compares equal)
     public var doublingPenalty = Double(NeuralConfiguration.defaultDoublingPenalty)
     public var confidenceDensity = Double(NeuralConfiguration.defaultConfidenceDensity)
     public var groove = Double(NeuralConfiguration.defaultGroove)
+    public var aboveMelody = NeuralConfiguration.defaultAboveMelody
+    public var estimateDensity = Double(NeuralConfiguration.defaultEstimateDensity)
+    public var estimateConfidenceDensity = Double(NeuralConfiguration.defaultEstimateConfidenceDensity)
+    public var estimateChordStacking = Double(NeuralConfiguration.defaultEstimateChordStacking)
 
     // [tempo]
     /// "fixed" or "midi-clock".
@@ -166,7 +170,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.pattern": pattern = try oneOf(try string(), ["block", "broken", "bass-chord"])
         case "engine.temperature": temperature = try range(try double(), 0...2.0)
         case "engine.top_p": topP = try range(try double(), 0.05...1.0)
-        case "engine.chord_guidance": chordGuidance = try range(try double(), 0...10)
+        case "engine.chord_guidance": chordGuidance = try range(try double(), 0...20)
         case "engine.listen_beats": listenBeats = try range(try int(), 0...64)
         case "engine.lowest_pitch": lowestPitch = try range(try int(), 0...127)
         case "engine.highest_pitch": highestPitch = try range(try int(), 0...127)
@@ -174,11 +178,15 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.max_note_beats": maxNoteBeats = try range(try int(), 1...64)
         case "engine.kind_temperature": kindTemperature = try range(try double(), 0...2)
         case "engine.chord_stacking": chordStacking = try range(try double(), 1...8)
-        case "engine.density": density = try range(try double(), 0.1...2)
+        case "engine.density": density = try range(try double(), 0.1...8)
         case "engine.off_chord_release": offChordRelease = try range(try double(), 0...1)
         case "engine.doubling_penalty": doublingPenalty = try range(try double(), 0...10)
         case "engine.confidence_density": confidenceDensity = try range(try double(), 0...8)
         case "engine.groove": groove = try range(try double(), 1...10)
+        case "engine.above_melody": aboveMelody = try range(try int(), -1...48)
+        case "engine.estimate_density": estimateDensity = try range(try double(), 0.1...8)
+        case "engine.estimate_confidence_density": estimateConfidenceDensity = try range(try double(), 0...8)
+        case "engine.estimate_chord_stacking": estimateChordStacking = try range(try double(), 1...8)
         case "harmony.chart": chart = try string()
         case "harmony.split_note":
             switch v {

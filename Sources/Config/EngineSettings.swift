@@ -59,6 +59,10 @@ extension DaemonConfig {
         neural.doublingPenalty = Float(doublingPenalty)
         neural.confidenceDensity = Float(confidenceDensity)
         neural.groove = Float(groove)
+        neural.aboveMelody = aboveMelody
+        neural.estimateDensity = Float(estimateDensity)
+        neural.estimateConfidenceDensity = Float(estimateConfidenceDensity)
+        neural.estimateChordStacking = Float(estimateChordStacking)
         neural.lowestPitch = lowestPitch
         neural.highestPitch = highestPitch
         neural.maxPolyphony = maxPolyphony

@@ -27,7 +27,7 @@ public struct NeuralConfiguration: Equatable, Sendable {
     public var chordGuidance: Float = NeuralConfiguration.defaultChordGuidance
     /// The strength `render` and `run` use unless told otherwise (chosen on validation songs,
     /// Models/README.md).
-    public static let defaultChordGuidance: Float = 8
+    public static let defaultChordGuidance: Float = 20
     /// Two-level sampling (TokenSampler.kindTemperature): the kind of token from the model's own
     /// odds at this temperature, then the token at `temperature`. 0: off (single level).
     public var kindTemperature: Float = NeuralConfiguration.defaultKindTemperature
@@ -46,7 +46,7 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// The NOTE_ON logits of the pitch class of the melody note sounding (at the last step
     /// heard) are lowered by this: a pianist seldom doubles the tune. 0: off.
     public var doublingPenalty: Float = NeuralConfiguration.defaultDoublingPenalty
-    public static let defaultDoublingPenalty: Float = 1
+    public static let defaultDoublingPenalty: Float = 3.5
     /// With no chord given, the density is scaled by the chord head's confidence to this power:
     /// where the model is unsure of the chord it strikes less. 0: off.
     public var confidenceDensity: Float = NeuralConfiguration.defaultConfidenceDensity
@@ -60,7 +60,23 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// of striking (a note, or the velocity before one) are multiplied by this. 1: the model's
     /// own odds; below 1 the accompaniment strikes less often.
     public var density: Float = NeuralConfiguration.defaultDensity
-    public static let defaultDensity: Float = 1
+    public static let defaultDensity: Float = 1.35
+    /// Where a whole-song estimate replaces the model's own hearing (render `--hindsight`, the
+    /// rehearsal memory, a passage that comes back within the take: `heardOverride`), density,
+    /// confidence density and chord stacking are these instead: such an estimate knows well
+    /// where it is sure, so the accompaniment plays fuller there and sparser where it is not
+    /// (Models/README.md, "Sampling settings").
+    public var estimateDensity: Float = NeuralConfiguration.defaultEstimateDensity
+    public static let defaultEstimateDensity: Float = 3
+    public var estimateConfidenceDensity: Float = NeuralConfiguration.defaultEstimateConfidenceDensity
+    public static let defaultEstimateConfidenceDensity: Float = 5
+    public var estimateChordStacking: Float = NeuralConfiguration.defaultEstimateChordStacking
+    public static let defaultEstimateChordStacking: Float = 2
+    /// The melody stays on top: a note may begin at most this many semitones above the last
+    /// melody pitch heard (the grammar's highest pitch follows it, never below `lowestPitch`).
+    /// −1: off (only `highestPitch`).
+    public var aboveMelody = NeuralConfiguration.defaultAboveMelody
+    public static let defaultAboveMelody = -1
     /// A guard that the grammar makes unreachable: at most this many tokens at one step.
     public var maxTokensPerStep = 96
 
@@ -84,6 +100,8 @@ public final class NeuralEngine: AccompanimentEngine {
     private let sampler: TokenSampler
     private let tracker = MelodyTracker()
     private var grammar: Grammar
+    /// The last melody pitch heard (the top of the last frame that sounded), −1 before any.
+    private var lastMelodyPitch = -1
     private var rng = SplitMix64(seed: 0)
     private let stepsPerBar: Int
 
@@ -146,11 +164,7 @@ public final class NeuralEngine: AccompanimentEngine {
         shiftBias = .allocate(capacity: Vocabulary.maxTimeShift + 1)
         shiftBias.initialize(repeating: 0, count: Vocabulary.maxTimeShift + 1)
         stackOdds = .allocate(capacity: 10)
-        stackOdds.initialize(repeating: 1, count: 10)
-        stackOdds[0] = configuration.chordStacking
-        stackOdds[3] = configuration.chordStacking
-        stackOdds[5] = configuration.density
-        stackOdds[8] = configuration.density
+        stackOdds.initialize(repeating: 1, count: 10)   // entries 0, 3, 5 and 8 are set per decode
         givenFeatures = .allocate(capacity: ChordFeatures.count)
         givenFeatures.initialize(repeating: 0, count: ChordFeatures.count)
         memoryHeard = .allocate(capacity: 12)
@@ -215,6 +229,7 @@ public final class NeuralEngine: AccompanimentEngine {
         memoryHeardFrom = nil
         model.reset()
         tracker.reset()
+        lastMelodyPitch = -1
         grammar = Grammar(lowestPitch: configuration.lowestPitch, highestPitch: configuration.highestPitch, maxPolyphony: configuration.maxPolyphony)
         rng = SplitMix64(seed: seed)
         token = Vocabulary.bos
@@ -245,6 +260,7 @@ public final class NeuralEngine: AccompanimentEngine {
 
     public func generate(step s: Int, into out: EventBuffer) {
         tracker.finalize(before: s) { f, frame in
+            if frame.pitch >= 0 { lastMelodyPitch = Int(frame.pitch) }
             model.encoderPush(pitch: Int(frame.pitch), onset: frame.onset ? 1 : 0, velocityBin: Int(frame.velocityBin), meter: meter(f))
         }
         givenChord = harmony.read(step: s)
@@ -282,6 +298,7 @@ public final class NeuralEngine: AccompanimentEngine {
         var chordInput: UnsafePointer<Float>? = nil
         heard = nil
         var guided = configuration.chordGuidance != 0
+        var estimated = false   // the chord input is a whole-song estimate (heardOverride)
         switch givenChord {
         case .chord(let c)?:
             ChordFeatures.given(toneMask: Int(c.pitchClassMask), bass: c.bass, into: givenFeatures)
@@ -298,6 +315,7 @@ public final class NeuralEngine: AccompanimentEngine {
                 for k in 0..<ChordFeatures.count { givenFeatures[k] = k < 12 ? pi[k] : 0 }
                 chordInput = UnsafePointer(givenFeatures)
                 heard = pi
+                estimated = true
                 if guided { computeGuidance(pi) }
                 break
             }
@@ -306,16 +324,21 @@ public final class NeuralEngine: AccompanimentEngine {
             if guided { computeGuidance(heard!) }
         }
         // Density follows confidence: with no chord given, the odds of striking are scaled by the
-        // chord head's confidence (the mean π of its three likeliest chord tones) to the power
-        // `confidenceDensity`.
-        stackOdds[5] = configuration.density
-        if configuration.confidenceDensity > 0, let heard {
+        // confidence of what is heard (the mean π of its three likeliest chord tones) to the power
+        // `confidenceDensity` (`estimateConfidenceDensity` for an estimate, with its own density
+        // and stacking).
+        let stacking = estimated ? configuration.estimateChordStacking : configuration.chordStacking
+        stackOdds[0] = stacking
+        stackOdds[3] = stacking
+        stackOdds[5] = estimated ? configuration.estimateDensity : configuration.density
+        let confidencePower = estimated ? configuration.estimateConfidenceDensity : configuration.confidenceDensity
+        if confidencePower > 0, let heard {
             var a: Float = 0, b: Float = 0, c: Float = 0
             for k in 0..<12 {
                 let x = heard[k]
                 if x > a { c = b; b = a; a = x } else if x > b { c = b; b = x } else if x > c { c = x }
             }
-            stackOdds[5] = configuration.density * powf(max((a + b + c) / 3, 1e-3), configuration.confidenceDensity)
+            stackOdds[5] *= powf(max((a + b + c) / 3, 1e-3), confidencePower)
         }
         // Groove: the rhythm of the last bar (which struck at least once).
         var grooved = false
@@ -341,8 +364,13 @@ public final class NeuralEngine: AccompanimentEngine {
             if !guided { guidanceBias.update(repeating: 0, count: 12); guided = true }
             guidanceBias[Int(f.pitch) % 12] -= configuration.doublingPenalty
         }
+        // The melody on top: no note begins above the last melody pitch + `aboveMelody`.
+        grammar.highestPitch = configuration.highestPitch
+        if configuration.aboveMelody >= 0 && lastMelodyPitch >= 0 {
+            grammar.highestPitch = max(configuration.lowestPitch, min(configuration.highestPitch, lastMelodyPitch + configuration.aboveMelody))
+        }
         var struck = 0   // notes begun at this step
-        let stacking = configuration.chordStacking != 1, sparse = stackOdds[5] != 1
+        let stacked = stacking != 1, sparse = stackOdds[5] != 1
         let shiftBiasing: UnsafePointer<Float>? = grooved ? UnsafePointer(shiftBias) : nil
         while true {
             let logits = model.decoderStep(token: token, ptime: s, meter: meter(s), chord: chordInput)
@@ -360,7 +388,7 @@ public final class NeuralEngine: AccompanimentEngine {
                 next = Vocabulary.timeShift(1)
             } else {
                 let odds: UnsafePointer<Float>? = struck == 0 ? (sparse ? UnsafePointer(stackOdds + 5) : nil)
-                    : (stacking && struck < configuration.stackingLimit ? UnsafePointer(stackOdds) : nil)
+                    : (stacked && struck < configuration.stackingLimit ? UnsafePointer(stackOdds) : nil)
                 next = sampler.sample(logits, noteOnBias: guided ? UnsafePointer(guidanceBias) : nil, shiftBias: shiftBiasing,
                                       kindOdds: odds, grammar: grammar, using: &rng)
                     ?? Vocabulary.timeShift(1)

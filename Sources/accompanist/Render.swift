@@ -56,7 +56,7 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("top-p"), help: "Nucleus sampling mass of the model engine (0.05…1).")
     var topP: Double = defaults.topP
 
-    @Option(name: .customLong("chord-guidance"), help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 10).")
+    @Option(name: .customLong("chord-guidance"), help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 20).")
     var chordGuidance: Double = defaults.chordGuidance
 
     @Option(name: .customLong("kind-temperature"), help: "Two-level sampling of the model engine: the kind of token (note, rest, ...) is drawn at this temperature from the model's own odds, then the note at --temperature (0 = off, up to 2).")
@@ -65,7 +65,7 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("chord-stacking"), help: "Chord stacking of the model engine (with --kind-temperature): once a note is struck, the odds that another joins it at the same moment are multiplied by this, so that it plays chords (1 = the model's own odds, up to 8).")
     var chordStacking: Double = defaults.chordStacking
 
-    @Option(help: "Density of the model engine (with --kind-temperature): the odds of striking at a moment where nothing has been struck yet are multiplied by this (1 = the model's own odds; 0.1…2).")
+    @Option(help: "Density of the model engine (with --kind-temperature): the odds of striking at a moment where nothing has been struck yet are multiplied by this (1 = the model's own odds; 0.1…8).")
     var density: Double = defaults.density
 
     @Option(name: .customLong("off-chord-release"), help: "Model engine, chords heard from the melody: a sounding note ends when the model hears its pitch class as a chord tone with less than this probability (0 = off, up to 1).")
@@ -76,6 +76,18 @@ struct Render: ParsableCommand {
 
     @Option(name: .customLong("confidence-density"), help: "Model engine, chords heard from the melody: the density is scaled by how sure the model is of the chord, to this power (0 = off, up to 8).")
     var confidenceDensity: Double = defaults.confidenceDensity
+
+    @Option(name: .customLong("above-melody"), parsing: .unconditional, help: "Model engine: a note may begin at most this many semitones above the last melody note, so that the melody stays on top (-1 = off, up to 48).")
+    var aboveMelody: Int = defaults.aboveMelody
+
+    @Option(name: .customLong("estimate-density"), help: "Model engine, chords from a whole-song estimate (--hindsight, --memory, a passage that comes back): the density there (0.1…8).")
+    var estimateDensity: Double = defaults.estimateDensity
+
+    @Option(name: .customLong("estimate-confidence-density"), help: "Model engine, chords from a whole-song estimate: the confidence density there (0 = off, up to 8).")
+    var estimateConfidenceDensity: Double = defaults.estimateConfidenceDensity
+
+    @Option(name: .customLong("estimate-chord-stacking"), help: "Model engine, chords from a whole-song estimate: the chord stacking there (1…8).")
+    var estimateChordStacking: Double = defaults.estimateChordStacking
 
     @Option(help: "Model engine: how strongly the accompaniment keeps to the rhythm of its last bar (1 = off, up to 10).")
     var groove: Double = defaults.groove
@@ -153,7 +165,7 @@ struct Render: ParsableCommand {
         if let t = melodyTrack, let i = Int(t), i < 1 { throw ValidationError("--melody-track numbers count from 1, got \(i)") }
         if !(0...2).contains(temperature) { throw ValidationError("--temperature must be between 0 and 2, got \(temperature)") }
         if !(0.05...1).contains(topP) { throw ValidationError("--top-p must be between 0.05 and 1, got \(topP)") }
-        if !(0...10).contains(chordGuidance) { throw ValidationError("--chord-guidance must be between 0 and 10, got \(chordGuidance)") }
+        if !(0...20).contains(chordGuidance) { throw ValidationError("--chord-guidance must be between 0 and 20, got \(chordGuidance)") }
         if !(1...64).contains(maxNoteBeats) { throw ValidationError("--max-note-beats must be between 1 and 64, got \(maxNoteBeats)") }
         if seed > UInt64(Int.max) { throw ValidationError("--seed must be at most \(Int.max), got \(seed)") }
         if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
@@ -161,8 +173,12 @@ struct Render: ParsableCommand {
         if !(0...8).contains(confidenceDensity) { throw ValidationError("--confidence-density must be between 0 and 8, got \(confidenceDensity)") }
         if !(0...10).contains(doublingPenalty) { throw ValidationError("--doubling-penalty must be between 0 and 10, got \(doublingPenalty)") }
         if !(0...1).contains(offChordRelease) { throw ValidationError("--off-chord-release must be between 0 and 1, got \(offChordRelease)") }
-        if !(0.1...2).contains(density) { throw ValidationError("--density must be between 0.1 and 2, got \(density)") }
+        if !(0.1...8).contains(density) { throw ValidationError("--density must be between 0.1 and 8, got \(density)") }
         if !(1...8).contains(chordStacking) { throw ValidationError("--chord-stacking must be between 1 and 8, got \(chordStacking)") }
+        if !(-1...48).contains(aboveMelody) { throw ValidationError("--above-melody must be between -1 and 48, got \(aboveMelody)") }
+        if !(0.1...8).contains(estimateDensity) { throw ValidationError("--estimate-density must be between 0.1 and 8, got \(estimateDensity)") }
+        if !(0...8).contains(estimateConfidenceDensity) { throw ValidationError("--estimate-confidence-density must be between 0 and 8, got \(estimateConfidenceDensity)") }
+        if !(1...8).contains(estimateChordStacking) { throw ValidationError("--estimate-chord-stacking must be between 1 and 8, got \(estimateChordStacking)") }
         if !(0...2).contains(kindTemperature) { throw ValidationError("--kind-temperature must be between 0 and 2, got \(kindTemperature)") }
         if let split, NoteName.midiNote(parsing: split) == nil {
             throw ValidationError("--split must be a note name like F#3 (C4 = 60) or a number 0-127, got \"\(split)\"")
@@ -212,6 +228,10 @@ struct Render: ParsableCommand {
         try c.setOption("engine.off_chord_release", .float(offChordRelease))
         try c.setOption("engine.doubling_penalty", .float(doublingPenalty))
         try c.setOption("engine.confidence_density", .float(confidenceDensity))
+        try c.setOption("engine.above_melody", .integer(aboveMelody))
+        try c.setOption("engine.estimate_density", .float(estimateDensity))
+        try c.setOption("engine.estimate_confidence_density", .float(estimateConfidenceDensity))
+        try c.setOption("engine.estimate_chord_stacking", .float(estimateChordStacking))
         try c.setOption("engine.groove", .float(groove))
         try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
         try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))

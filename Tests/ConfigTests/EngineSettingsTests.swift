@@ -32,6 +32,9 @@ final class EngineSettingsTests: XCTestCase {
             highest_pitch = 90
             max_polyphony = 6
             max_note_beats = 3
+            estimate_density = 2.5
+            estimate_confidence_density = 4
+            estimate_chord_stacking = 1.25
             [tempo]
             beats_per_bar = 3
             """).engineSettings
@@ -52,6 +55,9 @@ final class EngineSettingsTests: XCTestCase {
         n.maxPolyphony = 6
         n.maxNoteSteps = 24
         n.beatsPerBar = 3
+        n.estimateDensity = 2.5
+        n.estimateConfidenceDensity = 4
+        n.estimateChordStacking = 1.25
         XCTAssertEqual(s.neural, n)
     }
 

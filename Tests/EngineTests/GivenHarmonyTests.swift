@@ -184,10 +184,36 @@ final class HeardChordsTests: XCTestCase {
     /// C major's tones certain, every other pitch class out.
     static let cMajor: [Float] = (0..<12).map { [0, 4, 7].contains($0) ? 1 : 0 }
 
-    func engine() throws -> NeuralEngine {
+    func engine(_ configuration: NeuralConfiguration = NeuralConfiguration()) throws -> NeuralEngine {
         let path = GivenHarmonyTests.model.path
         guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no shipped model in Models/") }
-        return try ShippedModel.engine(path: path, precision: .fp32, configuration: NeuralConfiguration(), seed: 1)
+        return try ShippedModel.engine(path: path, precision: .fp32, configuration: configuration, seed: 1)
+    }
+
+    /// The estimate's own density, confidence density and stacking (NeuralConfiguration
+    /// `estimate…`) apply where an estimate is heard, and nowhere else: with the melody's own
+    /// hearing they change nothing; under an estimate a sure one is played fuller than an unsure
+    /// one, and a lower estimate density plays less.
+    func testTheEstimateSettingsApplyOnlyUnderAnEstimate() throws {
+        let melody = randomMelody(seed: 14, steps: 256)
+        var sparse = NeuralConfiguration()
+        sparse.estimateDensity = 0.1
+        sparse.estimateChordStacking = 1
+        let free = OfflineRenderer.run(try engine(), melody: melody, steps: 256, seed: 1)
+        XCTAssertEqual(OfflineRenderer.run(try engine(sparse), melody: melody, steps: 256, seed: 1), free,
+                       "with no estimate heard the estimate settings change nothing")
+        func notes(_ configuration: NeuralConfiguration, _ perBeat: [Float]) throws -> Int {
+            let e = try engine(configuration)
+            e.setHeardChords(Array(repeating: perBeat, count: 32).flatMap { $0 })
+            return OfflineRenderer.run(e, melody: melody, steps: 256, seed: 1).filter(\.isNoteOn).count
+        }
+        // Unsure: five pitch classes at 0.6 (the mean of the three likeliest: 0.6, to the fifth power 0.08).
+        let unsure: [Float] = (0..<12).map { [0, 2, 4, 7, 9].contains($0) ? 0.6 : 0 }
+        let sure = try notes(NeuralConfiguration(), Self.cMajor)
+        let doubtful = try notes(NeuralConfiguration(), unsure)
+        let thin = try notes(sparse, Self.cMajor)
+        XCTAssertGreaterThan(sure, 2 * doubtful, "a sure estimate is played fuller (\(sure) notes) than an unsure one (\(doubtful))")
+        XCTAssertGreaterThan(sure, 2 * thin, "estimate density 0.1 plays less (\(thin) notes) than the default (\(sure))")
     }
 
     func testHindsightHeardChordsAreFollowed() throws {

@@ -40,6 +40,7 @@ final class NeuralEngineTests: XCTestCase {
             $0.offChordRelease = 0
             $0.doublingPenalty = 0
             $0.groove = 1
+            $0.aboveMelody = -1
         }
         engine.recordsTokens = true
         let file = try Fixtures.example("twinkle")
@@ -96,6 +97,30 @@ final class NeuralEngineTests: XCTestCase {
         // Forced at the next decision point, which comes at least every beat (shifts stop at beats).
         XCTAssertLessThanOrEqual(longest, 16 + 7)
         XCTAssertGreaterThan(events.count, 10)
+    }
+
+    /// `aboveMelody`: no note begins more than that many semitones above the last melody pitch
+    /// heard (the top of the last frame before its step that sounded). Off, the tiny random model
+    /// does play above it, so the check can fail.
+    func testTheMelodyStaysOnTop() throws {
+        let steps = 300
+        let melody = randomMelody(seed: 5, steps: steps)
+        // The top melody pitch of each frame (−1: rest), as MelodyTracker finalises it.
+        var top = [Int](repeating: -1, count: steps)
+        var on: [Int: Int] = [:]
+        func close(_ pitch: Int, at end: Int) {
+            if let a = on.removeValue(forKey: pitch) { for f in a..<min(max(end, a + 1), steps) { top[f] = max(top[f], pitch) } }
+        }
+        for e in melody { if e.velocity > 0 { close(e.pitch, at: e.step); on[e.pitch] = e.step } else { close(e.pitch, at: e.step) } }
+        func lastHeard(before s: Int) -> Int? { (0..<min(s, steps)).reversed().first { top[$0] >= 0 }.map { top[$0] } }
+        func above(_ events: [AccompanimentEvent], margin: Int) -> Int {
+            events.filter { e in e.isNoteOn && lastHeard(before: e.step).map { Int(e.pitch) > $0 + margin } ?? false }.count
+        }
+        let free = drive(try tinyEngine { $0.aboveMelody = -1 }, melody: melody, steps: steps, seed: 3)
+        XCTAssertGreaterThan(above(free, margin: 2), 0, "off, the random model plays above the melody")
+        let capped = drive(try tinyEngine { $0.aboveMelody = 2 }, melody: melody, steps: steps, seed: 3)
+        XCTAssertGreaterThan(capped.filter(\.isNoteOn).count, 10)
+        XCTAssertEqual(above(capped, margin: 2), 0, "a note began more than 2 semitones above the melody")
     }
 
     func testListensBeforeJoining() throws {

@@ -25,6 +25,7 @@ final class ShippedModelTests: XCTestCase {
         c.offChordRelease = 0
         c.doublingPenalty = 0
         c.groove = 1
+        c.aboveMelody = -1
         let engine = try ShippedModel.engine(path: Self.model.path, precision: .fp32, configuration: c, seed: 0)
         engine.recordsTokens = true
         let file = try Fixtures.example("ode_to_joy")
