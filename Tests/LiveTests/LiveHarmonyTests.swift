@@ -105,7 +105,9 @@ final class LiveHarmonyTests: XCTestCase {
             origin += stepNs * 4 + Int64(countIn * 4) * stepNs * 8
         }
         var input = liveInput(keys, origin: origin)
-        live.run(until: origin + Int64(steps) * stepNs - stepNs, feeding: &input)
+        // Run a whole step past the last one compared: with a left hand, step s is computed its
+        // wait later, so the last step's events come after the window the melody needs.
+        live.run(until: origin + Int64(steps) * stepNs, feeding: &input)
         // With a left hand the accompaniment sounds its wait (and the engine's 2 ms) late.
         let delay = live.loop.soundDelay
         XCTAssertEqual(delay, source == .chart ? 0 : stepNs / 4 + EngineLoop.budgetNanoseconds, file: file, line: line)
