@@ -12,6 +12,11 @@ enum MelodyMatch {
         return n
     }
 
+    /// Different pitches sounding in a context.
+    static func pitches(in ctx: ArraySlice<Int>) -> Int {
+        Set(ctx.filter { $0 >= 0 }).count
+    }
+
     /// Whether a context holds enough to be matched: at least `sounding` sounding steps and
     /// `notes` notes (a few long notes are too little evidence: two random notes match somewhere
     /// in a song more often than not).
@@ -19,29 +24,28 @@ enum MelodyMatch {
         ctx.filter { $0 >= 0 }.count >= sounding && notes(in: ctx) >= minimum
     }
 
-    /// How well `ctx` agrees with `pitch`'s `ctx.count` steps before step `end`, shifted by −1, 0
-    /// or +1 step (the best), with `transpose` semitones added to `pitch`: of the steps where
-    /// either melody sounds, the share where both sound the same pitch (rests agreeing with
-    /// rests prove nothing); `silent` where neither sounds at all.
+    /// How well `ctx` agrees with `pitch`'s `ctx.count` steps before step `end`, with `transpose`
+    /// semitones added to `pitch`: of the steps where either melody sounds, the share where they
+    /// agree (rests agreeing with rests prove nothing); `silent` where neither sounds at all.
+    /// Each note may start or end a step early or late (timing jitter, note by note): a step
+    /// agrees when `ctx` there sounds the pitch `pitch` sounds on that step or a step next to it,
+    /// or rests where `pitch` rests on a step next to it.
     static func agreement(_ ctx: ArraySlice<Int>, _ pitch: [Int], endingAt end: Int, transpose: Int = 0, silent: Double = 0) -> Double {
-        let n = ctx.count
-        var best = 0.0, anySounding = false
-        for shift in -1...1 {
-            let start = end - n + shift
-            guard start >= 0, start + n <= pitch.count else { continue }
-            var same = 0, sounding = 0
-            var i = ctx.startIndex
-            for t in start..<(start + n) {
-                let a = pitch[t], b = ctx[i]
-                if a >= 0 || b >= 0 {
-                    sounding += 1
-                    if a >= 0 && a + transpose == b { same += 1 }
-                }
-                i += 1
+        let n = ctx.count, start = end - n
+        guard start >= 0, end <= pitch.count else { return 0 }
+        var same = 0, sounding = 0
+        var i = ctx.startIndex
+        for t in start..<end {
+            let a = pitch[t], b = ctx[i]
+            i += 1
+            guard a >= 0 || b >= 0 else { continue }
+            sounding += 1
+            for u in max(0, t - 1)...min(pitch.count - 1, t + 1) {
+                let p = pitch[u]
+                if (b >= 0 && p >= 0 && p + transpose == b) || (b < 0 && p < 0) { same += 1; break }
             }
-            if sounding > 0 { best = max(best, Double(same) / Double(sounding)); anySounding = true }
         }
-        return anySounding ? best : silent
+        return sounding > 0 ? Double(same) / Double(sounding) : silent
     }
 
     /// The transposition that makes `pitch`'s `ctx.count` steps before `end` sound most like

@@ -10,12 +10,14 @@ import Harmony
 /// played, and `render --memory` plans the same way, so live equals render.
 ///
 /// **Tolerant**: a context matches when, of the steps where either melody sounds, at least
-/// `threshold` sound the same pitch, the stored one shifted by up to one step (timing jitter);
-/// so a few wrong, dropped or ornamental notes do not break it, and a skipped or added intro only
-/// moves where it matches. It keeps following the takes it found (every take of the song that
-/// agrees: they merge, docs/memory.md "Takes of one song") while the melody agrees with them (at
-/// least `keepThreshold`), and searches again when it departs (a jump to another section, or
-/// another song): the chord falls back to the melody at once.
+/// `threshold` agree, each note a step early or late (`MelodyMatch.agreement`); so a few wrong,
+/// dropped or ornamental notes do not break it, and a skipped or added intro only moves where it
+/// matches. It keeps following the takes it found (every take of the song that agrees: they
+/// merge, docs/memory.md "Takes of one song") while the melody agrees with them (at least
+/// `keepThreshold`; a rest in both agrees), and searches again when it departs (a jump to another
+/// section, or another song): the chord falls back to the melody at once. For `resumeBeats`
+/// after that, the place it had wins the search unless another agrees `resumeMargin` better: a
+/// song's repeated sections agree alike, and only where the song is tells them apart.
 ///
 /// Off the real-time path (`render --memory`, the daemon's memory thread): it allocates, and
 /// takes up to a few ms a beat with a full memory (docs/bench.md).
@@ -47,11 +49,23 @@ public final class MemoryFollower {
     /// little evidence (two random notes match somewhere in a song more often than not).
     public var minimumSounding = 16
     public var minimumNotes = 4
+    /// A song is recognized anew only from a context of at least this many notes of this many
+    /// different pitches (a place just lost is found again from less).
+    public var recognitionNotes = 6
+    public var recognitionPitches = 3
     let songs: [Song]
     let beatsPerBar: Int
     /// The takes being followed, the best-agreeing first (every stored take of the song that
     /// agrees: they merge), each with its beat aligned with the next beat to play.
     private var current: [(song: Int, beat: Int)] = []
+    /// The places followed until the melody last departed from them, aligned with the next beat
+    /// to play, and the plans since: for `resumeBeats` beats, they are found again first.
+    private var lost: [(song: Int, beat: Int)] = []
+    private var lostBeats = 0
+    /// Beats a lost place is remembered, and how much better another place must agree to win
+    /// over it (a song's repeated sections agree alike).
+    public var resumeBeats = 16
+    public var resumeMargin = 0.1
 
     /// Each time a song is recognized anew: the beat planned here, the take that agrees best and
     /// its beat there, and how many stored takes agree (the song's takes that merge).
@@ -77,7 +91,10 @@ public final class MemoryFollower {
     public var count: Int { songs.count }
 
     /// A new performance: it follows nothing until it recognizes a take again.
-    public func restart() { current = [] }
+    public func restart() {
+        current = []
+        lost = []
+    }
 
     /// The chord for beat `b` from the melody `lead` beats before it (`melody`: the pitch at each
     /// step `0 ..< 8(b − lead)`, −1 for a rest; longer is a caller's error), or nil to let the
@@ -95,37 +112,59 @@ public final class MemoryFollower {
         let e = b - lead    // the context ends where beat e begins; stored beat j + lead is planned
         precondition(melody.count <= 8 * max(0, e), "the follower may only see the melody `lead` beats before the beat")
         let c = contextBeats
-        guard e >= c, !songs.isEmpty, melody.count == 8 * e else { current = []; return nil }
-        let ctx = melody[(melody.startIndex + 8 * (e - c))..<(melody.startIndex + 8 * e)]
-        guard ctx.count == 8 * c, MelodyMatch.isEvidence(ctx, sounding: minimumSounding, notes: minimumNotes) else {
+        guard e >= c, !songs.isEmpty, melody.count == 8 * e else {
             current = []
+            lost = []
             return nil
         }
-        // The takes followed that still agree are followed on.
-        let kept = current.filter { $0.beat + 1 <= songs[$0.song].chords.count && similarity(ctx, songs[$0.song], endingAt: $0.beat) >= keepThreshold }
+        let ctx = melody[(melody.startIndex + 8 * (e - c))..<(melody.startIndex + 8 * e)]
+        // The takes followed that still agree are followed on; through a rest too (an interlude,
+        // a breath: both silent agree), but not where the stored take sounds and the player rests.
+        let kept = current.filter {
+            $0.beat + 1 <= songs[$0.song].chords.count && similarity(ctx, songs[$0.song], endingAt: $0.beat, silent: 1) >= keepThreshold
+        }
         if !kept.isEmpty {
             current = kept.map { ($0.song, $0.beat + 1) }
+            lost = []
             return merged(kept.map { ($0.song, $0.beat + lead) })
         }
-        // Else each take's best place (at the same place in the bar); every take that agrees.
+        // Places just lost (a beat played wrong) are remembered a while, each kept aligned.
+        if !current.isEmpty { lost = current; lostBeats = 0 } else if !lost.isEmpty {
+            lostBeats += 1
+            lost = lostBeats <= resumeBeats ? lost.map { ($0.song, $0.beat + 1) } : []
+        }
+        current = []
+        guard ctx.count == 8 * c, MelodyMatch.isEvidence(ctx, sounding: minimumSounding, notes: minimumNotes) else { return nil }
+        // A new recognition needs more: a few long or repeated notes recur in other songs.
+        let strong = MelodyMatch.isEvidence(ctx, sounding: minimumSounding, notes: recognitionNotes)
+            && MelodyMatch.pitches(in: ctx) >= recognitionPitches
+        guard strong || !lost.isEmpty else { return nil }
+        // Else each take's best place (at the same place in the bar); every take that agrees. A
+        // place just lost, where it would be now, wins over others that agree no better by
+        // `resumeMargin`: a song's repeated sections agree alike, and only the alignment it had
+        // tells its second chorus from its first.
         var found: [(score: Double, song: Int, beat: Int)] = []
         for (k, song) in songs.enumerated() {
-            var best = (score: -1.0, beat: -1)
+            var best = (score: -1.0, rank: -1.0, beat: -1)
             let beats = min(song.chords.count, song.pitch.count / 8)
+            let resume = lost.first { $0.song == k }?.beat ?? -1
             var j = c
             while j < beats {
-                if j % beatsPerBar == e % beatsPerBar {
+                if j % beatsPerBar == e % beatsPerBar && (strong || j == resume) {
                     let score = similarity(ctx, song, endingAt: j)
-                    if score > best.score { best = (score, j) }
+                    let rank = score + (j == resume ? resumeMargin : 0)
+                    if rank > best.rank { best = (score, rank, j) }
                 }
                 j += 1
             }
             if best.score >= threshold { found.append((best.score, k, best.beat)) }
         }
-        guard !found.isEmpty else { current = []; return nil }
+        guard !found.isEmpty else { return nil }
         found.sort { ($0.score, -$0.song) > ($1.score, -$1.song) }   // the best first; ties: the older take
+        let resumed = lost.contains { $0.song == found[0].song && $0.beat == found[0].beat }
         current = found.map { ($0.song, $0.beat + 1) }
-        recognitions.append((b, songs[found[0].song].take, found[0].beat + lead, found.count))
+        lost = []
+        if !resumed { recognitions.append((b, songs[found[0].song].take, found[0].beat + lead, found.count)) }
         return merged(found.map { ($0.song, $0.beat + lead) })
     }
 
@@ -162,7 +201,7 @@ public final class MemoryFollower {
 
     /// How well `ctx` agrees with the stored take's `contextBeats` beats before its beat `j`
     /// (`MelodyMatch.agreement`).
-    func similarity(_ ctx: ArraySlice<Int>, _ song: Song, endingAt j: Int) -> Double {
-        MelodyMatch.agreement(ctx, song.pitch, endingAt: 8 * j)
+    func similarity(_ ctx: ArraySlice<Int>, _ song: Song, endingAt j: Int, silent: Double = 0) -> Double {
+        MelodyMatch.agreement(ctx, song.pitch, endingAt: 8 * j, silent: silent)
     }
 }

@@ -13,7 +13,7 @@
 /// **Tolerant**: the last `contextBeats` beats are matched against every earlier place of the
 /// take at the same place in the bar that ends before them, as played or transposed by the
 /// commonest interval between the two (which must then agree at least `transposedThreshold`),
-/// and shifted by up to a step (`MelodyMatch.agreement`); the best place that
+/// each note a step early or late (`MelodyMatch.agreement`); the best place that
 /// agrees at least `threshold` is followed while it agrees at least `keepThreshold`; then it
 /// searches again, and meanwhile the melody decides. Its last beat must agree too, so that where
 /// the melody departs from the passage the chords fall back to the melody's at once.

@@ -6,7 +6,8 @@ import XCTest
 
 /// Following a take against the memory (docs/memory.md, "Following"): a second take with
 /// variations is recognized and gets take 1's chords; an unknown song is not; a jump to another
-/// section re-aligns; an estimate is handed on as heard chord tones.
+/// section re-aligns, a departure and return finds the same place again; a rest in both is
+/// followed through; an estimate is handed on as heard chord tones.
 final class MemoryFollowerTests: XCTestCase {
     /// A song of `bars` 4/4 bars: a random melody of notes 2..8 steps long (a few of one step:
     /// grace notes) and one chord a beat, changing every two beats among four.
@@ -89,6 +90,12 @@ final class MemoryFollowerTests: XCTestCase {
         let same = follow(MemoryFollower(takes: [take(sparse(60))], beatsPerBar: 4), pitches(sparse(60).notes, steps: 24 * 32), beats: 96)
         XCTAssertTrue(same.allSatisfy { $0 == nil }, "two notes in two bars: fewer than 4")
         XCTAssertEqual(MelodyMatch.notes(in: [-1, 60, 60, 62, -1, 62, 64, 64][...]), 4)
+        XCTAssertEqual(MelodyMatch.pitches(in: [-1, 60, 60, 62, -1, 62, 64, 64][...]), 3)
+        // Two pitches alternating (a trill, a repeated figure) recur in many songs: never
+        // recognized, even as itself.
+        let trill = ((0..<96).map { Take.Note(pitch: $0 % 2 == 0 ? 67 : 69, start: $0 * 8, end: $0 * 8 + 6) }, Array(repeating: "C", count: 96))
+        let t = MemoryFollower(takes: [take(trill)], beatsPerBar: 4)
+        XCTAssertTrue(follow(t, pitches(trill.0, steps: 96 * 8), beats: 96).allSatisfy { $0 == nil })
     }
 
     /// Take 2 plays bars 13-24 first, then bars 1-12: it is found in each section, and the chord
@@ -140,5 +147,58 @@ final class MemoryFollowerTests: XCTestCase {
         XCTAssertEqual(g, .heard((0..<12).map { Float(heard[20 * 12 + $0]) / 1000 }))
         let none = MemoryFollower(takes: [take((one.notes, []), source: .none)], beatsPerBar: 4)
         XCTAssertEqual(none.count, 0, "a take without chords is not followed")
+    }
+
+    /// A song whose melody comes back over other chords (a chorus played twice, modulated in its
+    /// harmony): where take 2 departs for a while in the second occurrence and comes back, it is
+    /// found again where it was, not at the first occurrence, which agrees as well.
+    func testARepeatedSectionIsFoundAgainWhereTheSongIs() {
+        let a = song(seed: 4, bars: 8)
+        var notes = a.notes
+        notes += a.notes.map { .init(pitch: $0.pitch, start: $0.start + 8 * 32, end: $0.end + 8 * 32) }
+        let pool = ["Bb", "Eb", "Ab", "Db"]
+        let chords = a.chords + (0..<32).map { pool[($0 / 2) % 4] }
+        let f = MemoryFollower(takes: [take((notes, chords))], beatsPerBar: 4)
+        // Take 2: beats 44-49 (bar 12 and half of 13) played an octave and a half away.
+        let two = notes.map { n in n.start >= 44 * 8 && n.start < 50 * 8 ? Take.Note(pitch: n.pitch + 18, start: n.start, end: n.end) : n }
+        let guesses = follow(f, pitches(two, steps: 64 * 8), beats: 64)
+        XCTAssertTrue((46..<56).contains { guesses[$0] == nil }, "the departure is heard: the melody decides")
+        for b in 58..<64 { XCTAssertEqual(guesses[b], .chord(try! ChartChord(parsing: chords[b])), "beat \(b): the second occurrence's chord") }
+        XCTAssertEqual(f.recognitions.count, 1, "found again, not recognized anew")
+    }
+
+    /// An interlude where neither take plays the melody is followed through (the stored chords go
+    /// on); where take 2 stops but take 1 went on, it is not.
+    func testARestInBothIsFollowedThrough() {
+        let one = song(seed: 5)
+        let gap = 12 * 32..<16 * 32                      // bars 13-16: no melody
+        let notes = one.notes.filter { $0.end <= gap.lowerBound || $0.start >= gap.upperBound }
+        let f = MemoryFollower(takes: [take((notes, one.chords))], beatsPerBar: 4)
+        let guesses = follow(f, pitches(notes, steps: 96 * 8), beats: 96)
+        for b in 20..<96 { XCTAssertEqual(guesses[b], .chord(try! ChartChord(parsing: one.chords[b])), "beat \(b)") }
+        let stops = MemoryFollower(takes: [take(one)], beatsPerBar: 4)
+        let g2 = follow(stops, pitches(notes, steps: 96 * 8), beats: 96)
+        XCTAssertEqual(g2[40], .chord(try! ChartChord(parsing: one.chords[40])))
+        XCTAssertTrue(g2[56..<64].allSatisfy { $0 == nil }, "take 1 plays on where take 2 rests: not followed")
+    }
+
+    /// Every note of take 2 starts and ends a step early or late, each its own way (a player's
+    /// timing, not a shifted clock): it still agrees, and is followed throughout.
+    func testNoteByNoteTimingIsTolerated() {
+        let one = song(seed: 8)
+        var rng = SplitMix64(seed: 9)
+        let loose = one.notes.map { n -> Take.Note in
+            let a = max(0, n.start + (rng.next() % 2 == 0 ? -1 : 1)), b = n.end + (rng.next() % 2 == 0 ? -1 : 1)
+            return .init(pitch: n.pitch, start: a, end: max(a + 1, b))
+        }
+        let beats = one.chords.count
+        let melody = pitches(loose, steps: beats * 8)
+        let f = MemoryFollower(takes: [take(one)], beatsPerBar: 4)
+        let guesses = follow(f, melody, beats: beats)
+        let known = (12..<beats).filter { guesses[$0] == .chord(try! ChartChord(parsing: one.chords[$0])) }
+        XCTAssertGreaterThan(known.count, (beats - 12) * 95 / 100)
+        let exact = pitches(one.notes, steps: beats * 8)
+        XCTAssertGreaterThan(MelodyMatch.agreement(melody[(40 * 8)..<(48 * 8)], exact, endingAt: 48 * 8), 0.9)
+        XCTAssertLessThan(MelodyMatch.agreement(melody[(40 * 8)..<(48 * 8)], exact, endingAt: 47 * 8), 0.5, "a beat off is not the same place")
     }
 }
