@@ -26,7 +26,11 @@ public final class HindsightModel: Sendable {
     /// How many evenly spaced transpositions of the melody `classLogProbabilities` averages
     /// (metadata `transpositions`, 1 where absent; it divides 12).
     public let transpositions: Int
-    private let w: [String: [Float]]
+    /// The members of an ensemble (metadata `members`, 1 where absent), each a whole network of
+    /// the same shape: member 0's tensors are named as a single model's, member i's carry the
+    /// prefix `m{i}.`. `classLogProbabilities` averages their posteriors.
+    public var members: Int { weights.count }
+    private let weights: [[String: [Float]]]
 
     public enum LoadError: Error, CustomStringConvertible {
         case unreadable(String, String)
@@ -80,17 +84,30 @@ public final class HindsightModel: Sendable {
             shapes["att\(i).ff1.w"] = [d, 2 * d]; shapes["att\(i).ff1.b"] = [2 * d]
             shapes["att\(i).ff2.w"] = [2 * d, d]; shapes["att\(i).ff2.b"] = [d]
         }
-        var w: [String: [Float]] = [:]
-        for (key, shape) in shapes {
-            do { w[key] = try file.floats(key, shape: shape) } catch { throw .notHindsight(name, error.description) }
+        let count: Int
+        if let m = meta["members"] {
+            guard let v = Int(m), v > 0, v <= 16 else { throw .notHindsight(name, "metadata members \(m) is not 1...16") }
+            count = v
+        } else {
+            count = 1
         }
-        self.w = w
+        var weights: [[String: [Float]]] = []
+        for member in 0..<count {
+            let prefix = member == 0 ? "" : "m\(member)."
+            var w: [String: [Float]] = [:]
+            for (key, shape) in shapes {
+                do { w[key] = try file.floats(prefix + key, shape: shape) } catch { throw .notHindsight(name, error.description) }
+            }
+            weights.append(w)
+        }
+        self.weights = weights
     }
 
-    /// Logits for `beats` rows of features (row-major (beats, 53)): class logits (beats, 61) and
-    /// tone logits (beats, 12), row-major.
-    public func forward(features f: [Float], beats n: Int) -> (classes: [Float], tones: [Float]) {
+    /// Logits of ensemble member `member` for `beats` rows of features (row-major (beats, 53)):
+    /// class logits (beats, 61) and tone logits (beats, 12), row-major.
+    public func forward(features f: [Float], beats n: Int, member: Int = 0) -> (classes: [Float], tones: [Float]) {
         precondition(f.count == n * BeatFeatures.count)
+        let w = weights[member]
         let d = dModel
         var h = Self.matmul(f, n, BeatFeatures.count, w["in.w"]!, d, bias: w["in.b"]!)      // (n, d)
         for (i, dil) in dilations.enumerated() {
@@ -153,19 +170,21 @@ public final class HindsightModel: Sendable {
     /// rotated by `k`), and its posterior is read `k` down. The model was trained under random
     /// transposition; the copies disagree where it is unsure, and their average is the better
     /// estimate (docs/hindsight.md). Row-major (beats, 61), normalised: `ChordDecoder` reads it
-    /// as it reads logits. `hindsight.class_log_probs` in Python.
+    /// as it reads logits. Every member of an ensemble hears every copy, and all are averaged.
+    /// `hindsight.class_log_probs` in Python.
     public func classLogProbabilities(features f: [Float], beats n: Int) -> [Float] {
         let c = Self.classes
         var sum = [Float](repeating: 0, count: n * c)                                      // (n, 61) averaged posterior
         var g = f                                                                           // (n, 53) the transposed copy
-        for i in 0..<transpositions {
+        for copy in 0..<(transpositions * members) {
+            let i = copy % transpositions, member = copy / transpositions
             let k = i * 12 / transpositions
             for t in 0..<n {
                 for block in stride(from: 0, to: 48, by: 12) {
                     for pc in 0..<12 { g[t * BeatFeatures.count + block + (pc + k) % 12] = f[t * BeatFeatures.count + block + pc] }
                 }
             }
-            let logits = forward(features: g, beats: n).classes
+            let logits = forward(features: g, beats: n, member: member).classes
             for t in 0..<n {
                 var m = -Float.infinity
                 for j in 0..<c { m = max(m, logits[t * c + j]) }
@@ -177,7 +196,7 @@ public final class HindsightModel: Sendable {
                 }
             }
         }
-        return sum.map { logf(max($0 / Float(transpositions), 1e-30)) }
+        return sum.map { logf(max($0 / Float(transpositions * members), 1e-30)) }
     }
 
     // MARK: - Scalar helpers (offline: clarity over speed)

@@ -23,6 +23,8 @@ final class HindsightTests: XCTestCase {
         var t4_log_probs: [[Double]]
         var t4_decoded: [Int]
         var t4_symbols: [String]
+        var m2_log_probs: [[Double]]
+        var m2_decoded: [Int]
     }
 
     func load() throws -> (HindsightModel, Case) {
@@ -88,6 +90,25 @@ final class HindsightTests: XCTestCase {
                        ChordDecoder.decode(logits: raw, beats: n, beatsPerBar: 4, penalty: plain.penalty))
     }
 
+    /// An ensemble of two networks in one file: the posterior is the average of the members',
+    /// as the reference's; member 0 is the single model's network.
+    func testAnEnsembleAveragesItsMembersAsTheReferenceDoes() throws {
+        let (plain, c) = try load()
+        let model = try HindsightModel(path: Self.fixtures.appendingPathComponent("tiny_m2.safetensors").path)
+        XCTAssertEqual(model.members, 2)
+        XCTAssertEqual(plain.members, 1, "a file without the key is one network")
+        let (n, f) = BeatFeatures.compute(frames(c), beatsPerBar: c.beats_per_bar)
+        XCTAssertEqual(model.forward(features: f, beats: n).classes, plain.forward(features: f, beats: n).classes)
+        let lp = model.classLogProbabilities(features: f, beats: n)
+        var worst = 0.0
+        for b in 0..<n {
+            for k in 0..<HindsightModel.classes { worst = max(worst, abs(Double(lp[b * 61 + k]) - c.m2_log_probs[b][k])) }
+        }
+        XCTAssertLessThan(worst, 2e-3, "largest difference from the float64 reference")
+        XCTAssertNotEqual(c.m2_decoded, c.decoded, "the second member changes the chords, so this test can tell")
+        XCTAssertEqual(ChordDecoder.decode(logits: lp, beats: n, beatsPerBar: 4, penalty: model.penalty), c.m2_decoded)
+    }
+
     /// The penalty smooths: a beat that prefers another chord only a little keeps the chord
     /// around it, one that prefers it strongly changes; a change on beat 1 is free.
     func testDecoderPenalty() {
@@ -145,6 +166,16 @@ final class HindsightTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: five) }
         XCTAssertThrowsError(try HindsightModel(path: five.path)) { e in
             XCTAssertTrue("\(e)".contains("transpositions 5 does not divide 12"), "\(e)")
+        }
+        // An ensemble that says it has more members than it holds names the missing tensor.
+        var m2 = try Data(contentsOf: Self.fixtures.appendingPathComponent("tiny_m2.safetensors"))
+        let members = try XCTUnwrap(m2.range(of: Data("\"members\":\"2\"".utf8)), "the fixture's header names its members")
+        m2[members.upperBound - 2] = UInt8(ascii: "3")
+        let three = FileManager.default.temporaryDirectory.appendingPathComponent("hindsight-m3-\(getpid()).safetensors")
+        try m2.write(to: three)
+        defer { try? FileManager.default.removeItem(at: three) }
+        XCTAssertThrowsError(try HindsightModel(path: three.path)) { e in
+            XCTAssertTrue("\(e)".contains("is not a hindsight chord model") && "\(e)".contains("m2."), "\(e)")
         }
     }
 }

@@ -134,17 +134,39 @@ def _gelu(x):
     return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
 
 
+def split_members(w: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """The members of an ensemble file (docs/hindsight.md, "Ensembles"): member 0's tensors are
+    named as a single model's, member i's (i >= 1) carry the prefix `m{i}.`. A single model is
+    an ensemble of one."""
+    out = [{k: v for k, v in w.items() if not (k[:1] == "m" and k.split(".", 1)[0][1:].isdigit())}]
+    while f"m{len(out)}.in.w" in w:
+        p = f"m{len(out)}."
+        out.append({k[len(p):]: v for k, v in w.items() if k.startswith(p)})
+    return out
+
+
+def join_members(ws: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One weight set from the members of an ensemble (`split_members` undoes it)."""
+    out = dict(ws[0])
+    for i, w in enumerate(ws[1:], 1):
+        out.update({f"m{i}.{k}": v for k, v in w.items()})
+    return out
+
+
 def shape_of(w: dict[str, np.ndarray]) -> tuple[int, tuple[int, ...], int]:
-    """(d_model, dilations, attention blocks) of a weight set (the dilations double from 1)."""
+    """(d_model, dilations, attention blocks) of a weight set (the dilations double from 1); of
+    its first member if it is an ensemble."""
+    w = split_members(w)[0]
     n_conv = sum(1 for k in w if k.endswith(".ln.g") and k.startswith("conv"))
     n_att = sum(1 for k in w if k.endswith(".ln1.g"))
     return w["in.w"].shape[1], tuple(2 ** i for i in range(n_conv)), n_att
 
 
 def forward_numpy(w: dict[str, np.ndarray], f: np.ndarray, heads: int = N_HEADS) -> tuple[np.ndarray, np.ndarray]:
-    """(class logits (n, 61), tone logits (n, 12)) for features f (n, 53), float64 math."""
+    """(class logits (n, 61), tone logits (n, 12)) for features f (n, 53), float64 math; of the
+    first member of an ensemble."""
     d_model, dilations, n_att = shape_of(w)
-    w = {k: v.astype(np.float64) for k, v in w.items()}
+    w = {k: v.astype(np.float64) for k, v in split_members(w)[0].items()}
     h = f.astype(np.float64) @ w["in.w"] + w["in.b"]
     n = len(h)
     for i, d in enumerate(dilations):
@@ -175,7 +197,8 @@ def forward_numpy(w: dict[str, np.ndarray], f: np.ndarray, heads: int = N_HEADS)
 
 def class_log_probs(w: dict[str, np.ndarray], f: np.ndarray, transpositions: int = 1, heads: int = N_HEADS) -> np.ndarray:
     """(n, 61) log class posterior, averaged over `transpositions` evenly spaced transpositions
-    of the melody (12 / transpositions semitones apart; 1: the model as it is). Each copy's
+    of the melody (12 / transpositions semitones apart; 1: the model as it is) and over the
+    members of an ensemble (`split_members`: every member hears every copy). Each copy's
     features are transposed up k semitones (`transpose_features`), and its posterior is read back
     down k: the model was trained under random transposition, and averaging 12 copies gave the
     first model (no dropout) three points of top-1 on the validation songs (Models/README.md).
@@ -183,13 +206,15 @@ def class_log_probs(w: dict[str, np.ndarray], f: np.ndarray, transpositions: int
     if transpositions < 1 or 12 % transpositions:
         raise ValueError(f"transpositions must divide 12, not {transpositions}")
     acc = np.zeros((len(f), N_CLASSES))
-    for i in range(transpositions):
-        k = i * 12 // transpositions
-        cl, _ = forward_numpy(w, transpose_features(f, k), heads)
-        q = np.exp(cl - cl.max(-1, keepdims=True))
-        q /= q.sum(-1, keepdims=True)
-        acc += q[:, D.transpose_chords(np.arange(N_CLASSES), k)]     # class c of the copy is c + k
-    return np.log(np.maximum(acc / transpositions, 1e-30))
+    ms = split_members(w)
+    for m in ms:
+        for i in range(transpositions):
+            k = i * 12 // transpositions
+            cl, _ = forward_numpy(m, transpose_features(f, k), heads)
+            q = np.exp(cl - cl.max(-1, keepdims=True))
+            q /= q.sum(-1, keepdims=True)
+            acc += q[:, D.transpose_chords(np.arange(N_CLASSES), k)]     # class c of the copy is c + k
+    return np.log(np.maximum(acc / (transpositions * len(ms)), 1e-30))
 
 
 def init_weights(seed: int = 0, d: int = D_MODEL, dilations=DILATIONS, n_att: int = N_ATTENTION) -> dict[str, np.ndarray]:
@@ -315,14 +340,52 @@ def load_arrays(subset: str, cache: str, data: str) -> list[tuple[str, np.ndarra
     return [(s.song_id, *song_arrays(s)) for s in songs]
 
 
-def batches(arrays, rng, batch: int, window: int):
+def bridge_arrays(arrays, data: str, cache: str) -> dict[str, np.ndarray]:
+    """Beat features (n, 53) of each training song's BRIDGE track (POP909's second melodic line),
+    on the song's own grid, for the songs whose bridge has at least 32 notes: extra melodies over
+    the same annotated chords (`train --bridge`). Cached beside the songs' cache."""
+    from . import tokens as Tk
+    from .midi import read_midi, track_notes
+    root = Path(data)
+    path = Path(cache) / f"bridge-{D.cache_key(root, [a[0] for a in arrays])}.npz"
+    if path.is_file():
+        z = np.load(path)
+        return {k: z[k] for k in z.files}
+    songs = {s.song_id: s for s in D.load_songs(data, [a[0] for a in arrays], cache, progress=False)}
+    out = {}
+    for sid, f, _, _ in arrays:
+        d = root / sid
+        midi = read_midi(d / f"{sid}.mid")
+        ns = track_notes(midi, "BRIDGE")
+        if len(ns) < 32:
+            continue
+        beat_times = np.loadtxt(d / "beat_midi.txt", ndmin=2)[:, 0]
+        t2s = midi.get_tick_to_time_mapping()
+        st = D.seconds_to_steps(t2s[np.minimum([n.start for n in ns], len(t2s) - 1)], beat_times)
+        en = D.seconds_to_steps(t2s[np.minimum([n.end for n in ns], len(t2s) - 1)], beat_times)
+        notes = Tk.normalize(Tk.make_note(n.pitch, a, b, n.velocity) for n, a, b in zip(ns, st, en))
+        s = songs[sid]
+        fb = beat_features(Tk.melody_frames(notes, len(s.frames)).astype(np.int64), s.meter)
+        if len(fb) == len(f):
+            out[sid] = fb
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **out)
+    os.replace(tmp, path)
+    return out
+
+
+def batches(arrays, rng, batch: int, window: int, bridges: dict[str, np.ndarray] | None = None, bridge: float = 0.0):
+    """Training windows; with `bridges`, a window of a song that has one takes its melody from the
+    BRIDGE track instead at rate `bridge`."""
     while True:
         fb = np.zeros((batch, window, N_FEATURES), np.float32)
         cb = np.zeros((batch, window), np.int64)
         pb = np.zeros((batch, window, 12), np.float32)
         vb = np.zeros((batch, window), bool)
         for i in range(batch):
-            _, f, c, p = arrays[rng.integers(len(arrays))]
+            sid, f, c, p = arrays[rng.integers(len(arrays))]
+            if bridges and sid in bridges and rng.random() < bridge:
+                f = bridges[sid]
             start = rng.integers(max(1, len(f) - window + 1)) if len(f) > window else 0
             start -= start % 4                       # windows begin on a bar line
             f, c, p = f[start:start + window], c[start:start + window], p[start:start + window]
@@ -335,21 +398,28 @@ def batches(arrays, rng, batch: int, window: int):
 
 def evaluate(w, arrays, penalty=DEFAULT_PENALTY, transpositions: int = 1) -> dict:
     """Per-beat accuracy over annotated (not N) beats: top-1 class, root, chord-tone accuracy (the
-    three most likely tones of the tone head, share in the annotated chord), and the decoded
-    chord's tone precision (share of its tones in the annotated chord: what a chart of it gives).
+    three most likely tones of the tone head, share in the annotated chord), the decoded
+    chord's tone precision (share of its tones in the annotated chord: what a chart of it gives),
+    and of the tones heard (class posterior times the classes' tones, what the engine hears):
+    the share of beats whose likeliest is in the chord, and the Brier score over the 12.
     Classes and decoding from the posterior averaged over `transpositions` (`class_log_probs`)."""
     n = top1 = root = 0
-    ct = prec = dec_top1 = 0.0
+    ct = prec = dec_top1 = heard_top = brier = 0.0
+    tones = np.array([[(class_tones(c) >> k) & 1 for k in range(12)] for c in range(N_CLASSES)], float)
+    ms = split_members(w)
     for _, f, c, p in arrays:
-        cl, tl = forward_numpy(w, f)
-        if transpositions > 1:
-            cl = class_log_probs(w, f, transpositions)
+        cl = class_log_probs(w, f, transpositions)
+        tl = np.mean([1 / (1 + np.exp(-forward_numpy(m, f)[1])) for m in ms], 0)   # tone head, members averaged
         keep = c != D.CHORD_N
         pred = cl.argmax(-1)
         top1 += int((pred[keep] == c[keep]).sum())
         root += int((pred[keep] // 5 == c[keep] // 5).sum())
         top3 = np.argsort(-tl, axis=1)[:, :3]
         ct += float((((p[:, None] >> top3) & 1)[keep]).mean(1).sum())
+        heard = np.exp(cl) @ tones                                   # (n, 12) what the engine hears
+        truth = (p[:, None] >> np.arange(12)) & 1
+        heard_top += float(truth[np.arange(len(p)), heard.argmax(1)][keep].sum())
+        brier += float(((heard - truth) ** 2).mean(1)[keep].sum())
         dec = decode(cl, np.argmax(f[:, 49:53], 1), penalty)
         dec_top1 += float((dec[keep] == c[keep]).sum())
         for b in np.nonzero(keep)[0]:
@@ -358,7 +428,8 @@ def evaluate(w, arrays, penalty=DEFAULT_PENALTY, transpositions: int = 1) -> dic
                 prec += bin(m & int(p[b])).count("1") / bin(m).count("1")
         n += int(keep.sum())
     return {"beats": n, "top1": top1 / max(n, 1), "root": root / max(n, 1), "chord_tone": ct / max(n, 1),
-            "decoded_top1": dec_top1 / max(n, 1), "decoded_tone_precision": prec / max(n, 1)}
+            "decoded_top1": dec_top1 / max(n, 1), "decoded_tone_precision": prec / max(n, 1),
+            "heard_top_tone": heard_top / max(n, 1), "heard_brier": brier / max(n, 1)}
 
 
 def train(a) -> int:
@@ -401,7 +472,10 @@ def train(a) -> int:
         upd, state = opt.update(g, state, params)
         return optax.apply_updates(params, upd), state, l
     rng = np.random.default_rng(a.seed + step0)
-    gen = batches(train_arrays, rng, a.batch, a.window)
+    bridges = bridge_arrays(train_arrays, a.data, a.cache) if a.bridge > 0 else None
+    if bridges is not None:
+        say(f"{len(bridges)} of {len(train_arrays)} songs have a BRIDGE melody (used at rate {a.bridge})")
+    gen = batches(train_arrays, rng, a.batch, a.window, bridges, a.bridge)
     t0, run = time.time(), 0.0
     best = -1.0
     for step in range(step0, a.steps):
@@ -431,6 +505,8 @@ def save_weights(w: dict[str, np.ndarray], path: Path, info: dict, heads: int = 
             "penalty": ",".join(map(str, penalty)), "info": json.dumps(info)}
     if transpositions != 1:
         meta["transpositions"] = str(transpositions)
+    if len(split_members(w)) > 1:
+        meta["members"] = str(len(split_members(w)))
     tmp = path.with_suffix(".tmp")
     save_file({k: np.ascontiguousarray(v, np.float32) for k, v in w.items()}, str(tmp), metadata=meta)
     os.replace(tmp, path)
@@ -443,10 +519,10 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
 
 def write_fixture(out: Path) -> None:
     """The Swift parity fixture: tiny.safetensors (a tiny random model: d 16, dilations 1 2, one
-    attention block, 4 heads), tiny_t4.safetensors (the same weights, averaging 4 transpositions)
-    and tiny_case.json (a random melody's frames, its beat features, the float64 logits, the
+    attention block, 4 heads), tiny_t4.safetensors (the same weights, averaging 4 transpositions),
+    tiny_m2.safetensors (an ensemble of those weights and a second set) and tiny_case.json (a random melody's frames, its beat features, the float64 logits, the
     decoded classes with the fixture's penalty; the 4-transposition log posterior and its
-    decoding)."""
+    decoding; the ensemble's log posterior and its decoding)."""
     from . import tokens as Tk
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(11)
@@ -470,7 +546,17 @@ def write_fixture(out: Path) -> None:
     dec = decode(cl, np.argmax(f[:, 49:53], 1), penalty)
     lp4 = class_log_probs(w, f, 4, heads=4)
     dec4 = decode(lp4, np.argmax(f[:, 49:53], 1), penalty)
+    # A two-member ensemble: the weights above and a second set (its own generator, so the
+    # outputs above are unchanged).
+    rng2 = np.random.default_rng(12)
+    w2 = init_weights(5, d=16, dilations=(1, 2), n_att=1)
+    for k in w2:
+        w2[k] = (w2[k] + (0.2 * rng2.standard_normal(w2[k].shape) if not k.endswith(".g") else 0)).astype(np.float32)
+    save_weights(join_members([w, w2]), out / "tiny_m2.safetensors", {"fixture": True}, heads=4, penalty=penalty)
+    lpm = class_log_probs(join_members([w, w2]), f, 1, heads=4)
+    decm = decode(lpm, np.argmax(f[:, 49:53], 1), penalty)
     case = {"beats_per_bar": 4, "frames": frames.tolist(), "features": f.tolist(),
+            "m2_log_probs": lpm.tolist(), "m2_decoded": decm.tolist(),
             "class_logits": cl.tolist(), "tone_logits": tl.tolist(), "decoded": dec.tolist(),
             "symbols": [class_symbol(int(c)) for c in dec],
             "t4_log_probs": lp4.tolist(), "t4_decoded": dec4.tolist(), "t4_symbols": [class_symbol(int(c)) for c in dec4]}
@@ -493,11 +579,16 @@ def main(argv=None) -> int:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--dropout", type=float, default=0.0, help="rate on each residual branch (0: none, as the first model)")
     t.add_argument("--weight-decay", type=float, default=0.01)
+    t.add_argument("--bridge", type=float, default=0.0,
+                   help="rate at which a window's melody is the song's BRIDGE track (0: MELODY only, as the shipped model)")
     x2 = sub.add_parser("export", help="the run's last checkpoint as a model file")
     x2.add_argument("--run", default=str(REPO / "Training/runs/hindsight"))
     x2.add_argument("--out", default=str(REPO / "Models/hindsight.safetensors"))
     x2.add_argument("--transpositions", type=int, default=DEFAULT_TRANSPOSITIONS,
                     help="transpositions the model file asks its users to average (class_log_probs)")
+    en = sub.add_parser("ensemble", help="one model file averaging several (docs/hindsight.md, Ensembles)")
+    en.add_argument("--weights", nargs="+", required=True)
+    en.add_argument("--out", required=True)
     x = sub.add_parser("fixture")
     x.add_argument("--out", default=str(REPO / "Tests/Fixtures/hindsight"))
     e = sub.add_parser("eval")
@@ -517,6 +608,18 @@ def main(argv=None) -> int:
         w = {k: np.asarray(v, np.float32) for k, v in raw["params"].items()}
         save_weights(w, Path(a.out), {"run": Path(a.run).name, "step": int(raw["step"])}, transpositions=a.transpositions)
         print(f"{a.out}: step {int(raw['step'])}, {sum(v.size for v in w.values())} parameters")
+        return 0
+    if a.cmd == "ensemble":
+        from safetensors import safe_open
+        ws = [m for p in a.weights for m in split_members(load_weights(p))]
+        if len({shape_of(m) for m in ws}) != 1:
+            raise SystemExit("the members differ in shape")
+        with safe_open(a.weights[0], "np") as fh:
+            meta = fh.metadata() or {}
+        save_weights(join_members(ws), Path(a.out), {"members": [Path(p).name for p in a.weights]},
+                     heads=int(meta.get("heads", N_HEADS)), penalty=tuple(float(x) for x in meta.get("penalty", "0,2,1,2").split(",")),
+                     transpositions=int(meta.get("transpositions", "1")))
+        print(f"{a.out}: {len(ws)} members")
         return 0
     if a.cmd == "fixture":
         write_fixture(Path(a.out))

@@ -104,6 +104,30 @@ def test_transpositions_average_and_make_the_estimate_transpose_with_the_melody(
         H.class_log_probs(w, f, 5)
 
 
+def test_an_ensemble_averages_its_members_posteriors(tmp_path):
+    rng = np.random.default_rng(4)
+    ws = []
+    for seed in (2, 3):
+        w = H.init_weights(seed, d=16, dilations=(1, 2), n_att=1)
+        ws.append({k: (v + (0.3 * rng.standard_normal(v.shape) if not k.endswith(".g") else 0)).astype(np.float32) for k, v in w.items()})
+    both = H.join_members(ws)
+    parts = H.split_members(both)
+    assert len(parts) == 2 and all(p.keys() == w.keys() for p, w in zip(parts, ws))
+    assert len(H.split_members(ws[0])) == 1
+    f = H.beat_features(melody([(60, 0, 8), (64, 8, 12), (67, 12, 24), (72, 24, 40)], 40), np.arange(48) % 32)
+    want = (np.exp(H.class_log_probs(ws[0], f, 4)) + np.exp(H.class_log_probs(ws[1], f, 4))) / 2
+    np.testing.assert_allclose(np.exp(H.class_log_probs(both, f, 4)), want, atol=1e-12)
+    np.testing.assert_allclose(H.forward_numpy(both, f)[0], H.forward_numpy(ws[0], f)[0])   # the first member's
+    for i, w in enumerate(ws):
+        H.save_weights(w, tmp_path / f"{i}.safetensors", {})
+    assert H.main(["ensemble", "--weights", str(tmp_path / "0.safetensors"), str(tmp_path / "1.safetensors"),
+                   "--out", str(tmp_path / "e.safetensors")]) == 0
+    from safetensors import safe_open
+    with safe_open(str(tmp_path / "e.safetensors"), "np") as fh:
+        assert fh.metadata()["members"] == "2"
+    np.testing.assert_allclose(np.exp(H.class_log_probs(H.load_weights(tmp_path / "e.safetensors"), f, 4)), want, atol=1e-6)
+
+
 def test_the_swift_fixture_is_current(tmp_path):
     H.write_fixture(tmp_path)
     want = json.loads((REPO / "Tests/Fixtures/hindsight/tiny_case.json").read_text())
@@ -112,4 +136,6 @@ def test_the_swift_fixture_is_current(tmp_path):
     np.testing.assert_allclose(got["class_logits"], want["class_logits"], atol=1e-9)
     assert got["t4_decoded"] == want["t4_decoded"] and got["t4_symbols"] == want["t4_symbols"]
     np.testing.assert_allclose(got["t4_log_probs"], want["t4_log_probs"], atol=1e-9)
+    assert got["m2_decoded"] == want["m2_decoded"]
+    np.testing.assert_allclose(got["m2_log_probs"], want["m2_log_probs"], atol=1e-9)
     assert H.load_weights(tmp_path / "tiny.safetensors").keys() == H.load_weights(REPO / "Tests/Fixtures/hindsight/tiny.safetensors").keys()
