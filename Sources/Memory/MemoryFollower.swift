@@ -43,7 +43,7 @@ public final class MemoryFollower {
     public var contextBeats = 8
     /// Beats between the last melody heard and the beat planned (0: the beat right after it).
     public var lead = 1
-    public var threshold = 0.7
+    public var threshold = 0.8
     public var keepThreshold = 0.6
     /// Least sounding steps and notes in the context for a match: a few long notes are too
     /// little evidence (two random notes match somewhere in a song more often than not).
