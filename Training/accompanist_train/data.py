@@ -173,6 +173,16 @@ def metre_from_downbeats(downbeat_beats: np.ndarray, n_steps: int) -> np.ndarray
     return pos.astype(np.int8)
 
 
+def grid_notes(ns, tick_to_sec: np.ndarray, beat_times: np.ndarray) -> list[T.Note]:
+    """A track's MIDI notes (miditoolkit) on the beat grid: ticks to seconds
+    (`midi.get_tick_to_time_mapping()`), seconds to steps by the annotated beats."""
+    if not ns:
+        return []
+    st = seconds_to_steps(tick_to_sec[np.minimum([n.start for n in ns], len(tick_to_sec) - 1)], beat_times)
+    en = seconds_to_steps(tick_to_sec[np.minimum([n.end for n in ns], len(tick_to_sec) - 1)], beat_times)
+    return T.normalize(T.make_note(n.pitch, a, b, n.velocity) for n, a, b in zip(ns, st, en))
+
+
 def load_song(root: Path, sid: str) -> Song:
     d = root / sid
     midi = read_midi(d / f"{sid}.mid")
@@ -181,17 +191,8 @@ def load_song(root: Path, sid: str) -> Song:
         raise DataError(f"{d}/beat_midi.txt has fewer than 2 beats")
     beat_times = beats[:, 0]
     tick_to_sec = midi.get_tick_to_time_mapping()
-
-    def notes_of(name: str) -> list[T.Note]:
-        ns = track_notes(midi, name)
-        if not ns:
-            return []
-        st = seconds_to_steps(tick_to_sec[np.minimum([n.start for n in ns], len(tick_to_sec) - 1)], beat_times)
-        en = seconds_to_steps(tick_to_sec[np.minimum([n.end for n in ns], len(tick_to_sec) - 1)], beat_times)
-        return T.normalize(T.make_note(n.pitch, a, b, n.velocity) for n, a, b in zip(ns, st, en))
-
-    mel = notes_of("MELODY")
-    acc = notes_of("PIANO")
+    mel = grid_notes(track_notes(midi, "MELODY"), tick_to_sec, beat_times)
+    acc = grid_notes(track_notes(midi, "PIANO"), tick_to_sec, beat_times)
     n_end = T.end_step(mel, acc)
     frames = T.melody_frames(mel, n_end)
     ids, times = T.encode(acc, frames, n_end)

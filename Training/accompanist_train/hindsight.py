@@ -134,6 +134,12 @@ def _gelu(x):
     return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
 
 
+def _softmax(x: np.ndarray) -> np.ndarray:
+    """Row softmax of logits."""
+    q = np.exp(x - x.max(-1, keepdims=True))
+    return q / q.sum(-1, keepdims=True)
+
+
 def split_members(w: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
     """The members of an ensemble file (docs/hindsight.md, "Ensembles"): member 0's tensors are
     named as a single model's, member i's (i >= 1) carry the prefix `m{i}.`. A single model is
@@ -211,9 +217,7 @@ def class_log_probs(w: dict[str, np.ndarray], f: np.ndarray, transpositions: int
         for i in range(transpositions):
             k = i * 12 // transpositions
             cl, _ = forward_numpy(m, transpose_features(f, k), heads)
-            q = np.exp(cl - cl.max(-1, keepdims=True))
-            q /= q.sum(-1, keepdims=True)
-            acc += q[:, D.transpose_chords(np.arange(N_CLASSES), k)]     # class c of the copy is c + k
+            acc += _softmax(cl)[:, D.transpose_chords(np.arange(N_CLASSES), k)]     # class c of the copy is c + k
     return np.log(np.maximum(acc / (transpositions * len(ms)), 1e-30))
 
 
@@ -359,11 +363,7 @@ def bridge_arrays(arrays, data: str, cache: str) -> dict[str, np.ndarray]:
         ns = track_notes(midi, "BRIDGE")
         if len(ns) < 32:
             continue
-        beat_times = np.loadtxt(d / "beat_midi.txt", ndmin=2)[:, 0]
-        t2s = midi.get_tick_to_time_mapping()
-        st = D.seconds_to_steps(t2s[np.minimum([n.start for n in ns], len(t2s) - 1)], beat_times)
-        en = D.seconds_to_steps(t2s[np.minimum([n.end for n in ns], len(t2s) - 1)], beat_times)
-        notes = Tk.normalize(Tk.make_note(n.pitch, a, b, n.velocity) for n, a, b in zip(ns, st, en))
+        notes = D.grid_notes(ns, midi.get_tick_to_time_mapping(), np.loadtxt(d / "beat_midi.txt", ndmin=2)[:, 0])
         s = songs[sid]
         fb = beat_features(Tk.melody_frames(notes, len(s.frames)).astype(np.int64), s.meter)
         if len(fb) == len(f):
@@ -408,8 +408,10 @@ def evaluate(w, arrays, penalty=DEFAULT_PENALTY, transpositions: int = 1) -> dic
     tones = np.array([[(class_tones(c) >> k) & 1 for k in range(12)] for c in range(N_CLASSES)], float)
     ms = split_members(w)
     for _, f, c, p in arrays:
-        cl = class_log_probs(w, f, transpositions)
-        tl = np.mean([1 / (1 + np.exp(-forward_numpy(m, f)[1])) for m in ms], 0)   # tone head, members averaged
+        outs = [forward_numpy(m, f) for m in ms]
+        tl = np.mean([1 / (1 + np.exp(-t)) for _, t in outs], 0)                # tone head, members averaged
+        cl = (class_log_probs(w, f, transpositions) if transpositions > 1
+              else np.log(np.mean([_softmax(c_) for c_, _ in outs], 0)))      # class_log_probs with one copy
         keep = c != D.CHORD_N
         pred = cl.argmax(-1)
         top1 += int((pred[keep] == c[keep]).sum())
@@ -505,8 +507,9 @@ def save_weights(w: dict[str, np.ndarray], path: Path, info: dict, heads: int = 
             "penalty": ",".join(map(str, penalty)), "info": json.dumps(info)}
     if transpositions != 1:
         meta["transpositions"] = str(transpositions)
-    if len(split_members(w)) > 1:
-        meta["members"] = str(len(split_members(w)))
+    members = len(split_members(w))
+    if members > 1:
+        meta["members"] = str(members)
     tmp = path.with_suffix(".tmp")
     save_file({k: np.ascontiguousarray(v, np.float32) for k, v in w.items()}, str(tmp), metadata=meta)
     os.replace(tmp, path)
