@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,9 +256,9 @@ def load_songs(root: str | Path, sids: list[str], cache_dir: str | Path, progres
         arrays.update({f"{i}_frames": s.frames, f"{i}_meter": s.meter, f"{i}_chords": s.chords,
                        f"{i}_chord_pc": s.chord_pc, f"{i}_chord_bass": s.chord_bass,
                        f"{i}_ids": s.ids, f"{i}_times": s.times})
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")   # a run of its own: two runs may fill the cache at once
     np.savez(tmp, **arrays)
-    tmp.rename(path)
+    os.replace(tmp, path)
     return songs
 
 
