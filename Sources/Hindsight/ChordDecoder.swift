@@ -11,15 +11,7 @@ public enum ChordDecoder {
         let c = HindsightModel.classes
         precondition(logits.count == n * c && !penalty.isEmpty)
         guard n > 0 else { return [] }
-        var lp = [Float](repeating: 0, count: n * c)       // (n, 61) log-probabilities
-        for t in 0..<n {
-            var m = -Float.infinity
-            for k in 0..<c { m = max(m, logits[t * c + k]) }
-            var z: Float = 0
-            for k in 0..<c { z += expf(logits[t * c + k] - m) }
-            let lz = logf(z)
-            for k in 0..<c { lp[t * c + k] = logits[t * c + k] - m - lz }
-        }
+        let lp = logSoftmax(logits, rows: n, width: c)      // (n, 61) log-probabilities
         var score = Array(lp[0..<c])                        // (61,)
         var back = [Int](repeating: 0, count: n * c)        // (n, 61)
         for t in 1..<n {
@@ -43,17 +35,28 @@ public enum ChordDecoder {
     /// Per beat, Σ over classes of the class probability times its tones: (beats, 12) row-major.
     public static func toneProbabilities(logits: [Float], beats n: Int) -> [Float] {
         let c = HindsightModel.classes
+        let lp = logSoftmax(logits, rows: n, width: c)      // (n, 61)
         var out = [Float](repeating: 0, count: n * 12)
         for t in 0..<n {
-            var m = -Float.infinity
-            for k in 0..<c { m = max(m, logits[t * c + k]) }
-            var z: Float = 0
-            for k in 0..<c { z += expf(logits[t * c + k] - m) }
             for k in 0..<(c - 1) {
-                let q = expf(logits[t * c + k] - m) / z
+                let q = expf(lp[t * c + k])
                 let tones = ChordFeatures.classTones(k, classes: c)
                 for pc in 0..<12 where (tones >> pc) & 1 != 0 { out[t * 12 + pc] += q }
             }
+        }
+        return out
+    }
+
+    /// Each row's log-softmax: `x` row-major (rows, width), the same shape out.
+    static func logSoftmax(_ x: [Float], rows n: Int, width c: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: n * c)
+        for t in 0..<n {
+            var m = -Float.infinity
+            for k in 0..<c { m = max(m, x[t * c + k]) }
+            var z: Float = 0
+            for k in 0..<c { z += expf(x[t * c + k] - m) }
+            let lz = logf(z)
+            for k in 0..<c { out[t * c + k] = x[t * c + k] - m - lz }
         }
         return out
     }

@@ -193,15 +193,11 @@ public final class HindsightModel: Sendable {
                     for pc in 0..<12 { g[t * BeatFeatures.count + block + (pc + k) % 12] = f[t * BeatFeatures.count + block + pc] }
                 }
             }
-            let logits = forward(features: g, beats: n, member: member).classes
+            let lp = ChordDecoder.logSoftmax(forward(features: g, beats: n, member: member).classes, rows: n, width: c)   // (n, 61)
             for t in 0..<n {
-                var m = -Float.infinity
-                for j in 0..<c { m = max(m, logits[t * c + j]) }
-                var z: Float = 0
-                for j in 0..<c { z += expf(logits[t * c + j] - m) }
                 for j in 0..<c {
                     let up = j == Self.noChord ? j : ((j / 5 + k) % 12) * 5 + j % 5                // class j, k semitones up
-                    sum[t * c + j] += expf(logits[t * c + up] - m) / z
+                    sum[t * c + j] += expf(lp[t * c + up])
                 }
             }
         }
