@@ -31,6 +31,9 @@ root, `E:maj/3` -> `E/G#`, `Db:maj/5` -> `Db/Ab`; `N`, or no annotation, -> `N.C
   memory.
 - `memory-unknown`: the melody rendered with a memory of the chart takes of the songs before it in
   this run, never its own: it must play as `melody` does.
+- Each seed of a memory mode renders with its own copy of the memory (`{mode}.seed{N}.memory`),
+  so every seed hears the same takes: the render stores itself as a take, and without the copy
+  seed 1 would also remember seed 0's take 2 (and in `memory-unknown`, the song itself).
 - `hindsight`: the melody file with `--hindsight` (issue #11: the chords estimated from the whole
   melody first, then followed as a chart; `--hindsight-model` picks the model).
 - `chart`: the melody file and `--chart FILE`: the per-beat chords, 4 cells a bar
@@ -77,6 +80,7 @@ import json
 import math
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -425,7 +429,6 @@ def main(argv=None) -> int:
                     "human PIANO": human, "renders": {}}
         systems = {"human PIANO": song.human}
         # Take 1 of the memory modes, not scored: the chart or the melody alone, into a fresh memory.
-        import shutil
         for m, take1 in (("memory-chart", ["--chart", str(files / "chart.txt")]), ("memory-melody", [])):
             if m in modes:
                 shutil.rmtree(files / m, ignore_errors=True)
@@ -438,7 +441,16 @@ def main(argv=None) -> int:
         for mode in modes:
             src, options = inputs[mode]
             for seed in seeds:
-                notes, err = render(a.binary, src, files / f"{mode}.seed{seed}.mid", a.model, seed, options + extra)
+                run_options = options
+                if mode in MEMORY_MODES:
+                    # Every seed hears the same memory: a copy of it, which this render's own take
+                    # joins instead (else seed 1 would also remember seed 0's take of this song).
+                    at = options.index("--memory") + 1
+                    copy = files / f"{mode}.seed{seed}.memory"
+                    shutil.rmtree(copy, ignore_errors=True)
+                    shutil.copytree(options[at], copy) if Path(options[at]).is_dir() else copy.mkdir(parents=True)
+                    run_options = options[:at] + [str(copy)] + options[at + 1:]
+                notes, err = render(a.binary, src, files / f"{mode}.seed{seed}.mid", a.model, seed, run_options + extra)
                 if notes is None:
                     failures.append({"mode": mode, "song": sid, "seed": seed, "error": err})
                     per_song["renders"].setdefault(mode, {})[seed] = {"error": err}

@@ -195,3 +195,33 @@ def test_cli_with_a_fake_binary(synth, tmp_path):
         assert row in rep
     assert json.loads((out / "songs" / "002.json").read_text())["renders"]["chart"]["1"]["error"].startswith("exit 64")
     assert (out / "roll_001.png").is_file() and not (out / "roll_002.png").exists()
+
+
+FAKE_MEMORY = FAKE.replace('if "--chart" in args:', 'if False:').replace("ev = args[", """import os
+if "--memory" in args:
+    d = args[args.index("--memory") + 1]
+    os.makedirs(d, exist_ok=True)
+    with open(os.environ["FAKE_LOG"], "a") as f:
+        f.write(json.dumps({"out": args[args.index("-o") + 1], "takes": sorted(os.listdir(d))}) + "\\n")
+    open(os.path.join(d, os.path.basename(args[args.index("-o") + 1]) + ".take"), "w").close()   # stores itself
+ev = args[""", 1)
+
+
+def test_every_seed_of_a_memory_mode_hears_the_same_memory(synth, tmp_path, monkeypatch):
+    fake = tmp_path / "fake.py"
+    fake.write_text(FAKE_MEMORY)
+    binary = tmp_path / "accompanist"
+    binary.write_text(f"#!/bin/sh\nexec {sys.executable} {fake} \"$@\"\n")
+    binary.chmod(0o755)
+    monkeypatch.setenv("FAKE_LOG", str(tmp_path / "calls.jsonl"))
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"test": ["001", "002"], "valid": [], "train": []}))
+    rc = H.main(["--binary", str(binary), "--model", "m.safetensors", "--data", str(synth), "--split", str(split),
+                 "--max-bars", "2", "--seeds", "0,1,2", "--modes", "memory-melody,memory-unknown", "--out", str(tmp_path / "out")])
+    assert rc == 0
+    calls = [json.loads(x) for x in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    take2 = [c for c in calls if "memory-melody.seed" in c["out"]]
+    assert len(take2) == 6 and all(c["takes"] == ["memory-melody.take1.mid.take"] for c in take2), take2
+    unknown = [c for c in calls if "memory-unknown.seed" in c["out"]]
+    assert [c["takes"] for c in unknown if "/001/" in c["out"]] == [[]] * 3             # the first song: an empty pool
+    assert [c["takes"] for c in unknown if "/002/" in c["out"]] == [["pool-take.mid.take"]] * 3   # song 001's chart take only
