@@ -21,9 +21,6 @@ public final class HindsightModel: Sendable {
     public let heads: Int
     public let dilations: [Int]
     public let attentionBlocks: Int
-    /// The beat features it reads: the first `features` columns of `BeatFeatures`' rows (53 for
-    /// the first models, `BeatFeatures.count` since the note-motion features; metadata `features`).
-    public let features: Int
     /// Change penalties per beat of the bar (mod their count) for `ChordDecoder`, from the file.
     public let penalty: [Float]
     /// How many evenly spaced transpositions of the melody `classLogProbabilities` averages
@@ -62,10 +59,7 @@ public final class HindsightModel: Sendable {
         dModel = try int("d_model")
         heads = try int("heads")
         attentionBlocks = try int("attention_blocks")
-        features = try int("features")
-        guard BeatFeatures.widths.contains(features) else {
-            throw .notHindsight(name, "it reads \(features) features a beat, not one of \(BeatFeatures.widths.map(String.init).joined(separator: ", "))")
-        }
+        guard try int("features") == BeatFeatures.count else { throw .notHindsight(name, "it reads \(meta["features"] ?? "?") features a beat, not \(BeatFeatures.count)") }
         guard dModel % heads == 0 else { throw .notHindsight(name, "d_model \(dModel) is not a multiple of heads \(heads)") }
         dilations = (meta["dilations"] ?? "").split(separator: ",").compactMap { Int($0) }
         penalty = (meta["penalty"] ?? "").split(separator: ",").compactMap { Float($0) }
@@ -78,7 +72,7 @@ public final class HindsightModel: Sendable {
             transpositions = 1
         }
         let d = dModel
-        var shapes: [String: [Int]] = ["in.w": [features, d], "in.b": [d], "out.ln.g": [d], "out.ln.b": [d],
+        var shapes: [String: [Int]] = ["in.w": [BeatFeatures.count, d], "in.b": [d], "out.ln.g": [d], "out.ln.b": [d],
                                        "chord.w": [d, Self.classes], "chord.b": [Self.classes], "tones.w": [d, 12], "tones.b": [12]]
         for i in dilations.indices {
             shapes["conv\(i).ln.g"] = [d]; shapes["conv\(i).ln.b"] = [d]
@@ -109,16 +103,13 @@ public final class HindsightModel: Sendable {
         self.weights = weights
     }
 
-    /// Logits of ensemble member `member` for `beats` rows of features (row-major (beats, 89),
-    /// of which it reads the first `features` columns): class logits (beats, 61) and tone logits
-    /// (beats, 12), row-major.
+    /// Logits of ensemble member `member` for `beats` rows of features (row-major (beats, 53)):
+    /// class logits (beats, 61) and tone logits (beats, 12), row-major.
     public func forward(features f: [Float], beats n: Int, member: Int = 0) -> (classes: [Float], tones: [Float]) {
         precondition(f.count == n * BeatFeatures.count)
         let w = weights[member]
         let d = dModel
-        let read = features == BeatFeatures.count ? f                                      // (n, features)
-            : (0..<n).flatMap { t in f[(t * BeatFeatures.count)..<(t * BeatFeatures.count + features)] }
-        var h = Self.matmul(read, n, features, w["in.w"]!, d, bias: w["in.b"]!)            // (n, d)
+        var h = Self.matmul(f, n, BeatFeatures.count, w["in.w"]!, d, bias: w["in.b"]!)      // (n, d)
         for (i, dil) in dilations.enumerated() {
             let x = Self.layerNorm(h, n, d, w["conv\(i).ln.g"]!, w["conv\(i).ln.b"]!)      // (n, d)
             let k = w["conv\(i).w"]!                                                       // (3, d, d)
@@ -175,8 +166,8 @@ public final class HindsightModel: Sendable {
 
     /// The class posterior's logarithm for `beats` rows of features, averaged over
     /// `transpositions` evenly spaced transpositions (test-time augmentation): copy `i` hears the
-    /// melody `k = i·12/transpositions` semitones up (the pitch-class blocks of each row,
-    /// `BeatFeatures.pitchClassBlocks`, rotated by `k`), and its posterior is read `k` down. The model was trained under random
+    /// melody `k = i·12/transpositions` semitones up (the four pitch-class blocks of each row
+    /// rotated by `k`), and its posterior is read `k` down. The model was trained under random
     /// transposition; the copies disagree where it is unsure, and their average is the better
     /// estimate (docs/hindsight.md). Row-major (beats, 61), normalised: `ChordDecoder` reads it
     /// as it reads logits. Every member of an ensemble hears every copy, and all are averaged.
@@ -184,12 +175,12 @@ public final class HindsightModel: Sendable {
     public func classLogProbabilities(features f: [Float], beats n: Int) -> [Float] {
         let c = Self.classes
         var sum = [Float](repeating: 0, count: n * c)                                      // (n, 61) averaged posterior
-        var g = f                                                                           // (n, 89) the transposed copy
+        var g = f                                                                           // (n, 53) the transposed copy
         for copy in 0..<(transpositions * members) {
             let i = copy % transpositions, member = copy / transpositions
             let k = i * 12 / transpositions
             for t in 0..<n {
-                for block in BeatFeatures.pitchClassBlocks {
+                for block in stride(from: 0, to: 48, by: 12) {
                     for pc in 0..<12 { g[t * BeatFeatures.count + block + (pc + k) % 12] = f[t * BeatFeatures.count + block + pc] }
                 }
             }

@@ -8,14 +8,11 @@ It may look at the whole melody (a file offline, or a take already played), so i
 the causality rule; it never runs on the real-time path. docs/hindsight.md has the contract; in
 short:
 
-- Features, one row a beat (8 grid steps), F = 89: the share of the beat each melody pitch class
+- Features, one row a beat (8 grid steps), F = 53: the share of the beat each melody pitch class
   sounds (12), the pitch classes struck in it (12), the one sounding on its first step (12), the
   song's pitch-class histogram so far as a key cue (12, duration-weighted, normalised to sum 1
   over the whole melody given), the share of the beat that is rest (1), the beat's place in the
-  bar (4, one-hot of metrical position // 8); then how the notes move: the pitch classes of
-  notes begun in the beat that are leapt to (12) and left by leap (12), and the share of the
-  beat each pitch class sounds in a note a beat long or longer (12). A model reads the first
-  `features` columns (its in.w's rows): the first models read 53.
+  bar (4, one-hot of metrical position // 8).
 - Model (`HindsightModel`, d = 96): input projection; four residual dilated convolutions over
   beats (kernel 3, dilations 1, 2, 4, 8, pre-LayerNorm, GELU); two pre-LN blocks of full
   multi-head self-attention over the song (4 heads, no positions: it compares content, which is
@@ -47,10 +44,7 @@ from . import data as D
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS_PER_BEAT = 8
-N_FEATURES = 89            # features a beat (beat_features); the first models read 53
-BASE_FEATURES = 53
-PITCH_CLASS_BLOCKS = (0, 12, 24, 36, 53, 65, 77)   # first columns of the 12-wide pitch-class blocks
-LEAP = 3                   # semitones: a melodic interval this wide or wider is a leap
+N_FEATURES = 53
 N_CLASSES = D.N_CHORD
 DILATIONS = (1, 2, 4, 8)
 N_ATTENTION = 2
@@ -60,31 +54,9 @@ LN_EPS = 1e-5
 
 
 # ---- features and labels -------------------------------------------------------------------------
-def melody_notes(pitch: np.ndarray, onset: np.ndarray) -> list[tuple[int, int, int]]:
-    """The notes of per-step melody pitches (-1: rest) and onsets: (start, end, pitch), end
-    exclusive. A note begins at an onset, after a rest or where the pitch changes, and lasts while
-    the same pitch sounds without a new onset."""
-    out = []
-    n = len(pitch)
-    i = 0
-    while i < n:
-        if pitch[i] < 0:
-            i += 1
-            continue
-        j = i + 1
-        while j < n and pitch[j] == pitch[i] and not onset[j]:
-            j += 1
-        out.append((i, j, int(pitch[i])))
-        i = j
-    return out
-
-
 def beat_features(frames: np.ndarray, meter: np.ndarray) -> np.ndarray:
-    """(n_beats, 89) float32 from melody frames (L, 3): pitch/-1, onset, velocity bin; and the
-    metrical position per step (>= L). Columns 0..52 are the first models' features (a model
-    reads the first `features` columns, docs/hindsight.md); 53..88 say how each note moves, the
-    cue a musician reads non-chord tones by (passing and neighbour tones come and go by step,
-    chord tones are leapt to and held)."""
+    """(n_beats, 53) float32 from melody frames (L, 3): pitch/-1, onset, velocity bin; and the
+    metrical position per step (>= L)."""
     L = len(frames)
     nb = -(-L // STEPS_PER_BEAT)
     pitch = np.full(nb * STEPS_PER_BEAT, -1, np.int64)
@@ -111,19 +83,6 @@ def beat_features(frames: np.ndarray, meter: np.ndarray) -> np.ndarray:
     m = np.asarray(meter[:nb * STEPS_PER_BEAT:STEPS_PER_BEAT], np.int64)
     m = np.concatenate([m, np.zeros(nb - len(m), np.int64)])
     f[np.arange(nb), 49 + (m // STEPS_PER_BEAT) % 4] = 1.0
-    notes = melody_notes(pitch, onset)
-    for i, (a, e, x) in enumerate(notes):
-        b, c = a // STEPS_PER_BEAT, x % 12
-        # leapt to: the first note, after a rest, or LEAP semitones or more from the note before
-        if i == 0 or notes[i - 1][1] < a or abs(x - notes[i - 1][2]) >= LEAP:
-            f[b, 53 + c] = 1.0
-        # left by leap: the last note, before a rest, or LEAP semitones or more to the next
-        if i + 1 == len(notes) or notes[i + 1][0] > e or abs(notes[i + 1][2] - x) >= LEAP:
-            f[b, 65 + c] = 1.0
-        # long: the steps of each beat it sounds, for a note of a beat or more
-        if e - a >= STEPS_PER_BEAT:
-            for t in range(a, e):
-                f[t // STEPS_PER_BEAT, 77 + c] += 1.0 / STEPS_PER_BEAT
     return f
 
 
@@ -146,11 +105,9 @@ def beat_labels(chords: np.ndarray, chord_pc: np.ndarray, n_beats: int) -> tuple
 
 
 def transpose_features(f: np.ndarray, k: int) -> np.ndarray:
-    """Beat features (n, 53 or 89) of the melody k semitones up: the pitch-class blocks rotated."""
+    """Beat features (n, 53) of the melody k semitones up: the four pitch-class blocks rotated."""
     g = f.copy()
-    for a in PITCH_CLASS_BLOCKS:
-        if a + 12 > f.shape[1]:
-            break
+    for a in (0, 12, 24, 36):
         g[:, a:a + 12] = np.roll(f[:, a:a + 12], k, axis=1)
     return g
 
@@ -194,18 +151,6 @@ def split_members(w: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
     return out
 
 
-def pad_features(ws: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-    """Members made to read the same number of features: a member reading fewer gets zero rows
-    in in.w for the columns it did not read, which leaves its outputs exactly as they were."""
-    n = max(m["in.w"].shape[0] for m in ws)
-    out = []
-    for m in ws:
-        iw = m["in.w"]
-        pad = np.zeros((n - iw.shape[0], iw.shape[1]), iw.dtype)
-        out.append({**m, "in.w": np.concatenate([iw, pad])})
-    return out
-
-
 def join_members(ws: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """One weight set from the members of an ensemble (`split_members` undoes it)."""
     out = dict(ws[0])
@@ -224,11 +169,11 @@ def shape_of(w: dict[str, np.ndarray]) -> tuple[int, tuple[int, ...], int]:
 
 
 def forward_numpy(w: dict[str, np.ndarray], f: np.ndarray, heads: int = N_HEADS) -> tuple[np.ndarray, np.ndarray]:
-    """(class logits (n, 61), tone logits (n, 12)) for features f (n, 89), float64 math; of the
-    first member of an ensemble. A model reads the first `features` columns (its in.w's rows)."""
+    """(class logits (n, 61), tone logits (n, 12)) for features f (n, 53), float64 math; of the
+    first member of an ensemble."""
     d_model, dilations, n_att = shape_of(w)
     w = {k: v.astype(np.float64) for k, v in split_members(w)[0].items()}
-    h = f[:, :w["in.w"].shape[0]].astype(np.float64) @ w["in.w"] + w["in.b"]
+    h = f.astype(np.float64) @ w["in.w"] + w["in.b"]
     n = len(h)
     for i, d in enumerate(dilations):
         x = _ln(h, w[f"conv{i}.ln.g"], w[f"conv{i}.ln.b"])
@@ -276,13 +221,12 @@ def class_log_probs(w: dict[str, np.ndarray], f: np.ndarray, transpositions: int
     return np.log(np.maximum(acc / (transpositions * len(ms)), 1e-30))
 
 
-def init_weights(seed: int = 0, d: int = D_MODEL, dilations=DILATIONS, n_att: int = N_ATTENTION,
-                 n_features: int = N_FEATURES) -> dict[str, np.ndarray]:
+def init_weights(seed: int = 0, d: int = D_MODEL, dilations=DILATIONS, n_att: int = N_ATTENTION) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
 
     def lin(i, o, scale=1.0):
         return (rng.standard_normal((i, o)) * scale / math.sqrt(i)).astype(np.float32)
-    w = {"in.w": lin(n_features, d), "in.b": np.zeros(d, np.float32)}
+    w = {"in.w": lin(N_FEATURES, d), "in.b": np.zeros(d, np.float32)}
     for i in range(len(dilations)):
         w[f"conv{i}.ln.g"], w[f"conv{i}.ln.b"] = np.ones(d, np.float32), np.zeros(d, np.float32)
         w[f"conv{i}.w"] = np.stack([lin(d, d, 0.5) for _ in range(3)])
@@ -302,8 +246,7 @@ def init_weights(seed: int = 0, d: int = D_MODEL, dilations=DILATIONS, n_att: in
 
 
 def forward_jax(w, f, valid, dropout: float = 0.0, key=None):
-    """Batched forward: f (B, N, 89), valid (B, N) bool -> (class logits, tone logits), reading
-    the first `features` columns (in.w's rows). With
+    """Batched forward: f (B, N, 53), valid (B, N) bool -> (class logits, tone logits). With
     `dropout` > 0 and a PRNG `key` (training), each residual branch's output is dropped at that
     rate (inverted dropout)."""
     import jax
@@ -323,7 +266,7 @@ def forward_jax(w, f, valid, dropout: float = 0.0, key=None):
     def gelu(x):
         return 0.5 * x * (1.0 + jnp.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
     vm = valid[..., None].astype(f.dtype)
-    h = (f[..., :w["in.w"].shape[0]] @ w["in.w"] + w["in.b"]) * vm
+    h = (f @ w["in.w"] + w["in.b"]) * vm
     B, N, _ = h.shape
     for i, d in enumerate(DILATIONS):
         x = ln(h, w[f"conv{i}.ln.g"], w[f"conv{i}.ln.b"]) * vm
@@ -402,13 +345,13 @@ def load_arrays(subset: str, cache: str, data: str) -> list[tuple[str, np.ndarra
 
 
 def bridge_arrays(arrays, data: str, cache: str) -> dict[str, np.ndarray]:
-    """Beat features (n, 89) of each training song's BRIDGE track (POP909's second melodic line),
+    """Beat features (n, 53) of each training song's BRIDGE track (POP909's second melodic line),
     on the song's own grid, for the songs whose bridge has at least 32 notes: extra melodies over
     the same annotated chords (`train --bridge`). Cached beside the songs' cache."""
     from . import tokens as Tk
     from .midi import read_midi, track_notes
     root = Path(data)
-    path = Path(cache) / f"bridge-{D.cache_key(root, [a[0] for a in arrays])}-f{N_FEATURES}.npz"
+    path = Path(cache) / f"bridge-{D.cache_key(root, [a[0] for a in arrays])}.npz"
     if path.is_file():
         z = np.load(path)
         return {k: z[k] for k in z.files}
@@ -509,7 +452,7 @@ def train(a) -> int:
     ckpt = out / "checkpoint.msgpack"
     sched = optax.warmup_cosine_decay_schedule(0.0, a.lr, min(200, a.steps // 10), a.steps, end_value=a.lr * 0.05)
     opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=a.weight_decay))
-    params = {k: jnp.asarray(v) for k, v in init_weights(a.seed, n_features=a.features).items()}
+    params = {k: jnp.asarray(v) for k, v in init_weights(a.seed).items()}
     state = opt.init(params)
     step0 = 0
     if ckpt.is_file():
@@ -559,10 +502,7 @@ def save_weights(w: dict[str, np.ndarray], path: Path, info: dict, heads: int = 
                  transpositions: int = 1) -> None:
     from safetensors.numpy import save_file
     d_model, dilations, n_att = shape_of(w)
-    widths = {m["in.w"].shape[0] for m in split_members(w)}
-    if len(widths) != 1:
-        raise ValueError(f"the members read different numbers of features: {sorted(widths)} (pad_features)")
-    meta = {"format": "accompanist-hindsight", "version": "1", "d_model": str(d_model), "features": str(widths.pop()),
+    meta = {"format": "accompanist-hindsight", "version": "1", "d_model": str(d_model), "features": str(N_FEATURES),
             "dilations": ",".join(map(str, dilations)), "attention_blocks": str(n_att), "heads": str(heads),
             "penalty": ",".join(map(str, penalty)), "info": json.dumps(info)}
     if transpositions != 1:
@@ -583,10 +523,9 @@ def load_weights(path: str | Path) -> dict[str, np.ndarray]:
 def write_fixture(out: Path) -> None:
     """The Swift parity fixture: tiny.safetensors (a tiny random model: d 16, dilations 1 2, one
     attention block, 4 heads), tiny_t4.safetensors (the same weights, averaging 4 transpositions),
-    tiny_f53.safetensors (a second set, reading the first models' 53 features),
-    tiny_m2.safetensors (an ensemble of the two, the second padded) and tiny_case.json (a random melody's frames, its beat features, the float64 logits, the
+    tiny_m2.safetensors (an ensemble of those weights and a second set) and tiny_case.json (a random melody's frames, its beat features, the float64 logits, the
     decoded classes with the fixture's penalty; the 4-transposition log posterior and its
-    decoding; the ensemble's log posterior and its decoding; the 53-feature model's logits)."""
+    decoding; the ensemble's log posterior and its decoding)."""
     from . import tokens as Tk
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(11)
@@ -613,19 +552,14 @@ def write_fixture(out: Path) -> None:
     # A two-member ensemble: the weights above and a second set (its own generator, so the
     # outputs above are unchanged).
     rng2 = np.random.default_rng(12)
-    # The second set reads the first models' 53 features (tiny_f53.safetensors alone); in the
-    # ensemble it is padded to 89 (pad_features).
-    w2 = init_weights(5, d=16, dilations=(1, 2), n_att=1, n_features=BASE_FEATURES)
+    w2 = init_weights(5, d=16, dilations=(1, 2), n_att=1)
     for k in w2:
         w2[k] = (w2[k] + (0.2 * rng2.standard_normal(w2[k].shape) if not k.endswith(".g") else 0)).astype(np.float32)
-    save_weights(w2, out / "tiny_f53.safetensors", {"fixture": True}, heads=4, penalty=penalty)
-    cl53, _ = forward_numpy(w2, f, heads=4)
-    m2 = join_members(pad_features([w, w2]))
-    save_weights(m2, out / "tiny_m2.safetensors", {"fixture": True}, heads=4, penalty=penalty)
-    lpm = class_log_probs(m2, f, 1, heads=4)
+    save_weights(join_members([w, w2]), out / "tiny_m2.safetensors", {"fixture": True}, heads=4, penalty=penalty)
+    lpm = class_log_probs(join_members([w, w2]), f, 1, heads=4)
     decm = decode(lpm, np.argmax(f[:, 49:53], 1), penalty)
     case = {"beats_per_bar": 4, "frames": frames.tolist(), "features": f.tolist(),
-            "m2_log_probs": lpm.tolist(), "m2_decoded": decm.tolist(), "f53_class_logits": cl53.tolist(),
+            "m2_log_probs": lpm.tolist(), "m2_decoded": decm.tolist(),
             "class_logits": cl.tolist(), "tone_logits": tl.tolist(), "decoded": dec.tolist(),
             "symbols": [class_symbol(int(c)) for c in dec],
             "t4_log_probs": lp4.tolist(), "t4_decoded": dec4.tolist(), "t4_symbols": [class_symbol(int(c)) for c in dec4]}
@@ -648,8 +582,6 @@ def main(argv=None) -> int:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--dropout", type=float, default=0.0, help="rate on each residual branch (0: none, as the first model)")
     t.add_argument("--weight-decay", type=float, default=0.01)
-    t.add_argument("--features", type=int, default=N_FEATURES, choices=[BASE_FEATURES, N_FEATURES],
-                   help="beat features the model reads: 89, or the first models' 53")
     t.add_argument("--bridge", type=float, default=0.0,
                    help="rate at which a window's melody is the song's BRIDGE track (0: MELODY only, as the shipped model)")
     x2 = sub.add_parser("export", help="the run's last checkpoint as a model file")
@@ -682,7 +614,7 @@ def main(argv=None) -> int:
         return 0
     if a.cmd == "ensemble":
         from safetensors import safe_open
-        ws = pad_features([m for p in a.weights for m in split_members(load_weights(p))])
+        ws = [m for p in a.weights for m in split_members(load_weights(p))]
         if len({shape_of(m) for m in ws}) != 1:
             raise SystemExit("the members differ in shape")
         with safe_open(a.weights[0], "np") as fh:

@@ -27,47 +27,6 @@ def test_beat_features_by_hand():
     assert [int(np.argmax(r[49:53])) for r in f] == [0, 1, 2]
 
 
-def test_note_motion_features_by_hand():
-    # C4 D4 (a step), G4 held two beats, G4 again, a rest, F4 alone.
-    f = H.beat_features(melody([(60, 0, 4), (62, 4, 8), (67, 8, 24), (67, 24, 28), (65, 32, 36)], 40), np.arange(48) % 32)
-    assert f.shape == (5, 89)
-
-    def on(b, block):
-        return np.nonzero(f[b, block:block + 12])[0].tolist()
-    assert on(0, 53) == [0] and on(0, 65) == [2]          # C is the first note; D is left by a leap to G
-    assert on(1, 53) == [7] and f[1, 77 + 7] == 1 and f[2, 77 + 7] == 1   # G leapt to, and long
-    assert on(3, 53) == [] and on(3, 65) == [7] and on(3, 77) == []      # G again: no leap; left by a rest; short
-    assert on(4, 53) == [5] and on(4, 65) == [5]          # after a rest; the last note
-    assert H.melody_notes(np.array([60, 60, -1, 60, 62]), np.array([1, 0, 0, 0, 1], bool)) == [(0, 2, 60), (3, 4, 60), (4, 5, 62)]
-
-
-def test_a_model_of_53_features_reads_only_those_and_pads_exactly(tmp_path):
-    rng = np.random.default_rng(6)
-    w53 = {k: (v + (0.3 * rng.standard_normal(v.shape) if not k.endswith(".g") else 0)).astype(np.float32)
-           for k, v in H.init_weights(4, d=16, dilations=(1, 2), n_att=1, n_features=H.BASE_FEATURES).items()}
-    f = H.beat_features(melody([(60, 0, 8), (64, 8, 12), (67, 12, 24), (72, 24, 40)], 40), np.arange(48) % 32)
-    g = f.copy()
-    g[:, 53:] = 7
-    np.testing.assert_array_equal(H.forward_numpy(w53, f)[0], H.forward_numpy(w53, g)[0])
-    (padded,) = H.pad_features([w53])
-    assert padded["in.w"].shape == (53, 16)                       # alone: nothing to pad
-    w89 = H.init_weights(5, d=16, dilations=(1, 2), n_att=1)
-    p53, p89 = H.pad_features([w53, w89])
-    assert p53["in.w"].shape == (89, 16) and p89 is not w89
-    np.testing.assert_allclose(H.forward_numpy(p53, f)[0], H.forward_numpy(w53, f)[0], atol=1e-12)
-    with pytest.raises(ValueError):
-        H.save_weights(H.join_members([w53, w89]), tmp_path / "mixed.safetensors", {})
-    H.save_weights(w53, tmp_path / "a.safetensors", {})
-    H.save_weights(w89, tmp_path / "b.safetensors", {})
-    assert H.main(["ensemble", "--weights", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"),
-                   "--out", str(tmp_path / "e.safetensors")]) == 0
-    from safetensors import safe_open
-    with safe_open(str(tmp_path / "e.safetensors"), "np") as fh:
-        assert fh.metadata()["features"] == "89"
-    want = (np.exp(H.class_log_probs(w53, f)) + np.exp(H.class_log_probs(w89, f))) / 2
-    np.testing.assert_allclose(np.exp(H.class_log_probs(H.load_weights(tmp_path / "e.safetensors"), f)), want, atol=1e-6)
-
-
 def test_labels_and_transposition():
     chords = np.array([0] * 6 + [35] * 2 + [35] * 8 + [60] * 8, np.int64)      # C for most of beat 0, then G, then N
     pcs = np.array([0b10010001] * 6 + [0b100010000100] * 10 + [0] * 8, np.int64)
@@ -77,8 +36,7 @@ def test_labels_and_transposition():
     g, c2, p2 = H.transpose(f, cls, masks, 2)
     assert c2.tolist() == [10, 45, 60]                                         # D, A, N
     assert p2[0] == (1 << 2) | (1 << 6) | (1 << 9)
-    assert g[0, 2] == f[0, 0] and g[1, 9] == f[1, 7] and (g[:, 48:53] == f[:, 48:53]).all()
-    assert f[1, 53 + 7] == 1 and g[1, 53 + 9] == 1 and g[1, 53 + 7] == 0      # the note-motion blocks turn too
+    assert g[0, 2] == f[0, 0] and g[1, 9] == f[1, 7] and (g[:, 48:] == f[:, 48:]).all()
 
 
 def test_decode_penalty_smooths_and_beat_one_is_free():
@@ -180,5 +138,4 @@ def test_the_swift_fixture_is_current(tmp_path):
     np.testing.assert_allclose(got["t4_log_probs"], want["t4_log_probs"], atol=1e-9)
     assert got["m2_decoded"] == want["m2_decoded"]
     np.testing.assert_allclose(got["m2_log_probs"], want["m2_log_probs"], atol=1e-9)
-    np.testing.assert_allclose(got["f53_class_logits"], want["f53_class_logits"], atol=1e-9)
     assert H.load_weights(tmp_path / "tiny.safetensors").keys() == H.load_weights(REPO / "Tests/Fixtures/hindsight/tiny.safetensors").keys()
