@@ -42,6 +42,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var estimateDensity = Double(NeuralConfiguration.defaultEstimateDensity)
     public var estimateConfidenceDensity = Double(NeuralConfiguration.defaultEstimateConfidenceDensity)
     public var estimateChordStacking = Double(NeuralConfiguration.defaultEstimateChordStacking)
+    public var estimateRelease = Double(NeuralConfiguration.defaultEstimateRelease)
 
     // [tempo]
     /// "fixed" or "midi-clock".
@@ -184,9 +185,10 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.confidence_density": confidenceDensity = try range(try double(), 0...8)
         case "engine.groove": groove = try range(try double(), 1...10)
         case "engine.above_melody": aboveMelody = try range(try int(), -1...48)
-        case "engine.estimate_density": estimateDensity = try range(try double(), 0.1...8)
-        case "engine.estimate_confidence_density": estimateConfidenceDensity = try range(try double(), 0...8)
+        case "engine.estimate_density": estimateDensity = try range(try double(), 0.1...16)
+        case "engine.estimate_confidence_density": estimateConfidenceDensity = try range(try double(), 0...16)
         case "engine.estimate_chord_stacking": estimateChordStacking = try range(try double(), 1...8)
+        case "engine.estimate_release": estimateRelease = try range(try double(), 0...1)
         case "harmony.chart": chart = try string()
         case "harmony.split_note":
             switch v {

@@ -63,6 +63,7 @@ extension DaemonConfig {
         neural.estimateDensity = Float(estimateDensity)
         neural.estimateConfidenceDensity = Float(estimateConfidenceDensity)
         neural.estimateChordStacking = Float(estimateChordStacking)
+        neural.estimateRelease = Float(estimateRelease)
         neural.lowestPitch = lowestPitch
         neural.highestPitch = highestPitch
         neural.maxPolyphony = maxPolyphony

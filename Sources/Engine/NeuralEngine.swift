@@ -67,11 +67,18 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// where it is sure, so the accompaniment plays fuller there and sparser where it is not
     /// (Models/README.md, "Sampling settings").
     public var estimateDensity: Float = NeuralConfiguration.defaultEstimateDensity
-    public static let defaultEstimateDensity: Float = 3
+    public static let defaultEstimateDensity: Float = 16
     public var estimateConfidenceDensity: Float = NeuralConfiguration.defaultEstimateConfidenceDensity
-    public static let defaultEstimateConfidenceDensity: Float = 5
+    public static let defaultEstimateConfidenceDensity: Float = 12
     public var estimateChordStacking: Float = NeuralConfiguration.defaultEstimateChordStacking
-    public static let defaultEstimateChordStacking: Float = 2
+    public static let defaultEstimateChordStacking: Float = 3
+    /// Where a whole-song estimate replaces the model's own hearing, the off-chord release is
+    /// this instead, and it acts on every beat: at a beat's first step a pending time shift is cut
+    /// short when a sounding note's pitch class is below it in that beat's estimate, so the note
+    /// ends at the change the estimate knows of rather than when the decoder next decides.
+    /// 0: off (the estimate uses `offChordRelease`, when the decoder decides).
+    public var estimateRelease: Float = NeuralConfiguration.defaultEstimateRelease
+    public static let defaultEstimateRelease: Float = 0
     /// The melody stays on top: a note may begin at most this many semitones above the last
     /// melody pitch heard (the grammar's highest pitch follows it, never below `lowestPitch`).
     /// −1: off (only `highestPitch`).
@@ -211,6 +218,17 @@ public final class NeuralEngine: AccompanimentEngine {
         hindsightHeard = p
     }
 
+    /// With `estimateRelease` and no chord given: at a beat's first step, whether a note sounding
+    /// since before it has a pitch class the beat's estimate gives less than the release.
+    private func estimateLeavesOut(at s: Int) -> Bool {
+        let release = configuration.estimateRelease
+        guard release > 0, s % 8 == 0, givenChord == nil, let pi = heardOverride(at: s) else { return false }
+        for p in 0..<128 {
+            if let start = grammar.startOf(p), start < s, !silenced[p], pi[p % 12] < release { return true }
+        }
+        return false
+    }
+
     /// The chord-guidance bias per pitch class (docs/model.md, "Chord guidance"): from π, the
     /// probability of each pitch class being a chord tone (12,), as `g · ln((π + 0.001) / max)`.
     private func computeGuidance(_ pi: UnsafePointer<Float>) {
@@ -274,9 +292,10 @@ public final class NeuralEngine: AccompanimentEngine {
             var length = shiftLength
             if s < shiftStart + shiftLength {
                 // Cut short where a melody note has just become visible (its onset was at s−1),
-                // or the chord the player gives changes here.
+                // or the chord the player gives changes here, or a beat's estimate leaves a
+                // sounding note out (`estimateRelease`).
                 let onset = tracker.frame(at: s - 1)?.onset ?? false
-                guard s > shiftStart, onset || harmony.changeStep == s else { return }
+                guard s > shiftStart, onset || harmony.changeStep == s || estimateLeavesOut(at: s) else { return }
                 length = s - shiftStart
             } else if s > shiftStart + shiftLength {
                 return  // cannot happen: generate is called for every step
@@ -376,7 +395,7 @@ public final class NeuralEngine: AccompanimentEngine {
             let logits = model.decoderStep(token: token, ptime: s, meter: meter(s), chord: chordInput)
             var next: Int
             var emit = true
-            if let p = nextForcedOff(at: s, heard: heard) {
+            if let p = nextForcedOff(at: s, heard: heard, release: estimated && configuration.estimateRelease > 0 ? configuration.estimateRelease : configuration.offChordRelease) {
                 next = Vocabulary.noteOff(p.pitch)
                 emit = !p.silenced
             } else if s < configuration.listenSteps {
@@ -419,9 +438,8 @@ public final class NeuralEngine: AccompanimentEngine {
     /// `maxNoteSteps`, outside the chord the player gives (it ends when the chord changes, or
     /// when the decoder next decides under it), or, with no chord given, a pitch class the model
     /// hears as a chord tone with probability below `offChordRelease` (`heard`: (12,) or nil).
-    private func nextForcedOff(at s: Int, heard: UnsafePointer<Float>?) -> (pitch: Int, silenced: Bool)? {
+    private func nextForcedOff(at s: Int, heard: UnsafePointer<Float>?, release: Float) -> (pitch: Int, silenced: Bool)? {
         let chordTones = givenChord?.toneMask ?? 0
-        let release = configuration.offChordRelease
         for p in 0..<128 {
             guard let start = grammar.startOf(p) else { silenced[p] = false; continue }
             if silenced[p] && start < s { silenced[p] = false; return (p, true) }

@@ -80,14 +80,16 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("above-melody"), parsing: .unconditional, help: "Model engine: a note may begin at most this many semitones above the last melody note, so that the melody stays on top (-1 = off, up to 48).")
     var aboveMelody: Int = defaults.aboveMelody
 
-    @Option(name: .customLong("estimate-density"), help: "Model engine, chords from a whole-song estimate (--hindsight, --memory, a passage that comes back): the density there (0.1…8).")
+    @Option(name: .customLong("estimate-density"), help: "Model engine, chords from a whole-song estimate (--hindsight, --memory, a passage that comes back): the density there (0.1…16).")
     var estimateDensity: Double = defaults.estimateDensity
 
-    @Option(name: .customLong("estimate-confidence-density"), help: "Model engine, chords from a whole-song estimate: the confidence density there (0 = off, up to 8).")
+    @Option(name: .customLong("estimate-confidence-density"), help: "Model engine, chords from a whole-song estimate: the confidence density there (0 = off, up to 16).")
     var estimateConfidenceDensity: Double = defaults.estimateConfidenceDensity
 
     @Option(name: .customLong("estimate-chord-stacking"), help: "Model engine, chords from a whole-song estimate: the chord stacking there (1…8).")
     var estimateChordStacking: Double = defaults.estimateChordStacking
+    @Option(name: .customLong("estimate-release"), help: "Model engine, chords from a whole-song estimate: at each beat, a sounding note whose pitch class the estimate gives less than this ends (0…1; 0: off, the off-chord release when the model decides).")
+    var estimateRelease: Double = defaults.estimateRelease
 
     @Option(help: "Model engine: how strongly the accompaniment keeps to the rhythm of its last bar (1 = off, up to 10).")
     var groove: Double = defaults.groove
@@ -176,9 +178,10 @@ struct Render: ParsableCommand {
         if !(0.1...8).contains(density) { throw ValidationError("--density must be between 0.1 and 8, got \(density)") }
         if !(1...8).contains(chordStacking) { throw ValidationError("--chord-stacking must be between 1 and 8, got \(chordStacking)") }
         if !(-1...48).contains(aboveMelody) { throw ValidationError("--above-melody must be between -1 and 48, got \(aboveMelody)") }
-        if !(0.1...8).contains(estimateDensity) { throw ValidationError("--estimate-density must be between 0.1 and 8, got \(estimateDensity)") }
-        if !(0...8).contains(estimateConfidenceDensity) { throw ValidationError("--estimate-confidence-density must be between 0 and 8, got \(estimateConfidenceDensity)") }
+        if !(0.1...16).contains(estimateDensity) { throw ValidationError("--estimate-density must be between 0.1 and 16, got \(estimateDensity)") }
+        if !(0...16).contains(estimateConfidenceDensity) { throw ValidationError("--estimate-confidence-density must be between 0 and 16, got \(estimateConfidenceDensity)") }
         if !(1...8).contains(estimateChordStacking) { throw ValidationError("--estimate-chord-stacking must be between 1 and 8, got \(estimateChordStacking)") }
+        if !(0...1).contains(estimateRelease) { throw ValidationError("--estimate-release must be between 0 and 1, got \(estimateRelease)") }
         if !(0...2).contains(kindTemperature) { throw ValidationError("--kind-temperature must be between 0 and 2, got \(kindTemperature)") }
         if let split, NoteName.midiNote(parsing: split) == nil {
             throw ValidationError("--split must be a note name like F#3 (C4 = 60) or a number 0-127, got \"\(split)\"")
@@ -232,6 +235,7 @@ struct Render: ParsableCommand {
         try c.setOption("engine.estimate_density", .float(estimateDensity))
         try c.setOption("engine.estimate_confidence_density", .float(estimateConfidenceDensity))
         try c.setOption("engine.estimate_chord_stacking", .float(estimateChordStacking))
+        try c.setOption("engine.estimate_release", .float(estimateRelease))
         try c.setOption("engine.groove", .float(groove))
         try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
         try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))

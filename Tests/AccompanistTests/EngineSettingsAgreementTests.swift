@@ -28,6 +28,7 @@ final class EngineSettingsAgreementTests: XCTestCase {
             estimate_density = 2.5
             estimate_confidence_density = 4.0
             estimate_chord_stacking = 1.5
+            estimate_release = 0.55
             [tempo]
             beats_per_bar = 3
             """)
@@ -35,12 +36,14 @@ final class EngineSettingsAgreementTests: XCTestCase {
         let render = try Render.parse(["in.mid", "-o", "out.mid", "--engine", "rules", "--precision", "fp32", "--seed", "11",
                                        "--pattern", "broken", "--temperature", "0.8", "--top-p", "0.9",
                                        "--chord-guidance", "2.5", "--max-note-beats", "3", "--above-melody", "5",
-                                       "--estimate-density", "2.5", "--estimate-confidence-density", "4", "--estimate-chord-stacking", "1.5"])
+                                       "--estimate-density", "2.5", "--estimate-confidence-density", "4", "--estimate-chord-stacking", "1.5",
+                                       "--estimate-release", "0.55"])
         let rendered = try render.engineSettings(beatsPerBar: 3)
         XCTAssertEqual(rendered.neural, runConfig.engineSettings.neural)
         XCTAssertEqual(rendered, runConfig.engineSettings)
         XCTAssertEqual(rendered.neural.aboveMelody, 5)
         XCTAssertEqual(rendered.neural.estimateChordStacking, 1.5)
+        XCTAssertEqual(rendered.neural.estimateRelease, 0.55)
         // -1 (off) is a value, not an option.
         let off = try Render.parse(["in.mid", "-o", "out.mid", "--above-melody", "-1"]).engineSettings(beatsPerBar: 4)
         XCTAssertEqual(off.neural.aboveMelody, -1)

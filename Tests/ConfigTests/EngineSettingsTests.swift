@@ -35,6 +35,7 @@ final class EngineSettingsTests: XCTestCase {
             estimate_density = 2.5
             estimate_confidence_density = 4
             estimate_chord_stacking = 1.25
+            estimate_release = 0.55
             [tempo]
             beats_per_bar = 3
             """).engineSettings
@@ -58,6 +59,7 @@ final class EngineSettingsTests: XCTestCase {
         n.estimateDensity = 2.5
         n.estimateConfidenceDensity = 4
         n.estimateChordStacking = 1.25
+        n.estimateRelease = 0.55
         XCTAssertEqual(s.neural, n)
     }
 

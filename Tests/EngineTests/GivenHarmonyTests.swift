@@ -216,6 +216,37 @@ final class HeardChordsTests: XCTestCase {
         XCTAssertGreaterThan(sure, 2 * thin, "estimate density 0.1 plays less (\(thin) notes) than the default (\(sure))")
     }
 
+    /// `estimateRelease`: a note sounding into a bar whose estimate gives its pitch class less
+    /// than the release ends on the bar's first step (the pending time shift is cut there).
+    /// Here C major is sure in odd bars, and in even bars F# major is, with C, E and G at 0.5:
+    /// above the off-chord release (0.45), so without `estimateRelease` they may ring on.
+    func testTheEstimateReleaseEndsNotesAtTheChangeItKnowsOf() throws {
+        // A slow melody whose onsets fall between the bar lines (so none cuts a time shift there).
+        var melody: MelodyEvents = []
+        for t in stride(from: 4, to: 250, by: 16) { melody.append((t, 72 + (t / 16) % 5, 80)); melody.append((t + 12, 72 + (t / 16) % 5, 0)) }
+        let fSharp: [Float] = (0..<12).map { [6, 10, 1].contains($0) ? 1 : [0, 4, 7].contains($0) ? 0.5 : 0 }
+        let perBeat = (0..<32).flatMap { ($0 / 4) % 2 == 0 ? Self.cMajor : fSharp }
+        func heldAcross(_ release: Float) throws -> (held: Int, notes: Int) {
+            var c = NeuralConfiguration()
+            c.estimateRelease = release
+            let e = try engine(c)
+            e.setHeardChords(perBeat)
+            var held = 0, notes = 0
+            var start = [Int: Int]()
+            for ev in OfflineRenderer.run(e, melody: melody, steps: 256, seed: 1) {
+                let p = Int(ev.pitch)
+                if ev.isNoteOn { start[p] = ev.step; notes += 1; continue }
+                guard let a = start.removeValue(forKey: p) else { continue }
+                if a / 32 % 2 == 0, ev.step > (a / 32 + 1) * 32 { held += 1 }   // from a C bar past the F# bar's first step
+            }
+            return (held, notes)
+        }
+        let off = try heldAcross(0), on = try heldAcross(0.6)
+        XCTAssertGreaterThan(off.held, 0, "without it some note of C major rings into the F# bar (\(off.notes) notes)")
+        XCTAssertEqual(on.held, 0, "with it every one ends at the change (\(on.notes) notes)")
+        XCTAssertGreaterThan(on.notes, 10)
+    }
+
     func testHindsightHeardChordsAreFollowed() throws {
         let melody = randomMelody(seed: 12, steps: 256)
         let plain = try engine()
