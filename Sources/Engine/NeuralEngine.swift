@@ -347,6 +347,7 @@ public final class NeuralEngine: AccompanimentEngine {
         // `confidenceDensity` (`estimateConfidenceDensity` for an estimate, with its own density
         // and stacking).
         let stacking = estimated ? configuration.estimateChordStacking : configuration.chordStacking
+        let release = estimated && configuration.estimateRelease > 0 ? configuration.estimateRelease : configuration.offChordRelease
         stackOdds[0] = stacking
         stackOdds[3] = stacking
         stackOdds[5] = estimated ? configuration.estimateDensity : configuration.density
@@ -395,7 +396,7 @@ public final class NeuralEngine: AccompanimentEngine {
             let logits = model.decoderStep(token: token, ptime: s, meter: meter(s), chord: chordInput)
             var next: Int
             var emit = true
-            if let p = nextForcedOff(at: s, heard: heard, release: estimated && configuration.estimateRelease > 0 ? configuration.estimateRelease : configuration.offChordRelease) {
+            if let p = nextForcedOff(at: s, heard: heard, release: release) {
                 next = Vocabulary.noteOff(p.pitch)
                 emit = !p.silenced
             } else if s < configuration.listenSteps {

@@ -448,7 +448,10 @@ def main(argv=None) -> int:
                     at = options.index("--memory") + 1
                     copy = files / f"{mode}.seed{seed}.memory"
                     shutil.rmtree(copy, ignore_errors=True)
-                    shutil.copytree(options[at], copy) if Path(options[at]).is_dir() else copy.mkdir(parents=True)
+                    if Path(options[at]).is_dir():
+                        shutil.copytree(options[at], copy)
+                    else:                                  # memory-unknown's pool, before its first take
+                        copy.mkdir(parents=True)
                     run_options = options[:at] + [str(copy)] + options[at + 1:]
                 notes, err = render(a.binary, src, files / f"{mode}.seed{seed}.mid", a.model, seed, run_options + extra)
                 if notes is None:
