@@ -76,9 +76,10 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// this instead, and it acts on every beat: at a beat's first step a pending time shift is cut
     /// short when a sounding note's pitch class is below it in that beat's estimate, so the note
     /// ends at the change the estimate knows of rather than when the decoder next decides.
-    /// 0: off (the estimate uses `offChordRelease`, when the decoder decides).
+    /// 0: off (the estimate uses `offChordRelease`, when the decoder decides). The default, 0.5,
+    /// was chosen on validation songs (Models/README.md, "Sampling settings of 2026-12-06").
     public var estimateRelease: Float = NeuralConfiguration.defaultEstimateRelease
-    public static let defaultEstimateRelease: Float = 0
+    public static let defaultEstimateRelease: Float = 0.5
     /// The melody stays on top: a note may begin at most this many semitones above the last
     /// melody pitch heard (the grammar's highest pitch follows it, never below `lowestPitch`).
     /// −1: off (only `highestPitch`).

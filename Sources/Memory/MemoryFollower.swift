@@ -70,6 +70,8 @@ public final class MemoryFollower {
     /// Each time a song is recognized anew: the beat planned here, the take that agrees best and
     /// its beat there, and how many stored takes agree (the song's takes that merge).
     public private(set) var recognitions: [(beat: Int, take: Take, storedBeat: Int, takes: Int)] = []
+    /// Beats planned from a stored take (a guess given), since `init`.
+    public private(set) var followedBeats = 0
 
     /// Follows against `takes` whose chords are known (ground truth or estimated; takes without
     /// chords are left out). `beatsPerBar` of the take being played: takes of another metre are
@@ -126,7 +128,7 @@ public final class MemoryFollower {
         if !kept.isEmpty {
             current = kept.map { ($0.song, $0.beat + 1) }
             lost = []
-            return merged(kept.map { ($0.song, $0.beat + lead) })
+            return counted(merged(kept.map { ($0.song, $0.beat + lead) }))
         }
         // Places just lost (a beat played wrong) are remembered a while, each kept aligned.
         if !current.isEmpty { lost = current; lostBeats = 0 } else if !lost.isEmpty {
@@ -165,7 +167,12 @@ public final class MemoryFollower {
         current = found.map { ($0.song, $0.beat + 1) }
         lost = []
         if !resumed { recognitions.append((b, songs[found[0].song].take, found[0].beat + lead, found.count)) }
-        return merged(found.map { ($0.song, $0.beat + lead) })
+        return counted(merged(found.map { ($0.song, $0.beat + lead) }))
+    }
+
+    private func counted(_ g: Guess?) -> Guess? {
+        if g != nil { followedBeats += 1 }
+        return g
     }
 
     /// What the takes followed say about the beat planned (`places`: each take and its beat

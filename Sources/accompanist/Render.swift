@@ -338,6 +338,10 @@ struct Render: ParsableCommand {
         } catch { throw CLIError.input("\(input): \(error.description)") }
         if let follower {
             for i in follower.recognitions.indices { log.info("memory: \(follower.describeRecognition(i))") }
+            if let first = follower.recognitions.first {
+                let beats = (result.endStep + 7) / 8 - first.beat
+                log.info("memory: \(follower.followedBeats) of the \(beats) beats from bar \(first.beat / bars + 1) on were planned from stored takes")
+            }
         }
         let renderSeconds = Date().timeIntervalSince(start)
         if let hints = result.leftHandHints {

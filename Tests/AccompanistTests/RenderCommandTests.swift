@@ -204,6 +204,11 @@ final class RenderCommandTests: XCTestCase {
         let (two, notes) = try memoryRender(song, memory: mem, [], "take2")
         XCTAssertEqual(two.status, 0, two.stderr)
         XCTAssertTrue(two.stderr.contains("recognized as take"), two.stderr)
+        // One summary line: how many beats from the recognition on were planned from the memory.
+        let summary = two.stderr.split(separator: "\n").first { $0.contains("beats from bar") && $0.contains("were planned from stored takes") }
+        let counts = summary.map { $0.split(separator: " ").compactMap { Int($0) } } ?? []
+        XCTAssertEqual(counts.count, 3, "memory: N of the M beats from bar B on were planned from stored takes\n\(two.stderr)")
+        if counts.count == 3 { XCTAssertTrue(counts[0] > 0 && counts[0] <= counts[1], String(summary ?? "")) }
         // Once two bars are heard, the chart's chords from the beat after the next (the lead).
         let late = notes.filter { $0.step >= 72 }
         XCTAssertGreaterThan(late.count, 40)

@@ -61,6 +61,7 @@ final class MemoryFollowerTests: XCTestCase {
         let guesses = follow(f, pitches(vary(one.notes, seed: 7), steps: beats * 8), beats: beats)
         let known = (8..<beats).filter { guesses[$0] != nil }
         XCTAssertGreaterThan(known.count, (beats - 8) * 8 / 10, "recognized early, and kept")
+        XCTAssertEqual(f.followedBeats, known.count, "every beat planned from take 1 is counted")
         for b in known { XCTAssertEqual(guesses[b], .chord(try! ChartChord(parsing: one.chords[b])), "beat \(b)") }
         XCTAssertEqual(f.recognitions.first?.take.id, first.id)
         XCTAssertLessThanOrEqual(f.recognitions.first?.beat ?? 99, 16, "recognized within the first four bars")
