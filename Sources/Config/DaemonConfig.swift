@@ -43,6 +43,7 @@ public struct DaemonConfig: Equatable, Sendable {
     public var estimateConfidenceDensity = Double(NeuralConfiguration.defaultEstimateConfidenceDensity)
     public var estimateChordStacking = Double(NeuralConfiguration.defaultEstimateChordStacking)
     public var estimateRelease = Double(NeuralConfiguration.defaultEstimateRelease)
+    public var estimateFloor = 0.55  // NeuralConfiguration.defaultEstimateFloor (a Float: written out so the TOML value compares equal)
 
     // [tempo]
     /// "fixed" or "midi-clock".
@@ -189,6 +190,7 @@ public struct DaemonConfig: Equatable, Sendable {
         case "engine.estimate_confidence_density": estimateConfidenceDensity = try range(try double(), 0...16)
         case "engine.estimate_chord_stacking": estimateChordStacking = try range(try double(), 1...8)
         case "engine.estimate_release": estimateRelease = try range(try double(), 0...1)
+        case "engine.estimate_floor": estimateFloor = try range(try double(), 0...1)
         case "harmony.chart": chart = try string()
         case "harmony.split_note":
             switch v {

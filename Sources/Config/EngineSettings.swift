@@ -64,6 +64,7 @@ extension DaemonConfig {
         neural.estimateConfidenceDensity = Float(estimateConfidenceDensity)
         neural.estimateChordStacking = Float(estimateChordStacking)
         neural.estimateRelease = Float(estimateRelease)
+        neural.estimateFloor = Float(estimateFloor)
         neural.lowestPitch = lowestPitch
         neural.highestPitch = highestPitch
         neural.maxPolyphony = maxPolyphony

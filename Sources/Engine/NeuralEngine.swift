@@ -71,7 +71,7 @@ public struct NeuralConfiguration: Equatable, Sendable {
     public var estimateConfidenceDensity: Float = NeuralConfiguration.defaultEstimateConfidenceDensity
     public static let defaultEstimateConfidenceDensity: Float = 12
     public var estimateChordStacking: Float = NeuralConfiguration.defaultEstimateChordStacking
-    public static let defaultEstimateChordStacking: Float = 3
+    public static let defaultEstimateChordStacking: Float = 4
     /// Where a whole-song estimate replaces the model's own hearing, the off-chord release is
     /// this instead, and it acts on every beat: at a beat's first step a pending time shift is cut
     /// short when a sounding note's pitch class is below it in that beat's estimate, so the note
@@ -80,6 +80,13 @@ public struct NeuralConfiguration: Equatable, Sendable {
     /// was chosen on validation songs (Models/README.md, "Sampling settings of 2026-12-06").
     public var estimateRelease: Float = NeuralConfiguration.defaultEstimateRelease
     public static let defaultEstimateRelease: Float = 0.5
+    /// Where a whole-song estimate replaces the model's own hearing and its confidence for the
+    /// beat (the mean π of its three likeliest chord tones, as for the confidence density) is
+    /// below this, nothing new is struck there: notes sounding ring on (or end at the release),
+    /// and the accompaniment waits for a beat the estimate is surer of. Two-level sampling only
+    /// (it acts on the odds of striking). 0: off.
+    public var estimateFloor: Float = NeuralConfiguration.defaultEstimateFloor
+    public static let defaultEstimateFloor: Float = 0.55
     /// The melody stays on top: a note may begin at most this many semitones above the last
     /// melody pitch heard (the grammar's highest pitch follows it, never below `lowestPitch`).
     /// −1: off (only `highestPitch`).
@@ -353,13 +360,16 @@ public final class NeuralEngine: AccompanimentEngine {
         stackOdds[3] = stacking
         stackOdds[5] = estimated ? configuration.estimateDensity : configuration.density
         let confidencePower = estimated ? configuration.estimateConfidenceDensity : configuration.confidenceDensity
-        if confidencePower > 0, let heard {
+        let floor = estimated ? configuration.estimateFloor : 0
+        if confidencePower > 0 || floor > 0, let heard {
             var a: Float = 0, b: Float = 0, c: Float = 0
             for k in 0..<12 {
                 let x = heard[k]
                 if x > a { c = b; b = a; a = x } else if x > b { c = b; b = x } else if x > c { c = x }
             }
-            stackOdds[5] *= powf(max((a + b + c) / 3, 1e-3), confidencePower)
+            let confidence = (a + b + c) / 3
+            if confidencePower > 0 { stackOdds[5] *= powf(max(confidence, 1e-3), confidencePower) }
+            if confidence < floor { stackOdds[5] = 0 }   // unsure: strike nothing new (the floor)
         }
         // Groove: the rhythm of the last bar (which struck at least once).
         var grooved = false

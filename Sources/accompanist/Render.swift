@@ -90,6 +90,8 @@ struct Render: ParsableCommand {
     var estimateChordStacking: Double = defaults.estimateChordStacking
     @Option(name: .customLong("estimate-release"), help: "Model engine, chords from a whole-song estimate: at each beat, a sounding note whose pitch class the estimate gives less than this ends (0…1; 0: off, the off-chord release when the model decides).")
     var estimateRelease: Double = defaults.estimateRelease
+    @Option(name: .customLong("estimate-floor"), help: "Model engine, chords from a whole-song estimate: where its confidence for a beat (the mean probability of its three likeliest chord tones) is below this, nothing new is struck (0…1; 0: off).")
+    var estimateFloor: Double = defaults.estimateFloor
 
     @Option(help: "Model engine: how strongly the accompaniment keeps to the rhythm of its last bar (1 = off, up to 10).")
     var groove: Double = defaults.groove
@@ -182,6 +184,7 @@ struct Render: ParsableCommand {
         if !(0...16).contains(estimateConfidenceDensity) { throw ValidationError("--estimate-confidence-density must be between 0 and 16, got \(estimateConfidenceDensity)") }
         if !(1...8).contains(estimateChordStacking) { throw ValidationError("--estimate-chord-stacking must be between 1 and 8, got \(estimateChordStacking)") }
         if !(0...1).contains(estimateRelease) { throw ValidationError("--estimate-release must be between 0 and 1, got \(estimateRelease)") }
+        if !(0...1).contains(estimateFloor) { throw ValidationError("--estimate-floor must be between 0 and 1, got \(estimateFloor)") }
         if !(0...2).contains(kindTemperature) { throw ValidationError("--kind-temperature must be between 0 and 2, got \(kindTemperature)") }
         if let split, NoteName.midiNote(parsing: split) == nil {
             throw ValidationError("--split must be a note name like F#3 (C4 = 60) or a number 0-127, got \"\(split)\"")
@@ -236,6 +239,7 @@ struct Render: ParsableCommand {
         try c.setOption("engine.estimate_confidence_density", .float(estimateConfidenceDensity))
         try c.setOption("engine.estimate_chord_stacking", .float(estimateChordStacking))
         try c.setOption("engine.estimate_release", .float(estimateRelease))
+        try c.setOption("engine.estimate_floor", .float(estimateFloor))
         try c.setOption("engine.groove", .float(groove))
         try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
         try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))

@@ -29,6 +29,7 @@ final class EngineSettingsAgreementTests: XCTestCase {
             estimate_confidence_density = 4.0
             estimate_chord_stacking = 1.5
             estimate_release = 0.55
+            estimate_floor = 0.65
             [tempo]
             beats_per_bar = 3
             """)
@@ -37,13 +38,14 @@ final class EngineSettingsAgreementTests: XCTestCase {
                                        "--pattern", "broken", "--temperature", "0.8", "--top-p", "0.9",
                                        "--chord-guidance", "2.5", "--max-note-beats", "3", "--above-melody", "5",
                                        "--estimate-density", "2.5", "--estimate-confidence-density", "4", "--estimate-chord-stacking", "1.5",
-                                       "--estimate-release", "0.55"])
+                                       "--estimate-release", "0.55", "--estimate-floor", "0.65"])
         let rendered = try render.engineSettings(beatsPerBar: 3)
         XCTAssertEqual(rendered.neural, runConfig.engineSettings.neural)
         XCTAssertEqual(rendered, runConfig.engineSettings)
         XCTAssertEqual(rendered.neural.aboveMelody, 5)
         XCTAssertEqual(rendered.neural.estimateChordStacking, 1.5)
         XCTAssertEqual(rendered.neural.estimateRelease, 0.55)
+        XCTAssertEqual(rendered.neural.estimateFloor, 0.65)
         // -1 (off) is a value, not an option.
         let off = try Render.parse(["in.mid", "-o", "out.mid", "--above-melody", "-1"]).engineSettings(beatsPerBar: 4)
         XCTAssertEqual(off.neural.aboveMelody, -1)

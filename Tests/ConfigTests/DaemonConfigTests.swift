@@ -10,7 +10,7 @@ final class DaemonConfigTests: XCTestCase {
     func testShippedConfigIsTheDefaults() throws {
         let text = try String(contentsOf: Self.shipped, encoding: .utf8)
         XCTAssertEqual(try DaemonConfig.parse(text), DaemonConfig())
-        XCTAssertEqual(try TOMLReader.parse(text).count, 58, "every key of the schema appears once")
+        XCTAssertEqual(try TOMLReader.parse(text).count, 59, "every key of the schema appears once")
     }
 
     func testValuesAndOverrides() throws {
@@ -40,6 +40,7 @@ final class DaemonConfigTests: XCTestCase {
             ("[engine]\nengine = \"jazz\"", "engine.engine: must be one of rules, model, got \"jazz\""),
             ("[engine]\nestimate_density = 0", "engine.estimate_density: must be between 0.1 and 16.0, got 0.0"),
             ("[engine]\nestimate_release = 1.5", "engine.estimate_release: must be between 0.0 and 1.0, got 1.5"),
+            ("[engine]\nestimate_floor = -0.1", "engine.estimate_floor: must be between 0.0 and 1.0, got -0.1"),
             ("[engine]\nchord_guidance = 21", "engine.chord_guidance: must be between 0.0 and 20.0, got 21.0"),
             ("[alsa]\ninputs = \"all\"", "alsa.inputs: expected an array of strings, got a string"),
             ("[sound]\nenabled = 1", "sound.enabled: expected true or false, got an integer"),

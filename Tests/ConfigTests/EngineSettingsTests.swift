@@ -36,6 +36,7 @@ final class EngineSettingsTests: XCTestCase {
             estimate_confidence_density = 4
             estimate_chord_stacking = 1.25
             estimate_release = 0.55
+            estimate_floor = 0.65
             [tempo]
             beats_per_bar = 3
             """).engineSettings
@@ -60,6 +61,7 @@ final class EngineSettingsTests: XCTestCase {
         n.estimateConfidenceDensity = 4
         n.estimateChordStacking = 1.25
         n.estimateRelease = 0.55
+        n.estimateFloor = 0.65
         XCTAssertEqual(s.neural, n)
     }
 

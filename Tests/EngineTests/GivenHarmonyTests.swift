@@ -247,6 +247,28 @@ final class HeardChordsTests: XCTestCase {
         XCTAssertGreaterThan(on.notes, 10)
     }
 
+    /// `estimateFloor`: in the beats whose estimate is unsure (the mean of its three likeliest
+    /// tones below the floor) nothing new is struck; in the sure ones the accompaniment plays on.
+    /// Here C major is sure in odd bars and in even bars five pitch classes sit at 0.6.
+    func testTheEstimateFloorStrikesNothingWhereTheEstimateIsUnsure() throws {
+        let melody = randomMelody(seed: 14, steps: 256)
+        let unsure: [Float] = (0..<12).map { [0, 2, 4, 7, 9].contains($0) ? 0.6 : 0 }
+        let perBeat = (0..<32).flatMap { ($0 / 4) % 2 == 0 ? Self.cMajor : unsure }
+        func onsets(_ floor: Float) throws -> (sure: Int, unsure: Int) {
+            var c = NeuralConfiguration()
+            c.estimateFloor = floor
+            c.estimateConfidenceDensity = 0   // the floor alone decides where it is quiet
+            let e = try engine(c)
+            e.setHeardChords(perBeat)
+            let on = OfflineRenderer.run(e, melody: melody, steps: 256, seed: 1).filter(\.isNoteOn)
+            return (on.filter { $0.step / 32 % 2 == 0 }.count, on.filter { $0.step / 32 % 2 == 1 }.count)
+        }
+        let off = try onsets(0), on = try onsets(0.7)
+        XCTAssertGreaterThan(off.unsure, 5, "without the floor the unsure bars are played too (\(off))")
+        XCTAssertEqual(on.unsure, 0, "with a floor of 0.7 nothing is struck where the estimate is at 0.6 (\(on))")
+        XCTAssertGreaterThan(on.sure, 10, "and the sure bars are played (\(on))")
+    }
+
     func testHindsightHeardChordsAreFollowed() throws {
         let melody = randomMelody(seed: 12, steps: 256)
         let plain = try engine()
