@@ -368,8 +368,11 @@ public final class NeuralEngine: AccompanimentEngine {
                 if x > a { c = b; b = a; a = x } else if x > b { c = b; b = x } else if x > c { c = x }
             }
             let confidence = (a + b + c) / 3
-            if confidencePower > 0 { stackOdds[5] *= powf(max(confidence, 1e-3), confidencePower) }
-            if confidence < floor { stackOdds[5] = 0 }   // unsure: strike nothing new (the floor)
+            if confidence < floor {
+                stackOdds[5] = 0   // unsure: strike nothing new (the floor)
+            } else if confidencePower > 0 {
+                stackOdds[5] *= powf(max(confidence, 1e-3), confidencePower)
+            }
         }
         // Groove: the rhythm of the last bar (which struck at least once).
         var grooved = false

@@ -249,7 +249,8 @@ final class HeardChordsTests: XCTestCase {
 
     /// `estimateFloor`: in the beats whose estimate is unsure (the mean of its three likeliest
     /// tones below the floor) nothing new is struck; in the sure ones the accompaniment plays on.
-    /// Here C major is sure in odd bars and in even bars five pitch classes sit at 0.6.
+    /// Here C major is sure in bars 0, 2, 4, … (counted from 0); in bars 1, 3, … five pitch classes
+    /// sit at 0.6.
     func testTheEstimateFloorStrikesNothingWhereTheEstimateIsUnsure() throws {
         let melody = randomMelody(seed: 14, steps: 256)
         let unsure: [Float] = (0..<12).map { [0, 2, 4, 7, 9].contains($0) ? 0.6 : 0 }
