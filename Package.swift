@@ -30,7 +30,7 @@ let package = Package(
         .library(name: "AccompanistModel", targets: ["Kernels", "Model", "Tokens", "Engine"]),
         // Everything that reads input from outside, for the fuzz targets in Fuzz/ (a separate
         // package, built only by scripts/fuzz.sh).
-        .library(name: "AccompanistCore", targets: ["MIDI", "Tokens", "Kernels", "Model", "Engine", "Config", "OfflineAudio", "Live"]),
+        .library(name: "AccompanistCore", targets: ["MIDI", "Tokens", "Kernels", "Model", "Engine", "Config", "OfflineAudio", "Live", "Harmony", "Memory", "SafeFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,26 +43,29 @@ let package = Package(
         .systemLibrary(name: "CALSA", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CFluidSynth", providers: [.apt(["libfluidsynth-dev"])]),
 
+        // Files a user can trust: outputs that never destroy what is at the path, inputs checked
+        // before they are read, and text echoed from input made safe to print (docs/files.md).
+        .target(name: "SafeFiles", swiftSettings: swift6),
         // Notes and events, Standard MIDI File read/write, tempo map, grid.
-        .target(name: "MIDI", swiftSettings: swift6),
+        .target(name: "MIDI", dependencies: ["SafeFiles"], swiftSettings: swift6),
         // Melody frames, accompaniment vocabulary, encode/decode, grammar (docs/tokens.md).
         .target(name: "Tokens", dependencies: ["MIDI"], swiftSettings: swift6),
         // Chord symbols, left-hand chord recognition, chord charts, the per-step chord stream (docs/harmony.md).
-        .target(name: "Harmony", dependencies: ["MIDI"], swiftSettings: swift6),
+        .target(name: "Harmony", dependencies: ["MIDI", "SafeFiles"], swiftSettings: swift6),
         // SIMD kernels with scalar reference twins.
         .target(name: "Kernels", swiftSettings: swift6 + cpuFlags + buildDefine),
         // Weights, streaming encoder, cached decoder, sampler.
-        .target(name: "Model", dependencies: ["Kernels", "Tokens"], swiftSettings: swift6 + cpuFlags),
+        .target(name: "Model", dependencies: ["Kernels", "Tokens", "SafeFiles"], swiftSettings: swift6 + cpuFlags),
         // The streaming engine contract, the rule-based accompanist, offline rendering.
-        .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model", "Harmony"], swiftSettings: swift6),
+        .target(name: "Engine", dependencies: ["MIDI", "Tokens", "Model", "Harmony", "SafeFiles"], swiftSettings: swift6),
         // The daemon's config file (Configs/accompanist.toml) and its mapping to engine settings.
-        .target(name: "Config", dependencies: ["MIDI", "Model", "Engine", "Harmony"], swiftSettings: swift6),
+        .target(name: "Config", dependencies: ["MIDI", "Model", "Engine", "Harmony", "SafeFiles"], swiftSettings: swift6),
         // Hindsight harmony: a non-causal chord estimator over a whole melody (docs/hindsight.md).
         .target(name: "Hindsight", dependencies: ["Model", "Tokens", "Harmony"], swiftSettings: swift6),
         // The rehearsal memory on disk: takes, atomic writes, a bounded store (docs/memory.md).
-        .target(name: "Memory", dependencies: ["Harmony"], swiftSettings: swift6),
+        .target(name: "Memory", dependencies: ["Harmony", "SafeFiles"], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
-        .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI"], swiftSettings: swift6),
+        .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI", "SafeFiles"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
         .target(name: "Live", dependencies: [
             "CALSA", "CFluidSynth", "MIDI", "Harmony", "Engine", "Config", "OfflineAudio", "Memory", "Hindsight", "Tokens",
@@ -72,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "accompanist",
             dependencies: [
-                "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight", "Memory",
+                "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight", "Memory", "SafeFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,6 +88,7 @@ let package = Package(
         // A test client for the live tests in the VM (not installed).
         .executableTarget(name: "seq-probe", dependencies: ["CALSA"], path: "Tests/LiveVM/SeqProbe", swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles"], swiftSettings: swift6),
         .testTarget(name: "MIDITests", dependencies: ["MIDI"], swiftSettings: swift6),
         .testTarget(name: "TokensTests", dependencies: ["Tokens", "MIDI"],
                     swiftSettings: swift6),
@@ -95,7 +99,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Model"], swiftSettings: swift6),
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine"], swiftSettings: swift6),
-        .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI"], swiftSettings: swift6),
+        .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI", "SafeFiles"], swiftSettings: swift6),
         .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory", "Tokens", "Hindsight",
                                                       .product(name: "Logging", package: "swift-log")], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),

@@ -1,6 +1,7 @@
 import Engine
 import Harmony
 import Foundation
+import SafeFiles
 
 /// Everything `accompanist run` can be told, with its defaults. Configs/accompanist.toml
 /// documents every key; `DaemonConfig.load` validates a file against this schema. `render` starts
@@ -113,15 +114,17 @@ public struct DaemonConfig: Equatable, Sendable {
         public var key: String
         public var message: String
         public var line: Int?
-        public var description: String { (line.map { "line \($0): " } ?? "") + "\(key): \(message)" }
+        /// Safe to print: the key and the message (which may quote a value) are escaped and cut.
+        public var description: String { (line.map { "line \($0): " } ?? "") + "\(Echo.text(key)): \(Echo.text(message, limit: 400))" }
     }
 
     /// Reads and validates a config file: the first problem is thrown.
     public static func load(path: String) throws -> DaemonConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Problem(key: "config", message: "cannot read \(path)")
+        let text: String
+        do { text = try InputFile.readUTF8(path, limit: 1 << 20) } catch {
+            throw Problem(key: "config file", message: error.reason)
         }
-        return try parse(String(decoding: data, as: UTF8.self))
+        return try parse(text)
     }
 
     public static func parse(_ text: String) throws -> DaemonConfig {

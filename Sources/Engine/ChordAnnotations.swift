@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// Chord annotations in POP909's chord_midi.txt format: `start end label` per line (seconds),
 /// labels like `C:maj`, `A:min7`, `F#:sus4(b7)/5`, `N` for no chord.
@@ -13,8 +14,16 @@ public struct ChordAnnotations: Sendable {
 
     public enum ParseError: Error, Equatable, CustomStringConvertible {
         case badLine(Int, String)
+        /// A time that is not a finite number of seconds, or not ≥ 0.
+        case badTime(Int, String)
+        /// An interval that ends before it starts.
+        case reversed(Int, start: Double, end: Double)
         public var description: String {
-            switch self { case .badLine(let n, let text): return "chord annotations, line \(n): cannot read \"\(text)\"" }
+            switch self {
+            case .badLine(let n, let text): return "chord annotations, line \(n): cannot read \"\(Echo.text(text))\" (expected: start end label)"
+            case .badTime(let n, let text): return "chord annotations, line \(n): \"\(Echo.text(text))\" is not a time in seconds (a finite number, 0 or more)"
+            case .reversed(let n, let start, let end): return "chord annotations, line \(n): the chord ends (\(end) s) before it starts (\(start) s)"
+            }
         }
     }
 
@@ -25,17 +34,22 @@ public struct ChordAnnotations: Sendable {
         for (i, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
             let fields = raw.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.isEmpty { continue }
-            guard fields.count >= 3, let s = Double(fields[0]), let e = Double(fields[1]) else {
-                throw ParseError.badLine(i + 1, String(raw))
+            guard fields.count >= 3 else { throw ParseError.badLine(i + 1, String(raw)) }
+            for f in fields[0...1] where !(Double(f).map { $0.isFinite && $0 >= 0 } ?? false) {
+                throw ParseError.badTime(i + 1, String(f))
             }
+            let s = Double(fields[0])!, e = Double(fields[1])!
+            guard e >= s else { throw ParseError.reversed(i + 1, start: s, end: e) }
             let label = String(fields[2])
             segments.append(Segment(start: s, end: e, mask: Self.pitchClassMask(of: label), label: label))
         }
         self.segments = segments.sorted { $0.start < $1.start }
     }
 
+    /// Reads an annotation file: a missing or non-UTF-8 file is a `FileProblem`, bad content a
+    /// `ParseError`.
     public init(contentsOf url: URL) throws {
-        try self.init(text: String(decoding: try Data(contentsOf: url), as: UTF8.self))
+        try self.init(text: try InputFile.readUTF8(url.path))
     }
 
     /// The chord sounding at a time (nil outside every segment or on `N`).

@@ -30,6 +30,11 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
     case chordTrackIsMelody(TrackSelector)
     /// The chord track has no notes.
     case emptyChordTrack(TrackSelector)
+    /// The track named is the conductor track of a format-1 file (tempo, time signature, no
+    /// notes), named for `role` ("melody", "chord", "scored").
+    case conductorTrack(TrackSelector, role: String)
+    /// The track chosen for `role` has no notes (other than the melody and chord tracks).
+    case emptyTrack(TrackSelector, role: String)
     /// Every note of the melody track lies below the split: nothing is left for the melody.
     case nothingAboveSplit(Int)
     /// The melody runs past `limit` grid steps (OfflineRenderer.maximumSteps).
@@ -43,6 +48,9 @@ public enum RenderError: Error, Equatable, CustomStringConvertible {
         case .emptyMelodyTrack(let sel): return "the melody \(sel) has no notes"
         case .chordTrackIsMelody(let sel): return "the chord \(sel) is the melody track; name another track for the chords (or use --split)"
         case .emptyChordTrack(let sel): return "the chord \(sel) has no notes, so it gives no chord"
+        case .emptyTrack(let sel, let role): return "the \(role) \(sel) has no notes"
+        case .conductorTrack(let sel, let role):
+            return "\(sel) is the file's conductor track (tempo and time signature, no notes): name the \(role) track by its name or number (see the tracks with notes)"
         case .nothingAboveSplit(let n): return "every note of the melody track is below the split \(NoteName.name(of: n)) (\(n)): nothing is left for the melody"
         case .tooLong(let steps, let limit, let beatsPerBar):
             let bars = steps / (beatsPerBar * Grid.stepsPerBeat)
@@ -100,7 +108,10 @@ public struct RenderHarmony {
 /// same order, as the live daemon makes from the wall clock.
 public enum OfflineRenderer {
     /// The 0-based index of the melody track: the selected one, or the first track with notes.
-    public static func melodyTrackIndex(in file: MIDIFile, selector: TrackSelector?) throws -> Int {
+    /// What a track is chosen for, for the messages.
+    public enum TrackRole: String, Sendable { case melody, chord, scored }
+
+    public static func melodyTrackIndex(in file: MIDIFile, selector: TrackSelector?, role: TrackRole = .melody) throws -> Int {
         let names = file.tracks.enumerated().map { "\($0.offset + 1)" + ($0.element.name.map { " \"\($0)\"" } ?? "") }
         guard let selector else {
             guard let i = file.tracks.firstIndex(where: { t in t.events.contains { if case .noteOn = $0.kind { return true } else { return false } } })
@@ -113,14 +124,36 @@ public enum OfflineRenderer {
         case .name(let n): index = file.tracks.firstIndex { $0.name?.lowercased() == n.lowercased() }
         }
         guard let index else { throw RenderError.trackNotFound(selector, available: names) }
-        if file.tracks[index].notes.isEmpty { throw RenderError.emptyMelodyTrack(selector) }
+        if file.tracks[index].notes.isEmpty {
+            if isConductor(file, index) { throw RenderError.conductorTrack(selector, role: role.rawValue) }
+            switch role {
+            case .melody: throw RenderError.emptyMelodyTrack(selector)
+            case .chord: throw RenderError.emptyChordTrack(selector)
+            case .scored: throw RenderError.emptyTrack(selector, role: role.rawValue)
+            }
+        }
         return index
+    }
+
+    /// Whether track `i` is a format-1 file's first track holding tempo or time signature and no
+    /// channel events: the conductor track.
+    static func isConductor(_ file: MIDIFile, _ i: Int) -> Bool {
+        guard i == 0, file.format == 1, file.tracks.count > 1 else { return false }
+        var meta = false
+        for e in file.tracks[0].events {
+            switch e.kind {
+            case .tempo, .timeSignature: meta = true
+            case .noteOn, .noteOff, .polyPressure, .controlChange, .programChange, .channelPressure, .pitchBend: return false
+            default: break
+            }
+        }
+        return meta
     }
 
     /// Beats per bar from the file's first time signature, counted in quarter notes; a missing or
     /// implausible one (POP909 files often carry a bogus 1/4) gives nil.
     public static func beatsPerBar(of file: MIDIFile) -> Int? {
-        guard let ts = file.timeSignatures.first else { return nil }
+        guard let ts = file.timeSignatures.first, ts.isPlausible else { return nil }
         let beats = Grid.stepsPerBar(ts) / Grid.stepsPerBeat
         return beats >= 2 && beats <= 16 ? beats : nil
     }

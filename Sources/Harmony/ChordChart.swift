@@ -1,6 +1,7 @@
 /// Chord charts: bars of chord symbols between `|` (docs/harmony.md, "Chord charts").
 import Foundation
 import MIDI
+import SafeFiles
 
 /// A malformed chart, or a chart that does not fit a bar length. `description` is one line:
 /// `song.chart:3: cell 2 of bar 5 ("Cx7"): unknown chord quality "x7"`.
@@ -25,13 +26,14 @@ public struct ChartError: Error, Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// Safe to print: the file name and the cell are escaped and cut (`Echo`).
     public var description: String {
-        var s = file
+        var s = Echo.path(file)
         if let line { s += ":\(line)" }
         s += ": "
         if let bar, let cell {
             s += "cell \(cell) of bar \(bar)"
-            if let cellText { s += " (\"\(cellText)\")" }
+            if let cellText { s += " (\"\(Echo.text(cellText))\")" }
             s += ": "
         } else if let bar {
             s += "bar \(bar): "
@@ -82,13 +84,12 @@ public struct ChordChart: Equatable, Sendable {
     public let file: String
     public let bars: [Bar]
 
-    /// Reads a chart file; the error names `path`.
+    /// Reads a chart file; the error names `path` and says what is wrong in words ("is a
+    /// directory", "is not UTF-8 text at byte 12, line 3").
     public init(contentsOfFile path: String) throws(ChartError) {
         let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ChartError(file: path, line: nil, message: "cannot read the chart (\(error.localizedDescription))")
+        do { text = try InputFile.readUTF8(path) } catch {
+            throw ChartError(file: path, line: nil, message: error.reason)
         }
         try self.init(text: text, file: path)
     }
@@ -118,14 +119,14 @@ public struct ChordChart: Equatable, Sendable {
                 lastBarLine = token.line
             } else if !open {
                 throw ChartError(file: file, line: token.line,
-                                 message: "text outside bars: \"\(token.text)\" (a bar is written between two \"|\")")
+                                 message: "text outside bars: \"\(Echo.text(token.text))\" (a bar is written between two \"|\")")
             } else {
                 cells.append(token)
             }
         }
         if let stray = cells.first {
             throw ChartError(file: file, line: stray.line,
-                             message: "text outside bars: \"\(stray.text)\" is not closed by \"|\"")
+                             message: "text outside bars: \"\(Echo.text(stray.text))\" is not closed by \"|\"")
         }
         if rawBars.isEmpty {
             throw ChartError(file: file, line: nil, message: "the chart has no bars (a bar is written between two \"|\")")

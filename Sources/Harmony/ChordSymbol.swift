@@ -1,3 +1,4 @@
+import SafeFiles
 /// Chord symbols as musicians write them: a root, a quality, an optional slash bass
 /// (docs/harmony.md, "Chord symbols").
 
@@ -157,9 +158,9 @@ extension ChordSymbol {
                 switch self {
                 case .empty: return "empty chord symbol"
                 case .noRoot: return "a chord symbol begins with a note letter A-G"
-                case .unknownQuality(let q): return "unknown chord quality \"\(q)\""
+                case .unknownQuality(let q): return "unknown chord quality \"\(Echo.text(q))\""
                 case .badBass(let b): return b.isEmpty ? "nothing after \"/\": the bass note is missing"
-                    : "slash bass \"\(b)\" is not a note name (A-G with at most one # or b)"
+                    : "slash bass \"\(Echo.text(b))\" is not a note name (A-G with at most one # or b)"
                 }
             }
         }
@@ -167,7 +168,7 @@ extension ChordSymbol {
         public var text: String
         public var problem: Problem
         public init(text: String, problem: Problem) { self.text = text; self.problem = problem }
-        public var description: String { "\"\(text)\": \(problem)" }
+        public var description: String { "\"\(Echo.text(text))\": \(problem)" }
     }
 
     /// Parses a chord symbol: a root (`A`–`G`, then at most one `#`, `♯`, `b` or `♭`), a quality

@@ -132,6 +132,8 @@ public final class LiveSession {
         guard config.memoryEnabled || repeats != nil else { return nil }
         let dir = config.memoryDirectory.isEmpty ? MemoryStore.defaultDirectory() : URL(fileURLWithPath: config.memoryDirectory)
         let store = MemoryStore(directory: dir, limit: config.memoryMaxTakes)
+        let leftovers = store.removeLeftovers()
+        if leftovers > 0 { log.notice("memory: removed \(leftovers) temporary file\(leftovers == 1 ? "" : "s") left by an interrupted save in \(dir.path)") }
         let listing = config.memoryEnabled ? store.list() : nil
         let takes = listing?.takes ?? []
         for p in listing?.problems ?? [] { log.warning("memory: \(dir.path)/\(p): skipped") }

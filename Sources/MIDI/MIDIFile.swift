@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// A Standard MIDI File (format 0 or 1) with ticks-per-quarter-note timing.
 public struct MIDIFile: Equatable, Sendable {
@@ -35,7 +36,8 @@ public struct MIDIFile: Equatable, Sendable {
         for t in tracks {
             for e in t.events {
                 if case .timeSignature(let n, let d, _, _) = e.kind {
-                    result.append(TimeSignature(tick: e.tick, numerator: Int(n), denominator: 1 << Int(min(d, 6))))
+                    // A denominator past 2^6 (a 64th) is kept as 0: no plausible metre.
+                    result.append(TimeSignature(tick: e.tick, numerator: Int(n), denominator: d <= 6 ? 1 << Int(d) : 0))
                 }
             }
         }
@@ -94,8 +96,10 @@ public struct MIDIFile: Equatable, Sendable {
         return Data(out)
     }
 
-    public func write(to url: URL) throws {
-        try serialized().write(to: url, options: .atomic)
+    /// Writes the file as an `OutputFile` (docs/files.md): a regular file is replaced atomically
+    /// keeping its owner and mode, a device or FIFO is written through, anything else is refused.
+    public func write(to url: URL) throws(FileProblem) {
+        try OutputFile.write([UInt8](serialized()), to: url.path)
     }
 }
 

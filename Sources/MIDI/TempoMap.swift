@@ -80,6 +80,12 @@ public struct TimeSignature: Equatable, Sendable {
         self.numerator = numerator
         self.denominator = denominator
     }
+
+    /// Numerators 1–32 over a power of two from 1 to 64: what a real metre is. A file's 255/2^255
+    /// is damage, not a metre of 15 beats.
+    public var isPlausible: Bool {
+        (1...32).contains(numerator) && (1...64).contains(denominator) && denominator & (denominator - 1) == 0
+    }
 }
 
 /// The grid of docs/design.md ("The time grid"): 8 steps per beat, a beat being a quarter note in a MIDI file.

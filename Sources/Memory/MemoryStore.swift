@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// The rehearsal memory on disk (docs/memory.md): a directory of takes, one JSON file each
 /// (`<id>.take.json`).
@@ -42,93 +43,152 @@ public struct MemoryStore: Sendable {
     }
 
     public struct Listing: Sendable {
-        /// The readable takes, oldest first.
+        /// The readable takes, oldest first (by the store's sequence).
         public var takes: [Take]
         /// One line per file skipped: its name and why.
         public var problems: [String]
     }
 
+    /// The largest take file read: a take of three hours is a few MB.
+    public static let maximumTakeBytes = 64 << 20
+
+    /// Checks that the memory directory is there and is a directory (for `memory list`, `show`,
+    /// `forget`, which read an existing memory; `save` creates it).
+    public func checkDirectory() throws(MemoryError) {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir) else {
+            throw .missing("\(Echo.path(directory.path)): no such memory directory")
+        }
+        guard isDir.boolValue else { throw .missing("\(Echo.path(directory.path)): is not a directory") }
+        guard FileManager.default.isReadableFile(atPath: directory.path) else {
+            throw .missing("\(Echo.path(directory.path)): permission denied")
+        }
+    }
+
     /// Every take, oldest first, and the files that could not be read. A missing directory is
     /// an empty memory.
     public func list() -> Listing {
-        let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: directory.path) else { return Listing(takes: [], problems: []) }
         var takes: [Take] = []
         var problems: [String] = []
-        for name in names.sorted() where name.hasSuffix(Self.suffix) {
+        for name in takeFileNames() {
             do { takes.append(try read(directory.appendingPathComponent(name))) }
-            catch { problems.append("\(name): \(error)") }
+            catch { problems.append("\(Echo.text(name, limit: Echo.pathLimit)): \(error)") }
         }
-        takes.sort { ($0.recorded, $0.id) < ($1.recorded, $1.id) }
+        takes.sort(by: Self.storedBefore)
         return Listing(takes: takes, problems: problems)
+    }
+
+    /// The store's order: by sequence (a take without one is older than any with one), then
+    /// by recording time and id (two writers at once may give the same sequence).
+    public static func storedBefore(_ a: Take, _ b: Take) -> Bool {
+        (a.sequence ?? 0, a.recorded, a.id) < (b.sequence ?? 0, b.recorded, b.id)
+    }
+
+    /// The names of the take files, sorted.
+    func takeFileNames() -> [String] {
+        OutputFile.listDirectory(directory.path).filter { $0.hasSuffix(Self.suffix) && !$0.hasPrefix(".") }.sorted()
     }
 
     /// One take file, checked.
     public func read(_ url: URL) throws(MemoryError) -> Take {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw .io("cannot read: \(error.localizedDescription)") }
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(url.path, limit: Self.maximumTakeBytes) } catch { throw .io(error.reason) }
+        let data = Data(bytes)
         let take: Take
         do { take = try Self.decoder.decode(Take.self, from: data) }
         catch {
             // A JSON object that is not a take at all is foreign; anything else is damage.
             if let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], (obj["format"] as? String) != Take.format {
-                throw .foreign("format \((obj["format"] as? String).map { "\"\($0)\"" } ?? "missing")")
+                throw .foreign("format \((obj["format"] as? String).map { "\"\(Echo.text($0))\"" } ?? "missing")")
             }
-            throw .corrupt("not a readable take (\(Self.reason(error)))")
+            throw .corrupt("not a readable take (\(Echo.text(Self.reason(error), limit: 200)))")
         }
         try take.validate()
         guard url.lastPathComponent == take.id + Self.suffix else { throw .corrupt("its id \(take.id) does not match its file name") }
         return take
     }
 
-    /// The take with this id (or the only one whose id begins with it).
-    public func take(matching prefix: String) throws(MemoryError) -> Take {
-        let found = list().takes.filter { $0.id == prefix || $0.id.hasPrefix(prefix) }
-        guard let first = found.first else { throw .io("no take \(prefix) in \(directory.path)") }
-        guard found.count == 1 || first.id == prefix else { throw .io("\(found.count) takes begin with \(prefix): give more of the id") }
+    /// The id of the one take file whose id is `prefix` or begins with it, damaged or not.
+    public func id(matching prefix: String) throws(MemoryError) -> String {
+        let ids = takeFileNames().map { String($0.dropLast(Self.suffix.count)) }
+        if ids.contains(prefix) { return prefix }
+        let found = prefix.isEmpty ? [] : ids.filter { $0.hasPrefix(prefix) }
+        guard let first = found.first else { throw .missing("no take \(Echo.text(prefix)) in \(Echo.path(directory.path))") }
+        guard found.count == 1 else { throw .missing("\(found.count) takes begin with \(Echo.text(prefix)): give more of the id") }
         return first
     }
 
-    /// Stores a take (atomically), then forgets the oldest takes past `limit`. Returns the ids
-    /// forgotten.
+    /// The take with this id (or the only one whose id begins with it). A damaged take file is
+    /// an error that says what is wrong with it, not "no take".
+    public func take(matching prefix: String) throws(MemoryError) -> Take {
+        try read(directory.appendingPathComponent(try id(matching: prefix) + Self.suffix))
+    }
+
+    /// Stores a take (atomically, with the next sequence), then forgets the oldest takes past
+    /// `limit`, never the one just stored. Returns the ids forgotten. Writers in other processes
+    /// (a daemon and a render) take turns on the directory's lock.
     @discardableResult
     public func save(_ take: Take) throws(MemoryError) -> [String] {
         try take.validate()
-        let fm = FileManager.default
-        do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) }
-        catch { throw .io("cannot create \(directory.path): \(error.localizedDescription)") }
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        catch { throw .io("cannot create \(Echo.path(directory.path)): \(Self.words(error))") }
+        let lock = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lock >= 0 else { throw .io("cannot open \(Echo.path(directory.path)): \(String(cString: strerror(errno)))") }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 && errno == EINTR {}
+        let existing = list().takes
+        var stored = take
+        stored.sequence = (existing.compactMap(\.sequence).max() ?? 0) + 1
         let data: Data
-        do { data = try Self.encoder.encode(take) } catch { throw .io("cannot encode the take: \(error)") }
+        do { data = try Self.encoder.encode(stored) } catch { throw .io("cannot encode the take: \(error)") }
         let final = directory.appendingPathComponent(take.id + Self.suffix)
-        let temp = directory.appendingPathComponent(".\(take.id).\(getpid()).tmp")
-        guard fm.createFile(atPath: temp.path, contents: nil) else { throw .io("cannot write in \(directory.path)") }
-        do {
-            let h = try FileHandle(forWritingTo: temp)
-            try h.write(contentsOf: data)
-            try h.synchronize()
-            try h.close()
-            guard rename(temp.path, final.path) == 0 else { throw MemoryError.io("cannot rename into \(final.path): \(String(cString: strerror(errno)))") }
-        } catch {
-            try? fm.removeItem(at: temp)
-            throw error as? MemoryError ?? .io("cannot write \(final.path): \(error.localizedDescription)")
-        }
-        return forgetOldest()
+        do { try OutputFile.write([UInt8](data), to: final.path) } catch { throw .io(error.description) }
+        // The oldest by sequence; the new take is not among `existing`.
+        let excess = existing.count + 1 - limit
+        guard excess > 0 else { return [] }
+        let old = existing.prefix(excess).map(\.id).filter { $0 != take.id }
+        for id in old { forget(id: id) }
+        return old
     }
 
     /// Forgets one take. Returns false if it was not there.
     @discardableResult
     public func forget(id: String) -> Bool {
-        (try? FileManager.default.removeItem(at: directory.appendingPathComponent(id + Self.suffix))) != nil
+        let gone = unlink(directory.appendingPathComponent(id + Self.suffix).path) == 0
+        if gone { OutputFile.syncDirectory(of: directory.appendingPathComponent(id + Self.suffix).path) }
+        return gone
     }
 
-    /// Forgets the oldest readable takes past `limit` (another process may have removed some
-    /// first: that is not an error).
-    func forgetOldest() -> [String] {
-        let takes = list().takes
-        guard takes.count > limit else { return [] }
-        let old = takes.prefix(takes.count - limit).map(\.id)
-        for id in old { forget(id: id) }
-        return old
+    /// Forgets takes by id (or the start of one): every id is checked first, and if any matches
+    /// no take (or several) nothing is forgotten. Giving one take twice forgets it once. Returns
+    /// the ids forgotten, in the order given.
+    public func forget(ids: [String]) throws(MemoryError) -> [String] {
+        var resolved: [String] = []
+        var problems: [String] = []
+        for prefix in ids {
+            do {
+                let id = try id(matching: prefix)
+                if !resolved.contains(id) { resolved.append(id) }
+            } catch { problems.append(error.description) }
+        }
+        guard problems.isEmpty else { throw .missing(problems.joined(separator: "; ") + "; nothing was forgotten") }
+        return resolved.filter { forget(id: $0) }
+    }
+
+    /// Removes the temporary files of saves that were interrupted (the process that wrote them
+    /// is gone): `.ID.take.json.PID.partial`, and `.ID.PID.tmp` of earlier versions. Returns how
+    /// many; the callers log it. A save in progress in another process is left alone.
+    @discardableResult
+    public func removeLeftovers() -> Int {
+        var removed = 0
+        for name in OutputFile.listDirectory(directory.path)
+        where name.hasPrefix(".") && (name.hasSuffix(".partial") || name.hasSuffix(".tmp")) {
+            let parts = name.split(separator: ".")
+            let pid = parts.count >= 3 ? Int32(parts[parts.count - 2]) : nil
+            guard let pid, pid > 0, !OutputFile.isRunning(pid) else { continue }
+            if unlink(directory.appendingPathComponent(name).path) == 0 { removed += 1 }
+        }
+        return removed
     }
 
     static let encoder: JSONEncoder = {
@@ -152,5 +212,14 @@ public struct MemoryStore: Sendable {
             return "wrong value at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
         default: return "\(error)"
         }
+    }
+
+    /// A Foundation error in words, without its domain and code.
+    static func words(_ error: Error) -> String {
+        if let e = error as? CocoaError, let underlying = e.userInfo[NSUnderlyingErrorKey] as? POSIXError {
+            return String(cString: strerror(underlying.code.rawValue))
+        }
+        if let e = error as? POSIXError { return String(cString: strerror(e.code.rawValue)) }
+        return "it cannot be created"
     }
 }

@@ -22,6 +22,11 @@ public struct Take: Codable, Equatable, Sendable {
     /// What was played: a file name for `render`, "live" for the daemon.
     public var source: String
     public var recorded: Date
+    /// The store's own order: 1 + the highest sequence in the memory when the take was stored
+    /// (`MemoryStore.save` sets it). Retention and "oldest first" follow it, not the clock, which
+    /// a box without a real-time clock may set backwards. Nil in takes stored before it existed,
+    /// which count as older than any that has one.
+    public var sequence: Int?
     public var beatsPerBar: Int
     public var bpm: Double
     /// Grid steps (8 a beat) of the take.
@@ -72,6 +77,7 @@ public struct Take: Codable, Equatable, Sendable {
             throw .corrupt("bad melody note \(n.pitch) \(n.start)..<\(n.end)")
         }
         if chordSource == .none ? !chords.isEmpty : chords.isEmpty { throw .corrupt("chords and their source disagree") }
+        if let sequence, sequence < 1 { throw .corrupt("bad sequence \(sequence)") }
         if let heard, heard.count != 12 * chords.count || heard.contains(where: { !(0...1000).contains($0) }) {
             throw .corrupt("heard chord tones: \(heard.count) values for \(chords.count) beats, or out of 0...1000")
         }
@@ -85,12 +91,14 @@ public enum MemoryError: Error, Equatable, CustomStringConvertible {
     /// Another program's file, or a take of another version.
     case foreign(String)
     case io(String)
+    /// No such directory or take (the command line exits 66).
+    case missing(String)
 
     public var description: String {
         switch self {
         case .corrupt(let s): return "damaged: \(s)"
         case .foreign(let s): return "not a take of this version: \(s)"
-        case .io(let s): return s
+        case .io(let s), .missing(let s): return s
         }
     }
 }

@@ -20,6 +20,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import SafeFiles
 
 /// Element types this loader reads.
 public enum SafeTensorsDType: String, Sendable, CaseIterable {
@@ -68,6 +69,10 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case wrongDType(tensor: String, expected: [String], actual: String)
     /// A metadata key the model needs is missing or does not parse.
     case badMetadataValue(key: String, reason: String)
+    /// The path is a directory, a FIFO, a device: not a weights file.
+    case notARegularFile(path: String, what: String)
+    /// A tensor holds a NaN or an infinity (damaged or diverged weights): element `index`.
+    case nonFinite(tensor: String, index: Int, value: String)
 
     public var description: String {
         switch self {
@@ -101,6 +106,10 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
             "tensor \(t): dtype \(actual), expected one of \(expected)"
         case let .badMetadataValue(key, reason):
             "metadata \(key): \(reason)"
+        case let .notARegularFile(path, what):
+            "\(Echo.path(path)) is \(what), not a weights file"
+        case let .nonFinite(t, index, value):
+            "tensor \(t) holds \(value) (element \(index)): the weights are damaged, refusing to play them"
         }
     }
 }
@@ -133,11 +142,19 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// Maps and validates the file at `path`.
     public convenience init(path: String) throws(SafeTensorsError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO named as weights must not hang the open; it is refused below.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .cannotOpen(path: path, errno: errno) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .cannotOpen(path: path, errno: errno) }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw .notARegularFile(path: path, what: "a directory")
+        case S_IFIFO: throw .notARegularFile(path: path, what: "a FIFO")
+        case S_IFCHR: throw .notARegularFile(path: path, what: "a character device")
+        default: throw .notARegularFile(path: path, what: "not a regular file")
+        }
         let size = Int(st.st_size)
         guard size >= 8 else { throw .fileTooSmall(size: size) }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
@@ -173,6 +190,34 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.metadata = header.metadata
         self.data = UnsafeRawPointer(base) + header.dataStart
         self.dataSize = size - header.dataStart
+        try checkFinite()
+    }
+
+    /// One pass over every tensor at load: a NaN or an infinity anywhere is an error naming the
+    /// tensor (in file order), so damaged weights never play. Nothing is checked per step.
+    private func checkFinite() throws(SafeTensorsError) {
+        for info in tensors.values.sorted(by: { $0.byteRange.lowerBound < $1.byteRange.lowerBound }) {
+            let src = data + info.byteRange.lowerBound
+            let n = info.elementCount
+            // An exponent of all ones is an infinity or a NaN, in each format.
+            switch info.dtype {
+            case .f32:
+                for i in 0..<n {
+                    let bits = UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                    if bits & 0x7F80_0000 == 0x7F80_0000 { throw .nonFinite(tensor: info.name, index: i, value: "\(Float(bitPattern: bits))") }
+                }
+            case .f16:
+                for i in 0..<n {
+                    let bits = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    if bits & 0x7C00 == 0x7C00 { throw .nonFinite(tensor: info.name, index: i, value: "\(Float(Float16(bitPattern: bits)))") }
+                }
+            case .bf16:
+                for i in 0..<n {
+                    let bits = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+                    if bits & 0x7F80 == 0x7F80 { throw .nonFinite(tensor: info.name, index: i, value: "\(Float(bitPattern: UInt32(bits) << 16))") }
+                }
+            }
+        }
     }
 
     deinit {

@@ -1,15 +1,15 @@
 import Foundation
+import SafeFiles
 
-/// Writes a 16-bit PCM RIFF/WAVE file of a known length a piece at a time, into a temporary file
-/// beside the destination that replaces it only when complete: a failure (a full disk) leaves
-/// any earlier file at the destination as it was.
+/// Writes a 16-bit PCM RIFF/WAVE file of a known length a piece at a time, as an `OutputFile`
+/// (docs/files.md): into a temporary file beside the destination that replaces it only when
+/// complete, so a failure (a full disk) leaves any earlier file there as it was; a device or FIFO
+/// is written through.
 final class WAVWriter {
     /// The data chunk's size is a UInt32, and the RIFF size (data + 36) too.
     static let maximumDataBytes = Int(UInt32.max) - 36
 
-    private let url: URL
-    private let temporary: URL
-    private let handle: FileHandle
+    private let out: OutputFile
     private let expectedBytes: Int
     private var bytesWritten = 0
 
@@ -18,15 +18,10 @@ final class WAVWriter {
         guard dataBytes <= WAVWriter.maximumDataBytes else {
             throw SynthError.tooLongForWAV(seconds: Double(frames) / Double(sampleRate), sampleRate: sampleRate)
         }
-        self.url = url
         expectedBytes = dataBytes
-        temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporary.path)
-        else { throw SynthError.cannotWrite(url.path, String(cString: strerror(errno))) }
-        self.handle = handle
-        var header = Data(capacity: 44)
+        out = try OutputFile(path: url.path)
+        var header: [UInt8] = []
+        header.reserveCapacity(44)
         func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { header.append(contentsOf: $0) } }
         func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { header.append(contentsOf: $0) } }
         header.append(contentsOf: Array("RIFF".utf8)); u32(36 + dataBytes)
@@ -34,41 +29,26 @@ final class WAVWriter {
         header.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(channels); u32(sampleRate)
         u32(sampleRate * channels * 2); u16(channels * 2); u16(16)
         header.append(contentsOf: Array("data".utf8)); u32(dataBytes)
-        do { try handle.write(contentsOf: header) } catch {
-            abandon()
-            throw SynthError.cannotWrite(url.path, error.localizedDescription)
-        }
+        try out.write(header)
     }
 
     /// Appends samples (host order; written little-endian).
     func append(_ samples: UnsafeBufferPointer<Int16>) throws {
-        var bytes = Data(count: samples.count * 2)
+        var bytes = [UInt8](repeating: 0, count: samples.count * 2)  // (samples, 2) little-endian
         bytes.withUnsafeMutableBytes { raw in
-            let out = raw.bindMemory(to: Int16.self)
-            for i in 0..<samples.count { out[i] = samples[i].littleEndian }
+            let o = raw.bindMemory(to: Int16.self)
+            for i in 0..<samples.count { o[i] = samples[i].littleEndian }
         }
-        do { try handle.write(contentsOf: bytes) } catch {
-            throw SynthError.cannotWrite(url.path, error.localizedDescription)
-        }
+        try out.write(bytes)
         bytesWritten += bytes.count
     }
 
     /// Closes the file and moves it to the destination.
     func finish() throws {
         precondition(bytesWritten == expectedBytes, "WAVWriter: \(bytesWritten) bytes of samples written, the header says \(expectedBytes)")
-        do {
-            try handle.synchronize()
-            try handle.close()
-            if rename(temporary.path, url.path) != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        } catch {
-            abandon()
-            throw SynthError.cannotWrite(url.path, error.localizedDescription)
-        }
+        try out.commit()
     }
 
     /// Closes and deletes the temporary file (the destination is untouched).
-    func abandon() {
-        try? handle.close()
-        unlink(temporary.path)
-    }
+    func abandon() { out.abandon() }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import MIDI
+import SafeFiles
 
 /// `accompanist evaluate OUT.mid --chords chord_midi.txt`: how well a track fits annotated chords.
 struct Evaluate: ParsableCommand {
@@ -21,12 +22,12 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let file = try readMIDI(input)
         let index: Int
-        do { index = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(track)) }
+        do { index = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(track), role: .scored) }
         catch let e as RenderError { throw CLIError.input("\(input): \(e.description)") }
         let annotations: ChordAnnotations
         do { annotations = try ChordAnnotations(contentsOf: URL(fileURLWithPath: chords)) }
-        catch let e as ChordAnnotations.ParseError { throw CLIError.input("\(chords): \(e.description)") }
-        catch { throw CLIError.noInput("\(chords): \(error.localizedDescription)") }
+        catch let e as ChordAnnotations.ParseError { throw CLIError.input("\(Echo.path(chords)): \(e.description)") }
+        catch let e as FileProblem { throw CLIError.file(e) }
         let tempo = file.tempoMap
         let notes = file.tracks[index].notes
         let fit = ChordFit(onsets: notes.map { (tempo.seconds(atTick: $0.startTick), Int($0.key)) }, chords: annotations)

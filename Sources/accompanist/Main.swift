@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SafeFiles
 
 /// `accompanist`: the command line. Subcommands live in their own files.
 struct Accompanist: ParsableCommand {
@@ -22,16 +23,25 @@ enum Main {
             var command = try Accompanist.parseAsRoot()
             try command.run()
         } catch let error as CLIError {
-            FileHandle.standardError.write(Data("accompanist: \(error.message)\n".utf8))
+            printError(error.message)
             Foundation.exit(error.exitCode)
+        } catch let problem as FileProblem {
+            printError(problem.description)
+            Foundation.exit(problem.exitCode)
         } catch {
             let code = Accompanist.exitCode(for: error)
             if code == .success { Accompanist.exit(withError: error) }  // help, version
             let message = Accompanist.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
             let clean = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
-            FileHandle.standardError.write(Data("accompanist: \(clean)\n".utf8))
+            printError(clean)
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
+    }
+
+    /// One line on stderr, safe to print: whatever input it echoes, no control character
+    /// reaches the terminal and the line stays short (`Echo.line`).
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data("accompanist: \(Echo.line(message))\n".utf8))
     }
 }
 
@@ -43,5 +53,8 @@ struct CLIError: Error {
     static func input(_ message: String) -> CLIError { CLIError(message: message, exitCode: 65) }   // EX_DATAERR
     static func noInput(_ message: String) -> CLIError { CLIError(message: message, exitCode: 66) } // EX_NOINPUT
     static func cannotCreate(_ message: String) -> CLIError { CLIError(message: message, exitCode: 73) } // EX_CANTCREAT
+    static func usage(_ message: String) -> CLIError { CLIError(message: message, exitCode: 64) }        // EX_USAGE
+    /// A file problem with its own exit status (66, 65, 73 or 64, by kind).
+    static func file(_ problem: FileProblem) -> CLIError { CLIError(message: problem.description, exitCode: problem.exitCode) }
     static func unavailable(_ message: String) -> CLIError { CLIError(message: message, exitCode: 69) } // EX_UNAVAILABLE
 }

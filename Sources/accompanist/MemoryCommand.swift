@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Memory
+import SafeFiles
 
 /// `accompanist memory list|show|forget`: the rehearsal memory's takes (docs/memory.md).
 struct MemoryCommand: ParsableCommand {
@@ -22,26 +23,50 @@ struct MemoryCommand: ParsableCommand {
         var store: MemoryStore {
             MemoryStore(directory: memory.map { URL(fileURLWithPath: $0) } ?? MemoryStore.defaultDirectory())
         }
+
+        /// The memory, which must exist (exit 66 otherwise), with the temporary files of
+        /// interrupted saves removed and counted.
+        func open() throws -> MemoryStore {
+            let store = self.store
+            do { try store.checkDirectory() } catch { throw CLIError.noInput(error.description) }
+            let leftovers = store.removeLeftovers()
+            if leftovers > 0 {
+                MemoryCommand.note("removed \(leftovers) temporary file\(leftovers == 1 ? "" : "s") left by an interrupted save in \(Echo.path(store.directory.path))")
+            }
+            return store
+        }
+    }
+
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data("accompanist: \(Echo.line(line))\n".utf8))
     }
 
     static func warn(_ problems: [String], in store: MemoryStore) {
-        for p in problems { FileHandle.standardError.write(Data("accompanist: warning: \(store.directory.path)/\(p) (skipped)\n".utf8)) }
+        for p in problems { note("warning: \(Echo.path(store.directory.path))/\(p) (skipped)") }
+    }
+
+    /// A take's error, exit 65 for a damaged or foreign file and 66 for a missing one.
+    static func failure(_ error: MemoryError) -> CLIError {
+        switch error {
+        case .corrupt, .foreign: return CLIError.input(error.description)
+        case .io, .missing: return CLIError.noInput(error.description)
+        }
     }
 
     static func describe(_ t: Take) -> String {
         let bars = Double(t.steps) / Double(t.beatsPerBar * 8)
         let chords = t.chordSource == .none ? "no chords" : "chords from \(t.chordSource.rawValue)"
-        return "\(t.id)  \(t.source)  \(String(format: "%.0f", bars)) bars of \(t.beatsPerBar), \(String(format: "%.0f", t.bpm)) BPM, \(t.melody.count) melody notes, \(chords)"
+        return "\(t.id)  \(Echo.text(t.source, limit: 120))  \(String(format: "%.0f", bars)) bars of \(t.beatsPerBar), \(String(format: "%.0f", t.bpm)) BPM, \(t.melody.count) melody notes, \(chords)"
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One line per take, oldest first.")
         @OptionGroup var place: Where
         func run() throws {
-            let store = place.store
+            let store = try place.open()
             let listing = store.list()
             MemoryCommand.warn(listing.problems, in: store)
-            if listing.takes.isEmpty { print("no takes in \(store.directory.path)") }
+            if listing.takes.isEmpty { print("no takes in \(Echo.path(store.directory.path))") }
             for t in listing.takes { print(MemoryCommand.describe(t)) }
         }
     }
@@ -51,9 +76,14 @@ struct MemoryCommand: ParsableCommand {
         @OptionGroup var place: Where
         @Argument(help: "The take's id, or the start of it.") var id: String
         func run() throws {
-            let store = place.store
+            let store = try place.open()
             let t: Take
-            do { t = try store.take(matching: id) } catch { throw CLIError.noInput(error.description) }
+            let full: String
+            do { full = try store.id(matching: id) } catch { throw MemoryCommand.failure(error) }
+            // A damaged take is named, with what is wrong with it (not "no take").
+            do { t = try store.take(matching: full) } catch {
+                throw CLIError(message: "take \(full): \(error)", exitCode: MemoryCommand.failure(error).exitCode)
+            }
             print(MemoryCommand.describe(t))
             print("recorded \(ISO8601DateFormatter().string(from: t.recorded))")
             if !t.chords.isEmpty {
@@ -79,19 +109,17 @@ struct MemoryCommand: ParsableCommand {
             if all == !ids.isEmpty { throw ValidationError("give the ids of the takes to forget, or --all") }
         }
         func run() throws {
-            let store = place.store
+            let store = try place.open()
             var gone: [String] = []
             if all {
                 let listing = store.list()
                 MemoryCommand.warn(listing.problems, in: store)
                 gone = listing.takes.map(\.id).filter { store.forget(id: $0) }
             } else {
-                for id in ids {
-                    let t: Take
-                    do { t = try store.take(matching: id) } catch { throw CLIError.noInput(error.description) }
-                    if store.forget(id: t.id) { gone.append(t.id) }
-                }
+                // Every id is checked before any take is forgotten.
+                do { gone = try store.forget(ids: ids) } catch { throw MemoryCommand.failure(error) }
             }
+            for id in gone { print("forgot \(id)") }
             print("forgot \(gone.count) take\(gone.count == 1 ? "" : "s")")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SafeFiles
 
 /// One line per message on stderr, `level: message [key=value …]`, no timestamp: journald and a
 /// terminal both add their own. Under systemd (stderr connected to the journal, $JOURNAL_STREAM)
@@ -20,7 +21,8 @@ struct PlainLogHandler: LogHandler {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         let tail = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let prefix = Self.toJournal ? "<\(Self.syslogPriority(event.level))>" : ""
-        FileHandle.standardError.write(Data("\(prefix)\(event.level): \(event.message)\(tail)\n".utf8))
+        // Escaped and cut: a message may echo a file name or a chart cell (`Echo.line`).
+        FileHandle.standardError.write(Data("\(prefix)\(event.level): \(Echo.line("\(event.message)\(tail)"))\n".utf8))
     }
 
     static func syslogPriority(_ level: Logger.Level) -> Int {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Engine
 import Foundation
+import SafeFiles
 import Harmony
 import Hindsight
 import Live
@@ -50,50 +51,50 @@ struct Render: ParsableCommand {
     @Option(help: "Storage of the model's weights: fp32 or fp16 (half the memory traffic, ~1e-3 relative error).")
     var precision: WeightPrecision = defaults.engineSettings.precision
 
-    @Option(help: "Sampling temperature of the model engine (0 = greedy, up to 2).")
+    @Option(parsing: .unconditional, help: "Sampling temperature of the model engine (0 = greedy, up to 2).")
     var temperature: Double = defaults.temperature
 
-    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass of the model engine (0.05…1).")
+    @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Nucleus sampling mass of the model engine (0.05…1).")
     var topP: Double = defaults.topP
 
-    @Option(name: .customLong("chord-guidance"), help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 20).")
+    @Option(name: .customLong("chord-guidance"), parsing: .unconditional, help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 20).")
     var chordGuidance: Double = defaults.chordGuidance
 
-    @Option(name: .customLong("kind-temperature"), help: "Two-level sampling of the model engine: the kind of token (note, rest, ...) is drawn at this temperature from the model's own odds, then the note at --temperature (0 = off, up to 2).")
+    @Option(name: .customLong("kind-temperature"), parsing: .unconditional, help: "Two-level sampling of the model engine: the kind of token (note, rest, ...) is drawn at this temperature from the model's own odds, then the note at --temperature (0 = off, up to 2).")
     var kindTemperature: Double = defaults.kindTemperature
 
-    @Option(name: .customLong("chord-stacking"), help: "Chord stacking of the model engine (with --kind-temperature): once a note is struck, the odds that another joins it at the same moment are multiplied by this, so that it plays chords (1 = the model's own odds, up to 8).")
+    @Option(name: .customLong("chord-stacking"), parsing: .unconditional, help: "Chord stacking of the model engine (with --kind-temperature): once a note is struck, the odds that another joins it at the same moment are multiplied by this, so that it plays chords (1 = the model's own odds, up to 8).")
     var chordStacking: Double = defaults.chordStacking
 
-    @Option(help: "Density of the model engine (with --kind-temperature): the odds of striking at a moment where nothing has been struck yet are multiplied by this (1 = the model's own odds; 0.1…8).")
+    @Option(parsing: .unconditional, help: "Density of the model engine (with --kind-temperature): the odds of striking at a moment where nothing has been struck yet are multiplied by this (1 = the model's own odds; 0.1…8).")
     var density: Double = defaults.density
 
-    @Option(name: .customLong("off-chord-release"), help: "Model engine, chords heard from the melody: a sounding note ends when the model hears its pitch class as a chord tone with less than this probability (0 = off, up to 1).")
+    @Option(name: .customLong("off-chord-release"), parsing: .unconditional, help: "Model engine, chords heard from the melody: a sounding note ends when the model hears its pitch class as a chord tone with less than this probability (0 = off, up to 1).")
     var offChordRelease: Double = defaults.offChordRelease
 
-    @Option(name: .customLong("doubling-penalty"), help: "Model engine: how much less likely a note of the melody's pitch class is (0 = off, up to 10).")
+    @Option(name: .customLong("doubling-penalty"), parsing: .unconditional, help: "Model engine: how much less likely a note of the melody's pitch class is (0 = off, up to 10).")
     var doublingPenalty: Double = defaults.doublingPenalty
 
-    @Option(name: .customLong("confidence-density"), help: "Model engine, chords heard from the melody: the density is scaled by how sure the model is of the chord, to this power (0 = off, up to 8).")
+    @Option(name: .customLong("confidence-density"), parsing: .unconditional, help: "Model engine, chords heard from the melody: the density is scaled by how sure the model is of the chord, to this power (0 = off, up to 8).")
     var confidenceDensity: Double = defaults.confidenceDensity
 
     @Option(name: .customLong("above-melody"), parsing: .unconditional, help: "Model engine: a note may begin at most this many semitones above the last melody note, so that the melody stays on top (-1 = off, up to 48).")
     var aboveMelody: Int = defaults.aboveMelody
 
-    @Option(name: .customLong("estimate-density"), help: "Model engine, chords from a whole-song estimate (--hindsight, --memory, a passage that comes back): the density there (0.1…16).")
+    @Option(name: .customLong("estimate-density"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate (--hindsight, --memory, a passage that comes back): the density there (0.1…16).")
     var estimateDensity: Double = defaults.estimateDensity
 
-    @Option(name: .customLong("estimate-confidence-density"), help: "Model engine, chords from a whole-song estimate: the confidence density there (0 = off, up to 16).")
+    @Option(name: .customLong("estimate-confidence-density"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: the confidence density there (0 = off, up to 16).")
     var estimateConfidenceDensity: Double = defaults.estimateConfidenceDensity
 
-    @Option(name: .customLong("estimate-chord-stacking"), help: "Model engine, chords from a whole-song estimate: the chord stacking there (1…8).")
+    @Option(name: .customLong("estimate-chord-stacking"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: the chord stacking there (1…8).")
     var estimateChordStacking: Double = defaults.estimateChordStacking
-    @Option(name: .customLong("estimate-release"), help: "Model engine, chords from a whole-song estimate: at each beat, a sounding note whose pitch class the estimate gives less than this ends (0…1; 0: off, the off-chord release when the model decides).")
+    @Option(name: .customLong("estimate-release"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: at each beat, a sounding note whose pitch class the estimate gives less than this ends (0…1; 0: off, the off-chord release when the model decides).")
     var estimateRelease: Double = defaults.estimateRelease
-    @Option(name: .customLong("estimate-floor"), help: "Model engine, chords from a whole-song estimate: where its confidence for a beat (the mean probability of its three likeliest chord tones) is below this, nothing new is struck (0…1; 0: off).")
+    @Option(name: .customLong("estimate-floor"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: where its confidence for a beat (the mean probability of its three likeliest chord tones) is below this, nothing new is struck (0…1; 0: off).")
     var estimateFloor: Double = defaults.estimateFloor
 
-    @Option(help: "Model engine: how strongly the accompaniment keeps to the rhythm of its last bar (1 = off, up to 10).")
+    @Option(parsing: .unconditional, help: "Model engine: how strongly the accompaniment keeps to the rhythm of its last bar (1 = off, up to 10).")
     var groove: Double = defaults.groove
 
     @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
@@ -128,7 +129,7 @@ struct Render: ParsableCommand {
     @Flag(name: .customLong("release-ends-chord"), help: "Letting go of every left-hand key ends its chord (the melody decides again); otherwise a chord holds until the next.")
     var releaseEndsChord = false
 
-    @Option(name: .customLong("left-hand-wait"), help: ArgumentHelp("How long, in grid steps (32nd notes), a left-hand chord may come after a step and still count for it: a chord struck on the beat is played on the beat; live, the accompaniment sounds that much later (-0.5 to 0.45; docs/harmony.md).", valueName: "steps"))
+    @Option(name: .customLong("left-hand-wait"), parsing: .unconditional, help: ArgumentHelp("How long, in grid steps (32nd notes), a left-hand chord may come after a step and still count for it: a chord struck on the beat is played on the beat; live, the accompaniment sounds that much later (-0.5 to 0.45; docs/harmony.md).", valueName: "steps"))
     var leftHandWait: Double = defaults.leftHandWait
 
     @Option(name: .customLong("chord-mode"), help: "How left-hand keys make a chord: fingered-on-bass (the lowest key is the bass: C/E) or fingered.")
@@ -137,7 +138,7 @@ struct Render: ParsableCommand {
     @Option(help: "Accompaniment pattern of the rules engine: block, broken, bass-chord.")
     var pattern: RulesConfiguration.Pattern = defaults.engineSettings.rules.pattern
 
-    @Option(help: "Random seed: the same seed and input give the same output.")
+    @Option(parsing: .unconditional, help: "Random seed: the same seed and input give the same output.")
     var seed: UInt64 = defaults.engineSettings.seed
 
     @Option(help: "Tempo in beats per minute, for a file that has no tempo (20…400).")
@@ -146,7 +147,7 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("beats-per-bar"), help: "Beats (quarter notes) per bar, when the file's time signature is missing or wrong (2…16).")
     var beatsPerBar: Int?
 
-    @Option(name: .customLong("max-note-beats"), help: "Any accompaniment note is ended after this many beats (1…64).")
+    @Option(name: .customLong("max-note-beats"), parsing: .unconditional, help: "Any accompaniment note is ended after this many beats (1…64).")
     var maxNoteBeats: Int = defaults.maxNoteBeats
 
     @Option(help: "Also render the melody and the accompaniment to this WAV file with FluidSynth.")
@@ -155,7 +156,7 @@ struct Render: ParsableCommand {
     @Option(help: "SoundFont 2 file for --wav (default: Debian's GM soundfont).")
     var soundfont: String?
 
-    @Option(name: .customLong("sample-rate"), help: "Sample rate of the WAV file (8000…192000).")
+    @Option(name: .customLong("sample-rate"), parsing: .unconditional, help: "Sample rate of the WAV file (8000…192000).")
     var sampleRate: Int = 44_100
 
     @Option(help: "Also write the accompaniment events as JSON lines (step, pitch, velocity; 0 = note off), as the engine emitted them.")
@@ -246,8 +247,25 @@ struct Render: ParsableCommand {
         return c.engineSettings
     }
 
+    /// The files this render reads, for the same-file check.
+    var inputFiles: [(role: String, path: String?)] {
+        [("the input", input), ("--chart", chart), ("--model", model), ("--hindsight-model", hindsightModel), ("--soundfont", soundfont)]
+    }
+
+    /// The files this render writes.
+    var outputFiles: [(role: String, path: String?)] {
+        [("-o", output), ("--wav", wav), ("--hindsight-chart", hindsightChart), ("--events", events)]
+    }
+
     func run() throws {
         let log = Logger(label: "accompanist.render")
+        // Before anything is read: no output may be an input (or another output) under any
+        // name, and every output must be one that can be written (docs/files.md), so that a
+        // long render does not fail at its end.
+        do {
+            try FileIdentity.checkDistinct(inputs: inputFiles, outputs: outputFiles)
+            for (_, path) in outputFiles { if let path { _ = try OutputFile.resolve(path) } }
+        } catch { throw CLIError.file(error) }
         // Find the soundfont before any work, so a bad --soundfont fails fast.
         let soundfontPath: String? = try wav.map { _ in
             do { return try Soundfonts.resolve(soundfont) } catch let e as SynthError { throw CLIError.noInput(e.description) }
@@ -273,7 +291,7 @@ struct Render: ParsableCommand {
         let hs = try harmonySettings()
         var harmony = RenderHarmony(split: hs.splitNote, leftHand: hs.makeLeftHand())
         if let path = hs.chartPath {
-            guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.noInput("\(path): no such chart file, or it cannot be read") }
+            do { try InputFile.check(path) } catch { throw CLIError.noInput("chart \(error.description)") }
             do { harmony.stream = try hs.loadStream(beatsPerBar: bars) } catch { throw CLIError.input(error.description) }
         }
         // The melody as render reads it (above the split, if any), for hindsight and the memory.
@@ -293,13 +311,15 @@ struct Render: ParsableCommand {
             log.info("hindsight: \(changes) chord changes over \(chords.perBeat.count) beats, estimated in \(String(format: "%.2f", Date().timeIntervalSince(start))) s with \(path)")
         }
         if let chordTrack {
-            do { harmony.chordTrack = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(chordTrack)) }
-            catch let e as RenderError { throw CLIError.input("\(input): chord track: \(e.description)") }
+            do { harmony.chordTrack = try OfflineRenderer.melodyTrackIndex(in: file, selector: TrackSelector(chordTrack), role: .chord) }
+            catch let e as RenderError { throw CLIError.input("\(Echo.path(input)): chord track: \(e.description)") }
         }
         // The rehearsal memory: its takes, read before the render; damaged files are one warning each.
         let store = memory.map { MemoryStore(directory: URL(fileURLWithPath: $0)) }
         var follower: MemoryFollower?
         if let store {
+            let leftovers = store.removeLeftovers()
+            if leftovers > 0 { log.notice("memory: removed \(leftovers) temporary file\(leftovers == 1 ? "" : "s") left by an interrupted save") }
             let listing = store.list()
             for p in listing.problems { log.warning("memory: \(store.directory.path)/\(p): skipped") }
             let f = MemoryFollower(takes: listing.takes, beatsPerBar: bars)
@@ -368,16 +388,15 @@ struct Render: ParsableCommand {
             let frames: Int
             do { frames = try OfflineSynth.renderWAV(result.file, soundfont: soundfontPath, to: URL(fileURLWithPath: wav), options: options) }
             catch let e as SynthError { throw CLIError.cannotCreate(e.description) }
+            catch let e as FileProblem { throw CLIError.file(e) }
             let seconds = Double(frames) / Double(sampleRate)
             let took = Date().timeIntervalSince(start)
             log.info("\(wav): \(String(format: "%.1f", seconds)) s of audio in \(String(format: "%.2f", took)) s (\(String(format: "%.0f", seconds / max(took, 1e-6)))x real time) with \(soundfontPath)")
         }
-        do { try result.file.write(to: URL(fileURLWithPath: output)) }
-        catch { throw CLIError.cannotCreate("cannot write \(output): \(error.localizedDescription)") }
+        do { try result.file.write(to: URL(fileURLWithPath: output)) } catch { throw CLIError.file(error) }
         if let hindsightChart, let chords = hindsightChords {
             let text = "# chords estimated by accompanist render --hindsight from \(input)\n" + chords.chartText
-            do { try Data(text.utf8).write(to: URL(fileURLWithPath: hindsightChart), options: .atomic) }
-            catch { throw CLIError.cannotCreate("cannot write \(hindsightChart): \(error.localizedDescription)") }
+            do { try OutputFile.write(Array(text.utf8), to: hindsightChart) } catch { throw CLIError.file(error) }
         }
         if let store {
             let take = memoryTake(result: result, harmony: harmony, hindsight: hindsightChords, notes: melodyNotes, bars: bars, file: file)
@@ -388,8 +407,7 @@ struct Render: ParsableCommand {
         }
         if let events {
             let lines = result.events.map { "{\"step\": \($0.step), \"pitch\": \($0.pitch), \"velocity\": \($0.velocity)}\n" }.joined()
-            do { try Data(lines.utf8).write(to: URL(fileURLWithPath: events)) }
-            catch { throw CLIError.cannotCreate("cannot write \(events): \(error.localizedDescription)") }
+            do { try OutputFile.write(Array(lines.utf8), to: events) } catch { throw CLIError.file(error) }
         }
         if let repeatFollower, !repeatFollower.recognitions.isEmpty {
             log.info("memory: \(repeatFollower.summary)")
@@ -429,13 +447,12 @@ extension Render {
     }
 }
 
-/// Reads a MIDI file, turning every failure into one clear line.
+/// Reads a MIDI file, turning every failure into one clear line (66 for a file that cannot be
+/// read: missing, a directory, a FIFO; 65 for one that is not MIDI).
 func readMIDI(_ path: String) throws -> MIDIFile {
-    var isDir: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError.noInput("\(path): no such file") }
-    if isDir.boolValue { throw CLIError.noInput("\(path): is a directory, not a MIDI file") }
-    guard FileManager.default.isReadableFile(atPath: path) else { throw CLIError.noInput("\(path): permission denied") }
-    do { return try MIDIFile(contentsOf: URL(fileURLWithPath: path)) }
-    catch let e as MIDIFileError { throw CLIError.input("\(path): \(e.description)") }
-    catch { throw CLIError.noInput("\(path): \(error.localizedDescription)") }
+    let bytes: [UInt8]
+    do { bytes = try InputFile.read(path) } catch { throw CLIError.file(error) }
+    do { return try MIDIFile(data: Data(bytes)) }
+    catch let e as MIDIFileError { throw CLIError.input("\(Echo.path(path)): \(e.description)") }
+    catch { throw CLIError.input("\(Echo.path(path)): not a readable MIDI file") }
 }

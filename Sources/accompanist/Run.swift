@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Engine
 import Foundation
+import SafeFiles
 import Live
 import Logging
 
@@ -44,7 +45,7 @@ struct Run: ParsableCommand {
         var c = DaemonConfig()
         var source = "built-in defaults"
         if let path = config ?? env {
-            guard FileManager.default.fileExists(atPath: path) else { throw CLIError(message: "config file \(path) not found", exitCode: DaemonConfig.exitCode) }
+            guard FileManager.default.fileExists(atPath: path) else { throw CLIError(message: "config file \(Echo.path(path)) not found", exitCode: DaemonConfig.exitCode) }
             c = try parse(path)
             source = path
         } else if let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) {
@@ -67,13 +68,13 @@ struct Run: ParsableCommand {
         try c.setOption("sound.file", audioFile.map { .string($0) })
         if noSound { try c.setOption("sound.enabled", .boolean(false)) }
         if melodyPassthrough { try c.setOption("midi.melody_passthrough", .boolean(true)) }
-        do { try c.validate() } catch let p as DaemonConfig.Problem { throw CLIError(message: "\(p.key): \(p.message)", exitCode: DaemonConfig.exitCode) }
+        do { try c.validate() } catch let p as DaemonConfig.Problem { throw CLIError(message: p.description, exitCode: DaemonConfig.exitCode) }
         return (c, source)
     }
 
     private func parse(_ path: String) throws -> DaemonConfig {
         do { return try DaemonConfig.load(path: path) } catch let p as DaemonConfig.Problem {
-            throw CLIError(message: "\(path): \(p)", exitCode: DaemonConfig.exitCode)
+            throw CLIError(message: "\(Echo.path(path)): \(p)", exitCode: DaemonConfig.exitCode)
         }
     }
 

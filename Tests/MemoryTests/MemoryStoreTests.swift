@@ -28,21 +28,119 @@ final class MemoryStoreTests: XCTestCase {
         XCTAssertEqual(try store.save(t), [])
         XCTAssertEqual(files(), [t.id + ".take.json"], "no temporary file left behind")
         let listing = store.list()
-        XCTAssertEqual(listing.takes, [t])
+        var stored = t
+        stored.sequence = 1   // the store's own order
+        XCTAssertEqual(listing.takes, [stored])
         XCTAssertEqual(listing.problems, [])
-        XCTAssertEqual(try store.take(matching: String(t.id.prefix(20))), t)
+        XCTAssertEqual(try store.take(matching: String(t.id.prefix(20))), stored)
         XCTAssertTrue(store.forget(id: t.id))
         XCTAssertFalse(store.forget(id: t.id))
         XCTAssertTrue(store.list().takes.isEmpty)
     }
 
+    /// Retention follows the store's own sequence, not the clock: takes recorded out of time
+    /// order (a clock set back) are forgotten in the order they were stored.
     func testTheOldestAreForgottenFirst() throws {
         let store = MemoryStore(directory: dir, limit: 3)
         let takes = (0..<5).map { take($0, seconds: Double([3, 0, 4, 1, 2][$0])) }   // saved out of time order
         var forgotten: [String] = []
         for t in takes { forgotten += try store.save(t) }
-        XCTAssertEqual(Set(forgotten), Set([takes[1].id, takes[3].id]), "recorded first, forgotten first")
-        XCTAssertEqual(store.list().takes.map(\.id), [takes[4].id, takes[0].id, takes[2].id])
+        XCTAssertEqual(forgotten, [takes[0].id, takes[1].id], "stored first, forgotten first")
+        XCTAssertEqual(store.list().takes.map(\.id), [takes[2].id, takes[3].id, takes[4].id])
+        XCTAssertEqual(store.list().takes.map(\.sequence), [3, 4, 5])
+    }
+
+    /// A box without a real-time clock: 500 takes dated in the future, then a new take. The new
+    /// take is kept and the first stored is forgotten (0006f27 forgot the new one).
+    func testAClockThatGoesBackwardsNeverLosesTheNewestTake() throws {
+        let store = MemoryStore(directory: dir, limit: 5)
+        let future = (0..<5).map { i in
+            Take(id: Take.newID(at: Date(timeIntervalSince1970: 4_000_000_000 + Double(i))), source: "future.mid",
+                 recorded: Date(timeIntervalSince1970: 4_000_000_000 + Double(i)), beatsPerBar: 4, bpm: 100, steps: 64,
+                 melody: [.init(pitch: 60, start: 0, end: 8)], chords: ["C"], chordSource: .chart)
+        }
+        for t in future { try store.save(t) }
+        let now = take(99, seconds: 0)
+        let forgotten = try store.save(now)
+        XCTAssertEqual(forgotten, [future[0].id])
+        XCTAssertTrue(store.list().takes.contains { $0.id == now.id }, "the take just stored is kept")
+        XCTAssertEqual(store.list().takes.last?.id, now.id, "and it is the newest")
+        // Takes of an earlier version have no sequence: they are older than any that has one.
+        let stored = try XCTUnwrap(store.list().takes.first { $0.id == future[1].id })
+        XCTAssertNotNil(stored.sequence)
+        let legacy = stored
+        XCTAssertTrue(MemoryStore.storedBefore(Take(id: "a", source: "", recorded: Date(timeIntervalSince1970: 5e9), beatsPerBar: 4, bpm: 100,
+                                                    steps: 0, melody: [], chords: [], chordSource: .none), legacy))
+    }
+
+    /// A store of limit 1 keeps exactly the take just stored.
+    func testALimitOfOneKeepsTheNewTake() throws {
+        let store = MemoryStore(directory: dir, limit: 1)
+        let takes = (0..<3).map { take($0, seconds: Double(10 - $0)) }
+        for t in takes { try store.save(t) }
+        XCTAssertEqual(store.list().takes.map(\.id), [takes[2].id])
+    }
+
+    func testForgetChecksEveryIdFirst() throws {
+        let store = MemoryStore(directory: dir)
+        let a = take(1), b = take(2, seconds: 5)
+        try store.save(a)
+        try store.save(b)
+        // A good id and a bad one: nothing is forgotten, and the error names the bad one.
+        XCTAssertThrowsError(try store.forget(ids: [a.id, "20000101T000000Z-nothere"])) {
+            XCTAssertTrue("\($0)".contains("no take 20000101T000000Z-nothere"), "\($0)")
+            XCTAssertTrue("\($0)".contains("nothing was forgotten"), "\($0)")
+        }
+        XCTAssertEqual(store.list().takes.count, 2, "the good take is still there")
+        // One take given twice (its full id and a prefix): forgotten once, no error.
+        XCTAssertEqual(try store.forget(ids: [a.id, String(a.id.prefix(20))]), [a.id])
+        XCTAssertEqual(store.list().takes.map(\.id), [b.id])
+        // A damaged take can be forgotten by its id too.
+        let damaged = dir.appendingPathComponent("20000101T000000Z-dddddd.take.json")
+        try Data("{".utf8).write(to: damaged)
+        XCTAssertEqual(try store.forget(ids: ["20000101T000000Z-dd"]), ["20000101T000000Z-dddddd"])
+    }
+
+    func testADamagedTakeIsNamedNotMissing() throws {
+        let store = MemoryStore(directory: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(#"{"format": "accompanist-take", "version": 1}"#.utf8).write(to: dir.appendingPathComponent("20000101T000000Z-dddddd.take.json"))
+        XCTAssertThrowsError(try store.take(matching: "20000101")) {
+            guard case .corrupt(let why)? = $0 as? MemoryError else { return XCTFail("\($0)") }
+            XCTAssertTrue(why.contains("no \"id\""), why)
+        }
+        XCTAssertThrowsError(try store.take(matching: "1999")) { XCTAssertEqual($0 as? MemoryError, .missing("no take 1999 in \(dir.path)")) }
+    }
+
+    func testTheDirectoryIsChecked() throws {
+        XCTAssertThrowsError(try MemoryStore(directory: dir).checkDirectory()) { XCTAssertTrue("\($0)".contains("no such memory directory"), "\($0)") }
+        try Data().write(to: dir)
+        XCTAssertThrowsError(try MemoryStore(directory: dir).checkDirectory()) { XCTAssertTrue("\($0)".contains("is not a directory"), "\($0)") }
+    }
+
+    /// A FIFO or a link to /dev/zero in the memory is reported, without hanging or reading forever.
+    func testTakesThatAreNotRegularFilesAreReported() throws {
+        let store = MemoryStore(directory: dir)
+        try store.save(take(1))
+        XCTAssertEqual(mkfifo(dir.appendingPathComponent("20000101T000000Z-ffffff.take.json").path, 0o600), 0)
+        XCTAssertEqual(symlink("/dev/zero", dir.appendingPathComponent("20000101T000000Z-zzzzzz.take.json").path), 0)
+        let listing = store.list()
+        XCTAssertEqual(listing.takes.count, 1)
+        XCTAssertTrue(listing.problems.contains { $0.contains("ffffff") && $0.contains("is a FIFO") }, "\(listing.problems)")
+        XCTAssertTrue(listing.problems.contains { $0.contains("zzzzzz") && $0.contains("is a character device") }, "\(listing.problems)")
+    }
+
+    /// A save killed between writing and renaming leaves a hidden temporary file; the next open
+    /// removes it (its process is gone), and leaves alone one whose writer is still running.
+    func testLeftoversOfAnInterruptedSaveAreRemoved() throws {
+        let store = MemoryStore(directory: dir)
+        try store.save(take(1))
+        let dead = [".20000101T000000Z-aaaaaa.2147483600.tmp", ".20000101T000000Z-bbbbbb.take.json.2147483601.partial"]
+        let live = ".20000101T000000Z-cccccc.take.json.\(getpid()).partial"
+        for name in dead + [live] { try Data("{".utf8).write(to: dir.appendingPathComponent(name)) }
+        XCTAssertEqual(store.removeLeftovers(), 2)
+        XCTAssertEqual(files().filter { $0.hasPrefix(".") }, [live])
+        XCTAssertEqual(store.list().takes.count, 1)
     }
 
     func testDamagedAndForeignFilesAreSkippedWithOneLineEach() throws {
@@ -61,7 +159,7 @@ final class MemoryStoreTests: XCTestCase {
         for (name, data, _) in cases { try data.write(to: dir.appendingPathComponent(name + ".take.json")) }
         try Data("not a take file".utf8).write(to: dir.appendingPathComponent("README.txt"))
         let listing = store.list()
-        XCTAssertEqual(listing.takes, [good], "the good take is still read")
+        XCTAssertEqual(listing.takes.map(\.id), [good.id], "the good take is still read")
         XCTAssertEqual(listing.problems.count, cases.count, listing.problems.joined(separator: "\n"))
         for (name, _, fragment) in cases {
             let line = listing.problems.first { $0.hasPrefix(name + ".take.json") }

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 import XCTest
 @testable import OfflineAudio
 import MIDI
@@ -73,8 +74,9 @@ final class OfflineSynthTests: XCTestCase {
         // A destination in a folder that does not exist: a clear error, nothing written.
         let missing = dir.appendingPathComponent("no/such/dir/x.wav")
         XCTAssertThrowsError(try OfflineSynth.writeWAV(samples, channels: 2, sampleRate: 8000, to: missing)) {
-            guard case .cannotWrite(let path, _)? = $0 as? SynthError else { return XCTFail("\($0)") }
-            XCTAssertEqual(path, missing.path)
+            guard let p = $0 as? FileProblem else { return XCTFail("\($0)") }
+            XCTAssertEqual(p.path, missing.path)
+            XCTAssertEqual(p.kind, .output)
         }
     }
 
