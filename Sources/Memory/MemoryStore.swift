@@ -94,7 +94,7 @@ public struct MemoryStore: Sendable {
         let bytes: [UInt8]
         do { bytes = try InputFile.read(url.path, limit: Self.maximumTakeBytes) } catch { throw .io(error.reason) }
         let data = Data(bytes)
-        let take: Take
+        var take: Take
         do { take = try Self.decoder.decode(Take.self, from: data) }
         catch {
             // A JSON object that is not a take at all is foreign; anything else is damage.
@@ -103,6 +103,8 @@ public struct MemoryStore: Sendable {
             }
             throw .corrupt("not a readable take (\(Echo.text(Self.reason(error), limit: 200)))")
         }
+        // Whole seconds, as a take is saved: a fractional date read back equals itself saved.
+        take.recorded = Date(timeIntervalSince1970: take.recorded.timeIntervalSince1970.rounded(.down))
         try take.validate()
         guard url.lastPathComponent == take.id + Self.suffix else { throw .corrupt("its id \(take.id) does not match its file name") }
         return take

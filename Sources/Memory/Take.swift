@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// One take as the rehearsal memory keeps it (docs/memory.md): the melody on the grid, the
 /// chords a beat with where they came from, the metre and tempo. Stored as one JSON file.
@@ -69,9 +70,9 @@ public struct Take: Codable, Equatable, Sendable {
     /// Checks what JSON decoding cannot: the format and version, and sane values. Throws a
     /// one-line reason.
     public func validate() throws(MemoryError) {
-        guard format == Take.format else { throw .foreign("format \"\(format)\", not \(Take.format)") }
+        guard format == Take.format else { throw .foreign("format \"\(Echo.text(format))\", not \(Take.format)") }
         guard version == Take.version else { throw .foreign("version \(version); this build reads version \(Take.version)") }
-        guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw .corrupt("bad id \"\(id)\"") }
+        guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw .corrupt("bad id \"\(Echo.text(id))\"") }
         guard (1...16).contains(beatsPerBar), bpm > 0, bpm < 1000, steps >= 0 else { throw .corrupt("bad metre, tempo or length") }
         for n in melody where !(0..<128).contains(n.pitch) || n.start < 0 || n.end <= n.start {
             throw .corrupt("bad melody note \(n.pitch) \(n.start)..<\(n.end)")

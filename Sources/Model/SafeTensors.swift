@@ -183,6 +183,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     private init(base: UnsafeMutableRawPointer, size: Int, mapped: Bool) throws(SafeTensorsError) {
         let header = try SafeTensorsFile.parse(UnsafeRawPointer(base), size: size)
+        // Checked before any property is set: a throw after that would run deinit, which frees
+        // `base`, and the caller's catch would free it again.
+        try Self.checkFinite(header.tensors, data: UnsafeRawPointer(base) + header.dataStart)
         self.base = base
         self.baseSize = size
         self.mapped = mapped
@@ -190,12 +193,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
         self.metadata = header.metadata
         self.data = UnsafeRawPointer(base) + header.dataStart
         self.dataSize = size - header.dataStart
-        try checkFinite()
     }
 
     /// One pass over every tensor at load: a NaN or an infinity anywhere is an error naming the
     /// tensor (in file order), so damaged weights never play. Nothing is checked per step.
-    private func checkFinite() throws(SafeTensorsError) {
+    private static func checkFinite(_ tensors: [String: SafeTensorInfo], data: UnsafeRawPointer) throws(SafeTensorsError) {
         for info in tensors.values.sorted(by: { $0.byteRange.lowerBound < $1.byteRange.lowerBound }) {
             let src = data + info.byteRange.lowerBound
             let n = info.elementCount

@@ -141,10 +141,10 @@ struct Render: ParsableCommand {
     @Option(parsing: .unconditional, help: "Random seed: the same seed and input give the same output.")
     var seed: UInt64 = defaults.engineSettings.seed
 
-    @Option(help: "Tempo in beats per minute, for a file that has no tempo (20…400).")
+    @Option(parsing: .unconditional, help: "Tempo in beats per minute, for a file that has no tempo (20…400).")
     var bpm: Double?
 
-    @Option(name: .customLong("beats-per-bar"), help: "Beats (quarter notes) per bar, when the file's time signature is missing or wrong (2…16).")
+    @Option(name: .customLong("beats-per-bar"), parsing: .unconditional, help: "Beats (quarter notes) per bar, when the file's time signature is missing or wrong (2…16).")
     var beatsPerBar: Int?
 
     @Option(name: .customLong("max-note-beats"), parsing: .unconditional, help: "Any accompaniment note is ended after this many beats (1…64).")

@@ -23,11 +23,11 @@ struct Run: ParsableCommand {
 
     @Option(help: "Engine: model or rules.") var engine: String?
     @Option(help: "Model weights (safetensors).") var model: String?
-    @Option(help: "Fixed tempo in BPM (20…300).") var bpm: Double?
+    @Option(parsing: .unconditional, help: "Fixed tempo in BPM (20…300).") var bpm: Double?
     @Option(name: .customLong("tempo-source"), help: "fixed or midi-clock.") var tempoSource: String?
-    @Option(name: .customLong("count-in"), help: "Bars of count-in on the metronome channel (0…8).") var countIn: Int?
-    @Option(name: .customLong("beats-per-bar"), help: "Beats per bar (2…16).") var beatsPerBar: Int?
-    @Option(help: "Random seed.") var seed: Int?
+    @Option(name: .customLong("count-in"), parsing: .unconditional, help: "Bars of count-in on the metronome channel (0…8).") var countIn: Int?
+    @Option(name: .customLong("beats-per-bar"), parsing: .unconditional, help: "Beats per bar (2…16).") var beatsPerBar: Int?
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: Int?
     @Option(help: "Rules engine pattern: block, broken, bass-chord.") var pattern: String?
     @Option(name: .customLong("client-name"), help: "ALSA client name.") var clientName: String?
     @Option(name: .customLong("input"), help: "Input port to connect (name or client:port); repeat for more. Replaces the config's list.") var inputs: [String] = []
@@ -37,7 +37,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("audio-file"), help: "Output file of the file audio driver.") var audioFile: String?
     @Flag(name: .customLong("no-sound"), help: "No FluidSynth: MIDI out only.") var noSound = false
     @Flag(name: .customLong("melody-passthrough"), help: "Also send the melody to the output port.") var melodyPassthrough = false
-    @Option(help: "Stop after this many seconds (for tests and benchmarks).") var duration: Double?
+    @Option(parsing: .unconditional, help: "Stop after this many seconds (for tests and benchmarks).") var duration: Double?
 
     func loadConfig() throws -> (DaemonConfig, String) {
         let env = ProcessInfo.processInfo.environment["ACCOMPANIST_CONFIG"]

@@ -220,3 +220,38 @@ final class Failures: @unchecked Sendable {
     func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
+
+/// Take files with hostile content (found by the take fuzzer): messages echo nothing raw, and a
+/// fractional date reads back as it is saved.
+final class TakeContentTests: XCTestCase {
+    func testIdAndFormatAreEscapedInMessages() {
+        var t = Take(id: "x", source: "s", beatsPerBar: 4, bpm: 90, steps: 0, melody: [], chords: [], chordSource: .none)
+        t.id = "\u{1B}[2J"
+        XCTAssertThrowsError(try t.validate()) { XCTAssertEqual("\($0)", "damaged: bad id \"\\e[2J\"") }
+        t.id = "abc"
+        t.format = "x\n" + String(repeating: "y", count: 10_000)
+        XCTAssertThrowsError(try t.validate()) {
+            XCTAssertFalse("\($0)".contains("\n"))
+            XCTAssertLessThan("\($0)".count, 200)
+        }
+    }
+
+    func testAFractionalDateReadsBackAsSaved() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("frac-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let name = "20261201T000000Z-abcdef"
+        try Data("""
+            {"beatsPerBar":4,"bpm":90,"chordSource":"none","chords":[],"format":"accompanist-take","id":"\(name)",\
+            "melody":[],"recorded":"2026-12-01T00:00:00.5Z","source":"","steps":0,"version":1}
+            """.utf8).write(to: dir.appendingPathComponent(name + ".take.json"))
+        let store = MemoryStore(directory: dir)
+        let read = try store.read(dir.appendingPathComponent(name + ".take.json"))
+        XCTAssertEqual(read.recorded.timeIntervalSince1970.rounded(.down), read.recorded.timeIntervalSince1970)
+        let other = MemoryStore(directory: dir.appendingPathComponent("copy"))
+        try other.save(read)
+        var expected = read
+        expected.sequence = 1
+        XCTAssertEqual(other.list().takes, [expected])
+    }
+}

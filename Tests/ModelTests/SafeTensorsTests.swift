@@ -186,3 +186,52 @@ import Testing
         #expect(bfloat16Bits(Float(bitPattern: 0x3F80_8001)) == 0x3F81)
     }
 }
+
+/// Damaged weights (issue #27): a NaN or an infinity in any tensor, in any dtype, is refused at
+/// load naming the tensor; a path that is no regular file is named in words and never blocks.
+@Suite struct NonFiniteWeightsTests {
+    @Test(arguments: [SafeTensorsDType.f32, .f16, .bf16], [Float.nan, .infinity, -.infinity])
+    func nonFiniteValuesAreRefused(dtype: SafeTensorsDType, bad: Float) throws {
+        var w = SafeTensorsWriter()
+        w.add("a.fine", shape: [4], values: [1, 2, 3, 4], as: dtype)
+        w.add("b.damaged", shape: [2, 3], values: [0, 1, 2, bad, 4, 5], as: dtype)
+        do {
+            _ = try SafeTensorsFile(bytes: w.serialize())
+            Issue.record("weights holding \(bad) loaded")
+        } catch {
+            guard case .nonFinite(let tensor, let index, _) = error else { Issue.record("\(error)"); return }
+            #expect(tensor == "b.damaged")
+            #expect(index == 3)
+            #expect(error.description.contains("tensor b.damaged holds"))
+        }
+    }
+
+    @Test func finiteExtremesLoad() throws {
+        var w = SafeTensorsWriter()
+        w.add("big", shape: [3], values: [Float.greatestFiniteMagnitude, -Float.greatestFiniteMagnitude, .leastNonzeroMagnitude])
+        w.add("half", shape: [2], values: [65504, -65504], as: .f16)
+        _ = try SafeTensorsFile(bytes: w.serialize())
+    }
+
+    @Test func aDamagedFileOnDiskIsRefusedAndReleased() throws {
+        // The path loader maps the file; the refusal must unmap it once (ASan found a double
+        // release when the check ran after the properties were set).
+        var w = SafeTensorsWriter()
+        w.add("x", shape: [1], values: [.infinity])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("inf-\(UUID().uuidString).safetensors").path
+        defer { unlink(path) }
+        try w.write(to: path)
+        for _ in 0..<3 {
+            #expect(throws: SafeTensorsError.nonFinite(tensor: "x", index: 0, value: "inf")) { try SafeTensorsFile(path: path) }
+        }
+    }
+
+    @Test func directoriesAndFIFOsAreNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("w-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: SafeTensorsError.notARegularFile(path: dir, what: "a directory")) { try SafeTensorsFile(path: dir) }
+        #expect(mkfifo(dir + "/fifo", 0o600) == 0)
+        #expect(throws: SafeTensorsError.notARegularFile(path: dir + "/fifo", what: "a FIFO")) { try SafeTensorsFile(path: dir + "/fifo") }
+    }
+}
