@@ -68,7 +68,7 @@ let package = Package(
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI", "SafeFiles"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
         .target(name: "Live", dependencies: [
-            "CALSA", "CFluidSynth", "MIDI", "Harmony", "Engine", "Config", "OfflineAudio", "Memory", "Hindsight", "Tokens",
+            "CALSA", "CFluidSynth", "MIDI", "Harmony", "Engine", "Config", "OfflineAudio", "Memory", "Hindsight", "Tokens", "SafeFiles",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
         // The command line.

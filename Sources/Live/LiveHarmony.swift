@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import SafeFiles
 import Harmony
 
 /// The harmony `accompanist run` is given besides the melody (docs/harmony.md, "Live: split
@@ -51,12 +52,8 @@ public struct LiveHarmony: Sendable {
     public static func load(_ config: DaemonConfig) throws(LoadError) -> LiveHarmony {
         let settings = config.harmonySettings
         if let path = settings.chartPath {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw .missing("harmony.chart: \(path): no such chart file")
-            }
-            if isDirectory.boolValue { throw .missing("harmony.chart: \(path) is a directory, not a chord chart") }
-            guard FileManager.default.isReadableFile(atPath: path) else { throw .missing("harmony.chart: \(path): permission denied") }
+            // Missing, a directory, a FIFO: named in words (exit 66), before it is read.
+            do { try InputFile.check(path) } catch { throw .missing("harmony.chart: \(error.description)") }
         }
         let stream: ChordStream
         do { stream = try settings.loadStream(beatsPerBar: config.beatsPerBar) } catch { throw .bad(error) }

@@ -31,6 +31,13 @@ enum MelodyMatch {
     /// agrees when `ctx` there sounds the pitch `pitch` sounds on that step or a step next to it,
     /// or rests where `pitch` rests on a step next to it.
     static func agreement(_ ctx: ArraySlice<Int>, _ pitch: [Int], endingAt end: Int, transpose: Int = 0, silent: Double = 0) -> Double {
+        agreement(ctx, pitch[...], endingAt: end, transpose: transpose, silent: silent)
+    }
+
+    /// The same over a slice that begins at step 0 (`pitch.startIndex == 0`): no copy of a long
+    /// take's melody at each beat.
+    static func agreement(_ ctx: ArraySlice<Int>, _ pitch: ArraySlice<Int>, endingAt end: Int, transpose: Int = 0, silent: Double = 0) -> Double {
+        precondition(pitch.startIndex == 0, "a melody from step 0")
         let n = ctx.count, start = end - n
         guard start >= 0, end <= pitch.count else { return 0 }
         var same = 0, sounding = 0
@@ -51,7 +58,8 @@ enum MelodyMatch {
     /// The transposition that makes `pitch`'s `ctx.count` steps before `end` sound most like
     /// `ctx`: the commonest difference (ctx − pitch) where both sound, within an octave either
     /// way; 0 when they never sound together.
-    static func transposition(_ ctx: ArraySlice<Int>, _ pitch: [Int], endingAt end: Int) -> Int {
+    static func transposition(_ ctx: ArraySlice<Int>, _ pitch: ArraySlice<Int>, endingAt end: Int) -> Int {
+        precondition(pitch.startIndex == 0, "a melody from step 0")
         let start = end - ctx.count
         guard start >= 0, end <= pitch.count else { return 0 }
         var count = [Int](repeating: 0, count: 25)   // differences −12 ... 12

@@ -37,6 +37,10 @@ public final class RepeatFollower {
     /// The estimate is made over at most this many bars before its end; beats before them keep
     /// the estimate they had (its cost stays bounded in a long take).
     public static let windowBars = 32
+    /// Earlier places are searched at most this many beats back (2,048: about 17 minutes at
+    /// 120 BPM, longer than any song of POP909): a passage that comes back later than that is not
+    /// followed, and a beat costs the same at minute 180 as at minute 1.
+    public var searchBeats = 2048
 
     /// Hindsight's chord-tone probabilities, one row of 12 a beat, for beats `0 ..< estimatedBeats`.
     /// (estimatedBeats, 12)
@@ -96,7 +100,8 @@ public final class RepeatFollower {
         let end = estimateEnd(forBeat: b)
         precondition(estimatedBeats == end, "the estimate beat \(b) reads ends at beat \(end), not \(estimatedBeats)")
         guard e >= 2 * c, melody.count == 8 * e else { current = nil; return nil }
-        let pitch = Array(melody)
+        // The melody from step 0, as a slice: never copied (a long take's is long).
+        let pitch = melody.startIndex == 0 ? melody : Array(melody)[...]
         let ctx = pitch[(8 * (e - c))..<(8 * e)]
         guard MelodyMatch.isEvidence(ctx, sounding: minimumSounding, notes: minimumNotes) else { current = nil; return nil }
         defer { if current != nil { lastFollowed = b } }
@@ -113,7 +118,7 @@ public final class RepeatFollower {
         // Else the best earlier place (ties: the latest) whose beats it would take are estimated,
         // its last beat agreeing too.
         var best = (score: -1.0, beat: -1, transpose: 0)
-        var j = c
+        var j = max(c, e - searchBeats)
         while j <= e - c && j + lead < end {
             if j % beatsPerBar == e % beatsPerBar {
                 var place = (score: MelodyMatch.agreement(ctx, pitch, endingAt: 8 * j), transpose: 0)

@@ -75,6 +75,7 @@ final class FileSafetyCommandTests: XCTestCase {
         let r = try render(link)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(lstatOf(link).st_mode & S_IFMT, S_IFLNK, "the link is still a link")
+        XCTAssertEqual(hidden(), [], "no temporary file left")
         XCTAssertNoThrow(try MIDIFile(data: Data(bytes(target))), "its target holds the output")
     }
 
@@ -97,13 +98,19 @@ final class FileSafetyCommandTests: XCTestCase {
             XCTAssertEqual(chown(p, 1234, 2345), 0)
             XCTAssertEqual(chmod(p, 0o600), 0)
         }
-        let r = try render(path("theirs.mid"))
+        // --wav too, where a soundfont is installed (scripts/setup.sh installs one).
+        let soundfont = ["/usr/share/sounds/sf2/default-GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2"].contains { FileManager.default.fileExists(atPath: $0) }
+        let r = try render(path("theirs.mid"), soundfont ? ["--wav", path("theirs.wav")] : [])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let s = lstatOf(path("theirs.mid"))
-        XCTAssertEqual(s.st_uid, 1234)
-        XCTAssertEqual(s.st_gid, 2345)
-        XCTAssertEqual(s.st_mode & 0o7777, 0o600)
+        for p in [path("theirs.mid")] + (soundfont ? [path("theirs.wav")] : []) {
+            let s = lstatOf(p)
+            XCTAssertEqual(s.st_uid, 1234, p)
+            XCTAssertEqual(s.st_gid, 2345, p)
+            XCTAssertEqual(s.st_mode & 0o7777, 0o600, p)
+        }
         XCTAssertNoThrow(try MIDIFile(data: Data(bytes(path("theirs.mid")))))
+        if soundfont { XCTAssertEqual(Array(bytes(path("theirs.wav")).prefix(4)), Array("RIFF".utf8)) }
+        XCTAssertEqual(hidden(), [], "no temporary file left")
     }
 
     // MARK: 2. An output that is the input is refused before anything is read

@@ -94,7 +94,7 @@ final class RenderCommandTests: XCTestCase {
             (["render", temp.path, "-o", out], "is a directory"),
             (["render", notMIDI.path, "-o", out], "not a Standard MIDI File"),
             (["render", truncated.path, "-o", out], "cut.mid: truncated chunk header at byte 54"),
-            (["render", example("twinkle"), "-o", out, "--melody-track", "1"], "has no notes"),
+            (["render", example("twinkle"), "-o", out, "--melody-track", "1"], "is the file's conductor track"),
             (["render", example("twinkle"), "-o", out, "--melody-track", "Strings"], "no track \"Strings\""),
             (["render", example("twinkle"), "-o", out, "--bpm", "-3"], "--bpm"),
             (["render", example("twinkle"), "-o", out, "--seed", "banana"], "seed"),
@@ -105,7 +105,7 @@ final class RenderCommandTests: XCTestCase {
             (["render", example("twinkle"), "-o", out, "--max-note-beats", "0"], "--max-note-beats must be between 1 and 64, got 0"),
             (["render", example("twinkle"), "-o", out, "--seed", "18446744073709551615"], "--seed must be at most"),
             (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("x.wav").path, "--soundfont", "/nonexistent.sf2"], "soundfont not found"),
-            (["render", example("twinkle"), "-o", temp.appendingPathComponent("no/such/dir/o.mid").path, "--engine", "rules"], "cannot write"),
+            (["render", example("twinkle"), "-o", temp.appendingPathComponent("no/such/dir/o.mid").path, "--engine", "rules"], "does not exist"),
             (["render", example("twinkle"), "-o", out, "--wav", temp.appendingPathComponent("y.wav").path, "--soundfont", notMIDI.path], "could not load the soundfont"),
         ]
         for (args, fragment) in cases {
@@ -345,7 +345,7 @@ final class RenderCommandTests: XCTestCase {
         try Data("| C G |\n| Am Cx7 |\n".utf8).write(to: bad)
         let cases: [([String], String, Int32)] = [
             (["--chart", bad.path], "bad.chart:2: cell 2 of bar 2 (\"Cx7\"): unknown chord quality \"x7\"", 65),
-            (["--chart", temp.appendingPathComponent("none.chart").path], "none.chart: no such chart file", 66),
+            (["--chart", temp.appendingPathComponent("none.chart").path], "none.chart: no such file", 66),
             (["--split", "H3"], "--split must be a note name", 64),
             (["--split", "C8"], "every note of the melody track is below the split C8", 65),
             (["--chord-track", "2"], "the chord track 2 is the melody track", 65),

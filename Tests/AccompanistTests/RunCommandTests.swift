@@ -46,7 +46,7 @@ final class RunCommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: missingConfig) }
         let missing = try runAccompanist(["run", "--config", missingConfig, "--no-sound"])
         XCTAssertEqual(missing.status, 66, missing.stderr)
-        XCTAssertEqual(missing.stderr, "accompanist: harmony.chart: /no/such/song.chart: no such chart file\n")
+        XCTAssertEqual(missing.stderr, "accompanist: harmony.chart: /no/such/song.chart: no such file\n")
     }
 
     func testNoSequencerIsOneLineAndExit69() throws {

@@ -11,7 +11,8 @@ final class GivenHarmonyTests: XCTestCase {
     static let model = Fixtures.repository.appendingPathComponent("Models/accompanist.safetensors")
 
     func shippedEngine(seed: UInt64 = 0) throws -> NeuralEngine {
-        guard FileManager.default.fileExists(atPath: Self.model.path) else { throw XCTSkip("no shipped model in Models/") }
+        // The shipped model is in the repository: a missing one fails the test.
+        guard FileManager.default.fileExists(atPath: Self.model.path) else { throw ShippedModelMissing(path: Self.model.path) }
         return try ShippedModel.engine(path: Self.model.path, precision: .fp32, configuration: NeuralConfiguration(), seed: seed)
     }
 
@@ -157,7 +158,7 @@ final class LeftHandWaitTests: XCTestCase {
         XCTAssertGreaterThan(late.filter { !$0 }.count, 10, "without it the change's beat plays the old chord")
 
         let path = GivenHarmonyTests.model.path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no shipped model in Models/") }
+        guard FileManager.default.fileExists(atPath: path) else { throw ShippedModelMissing(path: path) }
         let model = try onsetsAtChanges(render(try ShippedModel.engine(path: path, precision: .fp32, configuration: NeuralConfiguration(), seed: 1),
                                                wait: LeftHand.defaultWait, melody: melody))
         XCTAssertGreaterThan(model.count, 5, "the model strikes on some changes")
@@ -186,7 +187,7 @@ final class HeardChordsTests: XCTestCase {
 
     func engine(_ configuration: NeuralConfiguration = NeuralConfiguration()) throws -> NeuralEngine {
         let path = GivenHarmonyTests.model.path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("no shipped model in Models/") }
+        guard FileManager.default.fileExists(atPath: path) else { throw ShippedModelMissing(path: path) }
         return try ShippedModel.engine(path: path, precision: .fp32, configuration: configuration, seed: 1)
     }
 
@@ -296,4 +297,10 @@ final class HeardChordsTests: XCTestCase {
         let free = OfflineRenderer.run(plain, melody: melody, steps: 256, seed: 1).filter(\.isNoteOn)
         XCTAssertEqual(events.filter { $0.step < 128 }, free.filter { $0.step < 128 }, "nothing changes before the memory speaks")
     }
+}
+
+/// The shipped model is missing: an error that fails the test (the model is in the repository).
+struct ShippedModelMissing: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "no shipped model at \(path): it is part of the repository" }
 }

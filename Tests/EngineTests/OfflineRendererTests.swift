@@ -29,7 +29,8 @@ final class OfflineRendererTests: XCTestCase {
         XCTAssertEqual(try OfflineRenderer.melodyTrackIndex(in: input, selector: .name("melody")), 1)
         XCTAssertEqual(try OfflineRenderer.melodyTrackIndex(in: input, selector: .index(2)), 1)
         XCTAssertThrowsError(try OfflineRenderer.melodyTrackIndex(in: input, selector: .index(1))) {
-            XCTAssertEqual($0 as? RenderError, .emptyMelodyTrack(.index(1)))
+            // Track 1 of a format-1 file with tempo and metre only: the conductor track, named as such.
+            XCTAssertEqual($0 as? RenderError, .conductorTrack(.index(1), role: "melody"))
         }
         XCTAssertThrowsError(try OfflineRenderer.melodyTrackIndex(in: input, selector: .index(3)))
         XCTAssertThrowsError(try OfflineRenderer.melodyTrackIndex(in: input, selector: .name("Bass"))) {

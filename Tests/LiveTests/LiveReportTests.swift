@@ -58,7 +58,7 @@ final class LiveReportTests: XCTestCase {
         XCTAssertNil(h.makeLeftHand(), "no split, no chord channel: no left hand")
         c.chart = "/no/such/song.chart"
         XCTAssertThrowsError(try LiveHarmony.load(c)) { e in
-            XCTAssertEqual(e as? LiveHarmony.LoadError, .missing("harmony.chart: /no/such/song.chart: no such chart file"))
+            XCTAssertEqual(e as? LiveHarmony.LoadError, .missing("harmony.chart: /no/such/song.chart: no such file"))
             XCTAssertEqual((e as? LiveHarmony.LoadError)?.exitCode, 66)
         }
         c.chart = FileManager.default.temporaryDirectory.path

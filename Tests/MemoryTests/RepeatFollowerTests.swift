@@ -116,4 +116,20 @@ final class RepeatFollowerTests: XCTestCase {
         XCTAssertTrue(f.describeRecognition(0).contains("repeats bar"), f.describeRecognition(0))
         XCTAssertTrue(f.describeRecognition(0).hasSuffix("(transposed -3)"), f.describeRecognition(0))
     }
+
+    /// Earlier places are searched `searchBeats` back at most, so a beat's cost stays flat in a
+    /// long take: a passage that comes back within the window is followed, one from before it is
+    /// not (the window made small here; 2,048 beats by default).
+    func testEarlierPlacesAreSearchedWithinAWindow() {
+        let a = phrase(seed: 1), filler = (20..<24).flatMap { phrase(seed: UInt64($0)) }   // 4 phrases: 64 beats
+        let near = RepeatFollower(beatsPerBar: 4)
+        near.searchBeats = 128
+        let g = plans(a + filler + a, follower: near)
+        XCTAssertGreaterThanOrEqual((80..<96).filter { g[$0] == oneHot($0 - 80) }.count, 6, "A again 80 beats later: within the window")
+        let far = RepeatFollower(beatsPerBar: 4)
+        far.searchBeats = 64
+        let h = plans(a + filler + a, follower: far)
+        XCTAssertTrue(h.allSatisfy { $0 == nil }, "A again 80 beats later: past a window of 64 beats, not followed")
+        XCTAssertEqual(RepeatFollower(beatsPerBar: 4).searchBeats, 2048)
+    }
 }
