@@ -1,6 +1,6 @@
 import Engine
-import Harmony
 import Foundation
+import Harmony
 import SafeFiles
 
 /// Everything `accompanist run` can be told, with its defaults. Configs/accompanist.toml

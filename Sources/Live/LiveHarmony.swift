@@ -1,7 +1,7 @@
 import Config
 import Foundation
-import SafeFiles
 import Harmony
+import SafeFiles
 
 /// The harmony `accompanist run` is given besides the melody (docs/harmony.md, "Live: split
 /// point, chord channel and chart"): the chart's chord stream, loaded and checked at start before

@@ -2,7 +2,6 @@ import ArgumentParser
 import Config
 import Engine
 import Foundation
-import SafeFiles
 import Harmony
 import Hindsight
 import Live
@@ -11,6 +10,7 @@ import MIDI
 import Memory
 import Model
 import OfflineAudio
+import SafeFiles
 import Tokens
 
 extension WeightPrecision: ExpressibleByArgument {}

@@ -2,9 +2,9 @@ import ArgumentParser
 import Config
 import Engine
 import Foundation
-import SafeFiles
 import Live
 import Logging
+import SafeFiles
 
 /// `accompanist run`: the live daemon.
 struct Run: ParsableCommand {

@@ -1,8 +1,8 @@
 import Foundation
+import MIDI
+@testable import OfflineAudio
 import SafeFiles
 import XCTest
-@testable import OfflineAudio
-import MIDI
 
 final class OfflineSynthTests: XCTestCase {
     func testSoundfontResolution() throws {
