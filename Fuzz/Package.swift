@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Fuzz targets (libFuzzer) for everything Accompanist reads from outside: MIDI files, the daemon's
-// TOML config, safetensors weights. A separate package, so that the main build and the test suite
+// TOML config, safetensors weights, chord charts, rehearsal-memory takes. A separate package, so that the main build and the test suite
 // never compile them. scripts/fuzz.sh builds them with -sanitize=fuzzer,address and runs them;
 // built without the fuzzer (`swift build` here), each target is a replayer: it runs the inputs
 // given as file arguments once each, so a crash found by the fuzzer can be replayed under lldb.
@@ -28,5 +28,13 @@ let package = Package(
             name: "FuzzWeights",
             dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
             path: "Sources/FuzzWeights", swiftSettings: swift6),
+        .executableTarget(
+            name: "FuzzChart",
+            dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
+            path: "Sources/FuzzChart", swiftSettings: swift6),
+        .executableTarget(
+            name: "FuzzTake",
+            dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
+            path: "Sources/FuzzTake", swiftSettings: swift6),
     ]
 )

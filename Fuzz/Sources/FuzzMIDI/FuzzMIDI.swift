@@ -20,7 +20,10 @@ func fuzzMIDI(_ bytes: UnsafeRawBufferPointer) {
     guard (try? OfflineRenderer.checkLength(file: file, melodyTrack: index, beatsPerBar: bars, limit: maximumFuzzSteps)) != nil
     else { return }
     let engine = RulesEngine(configuration: RulesConfiguration(pattern: .broken, beatsPerBar: bars), seed: 1)
-    let result = OfflineRenderer.render(file: file, melodyTrack: index, engine: engine, seed: 1, beatsPerBar: bars)
+    // With the melody alone (no split, no chord track) render has nothing to refuse.
+    let result: RenderResult
+    do { result = try OfflineRenderer.render(file: file, melodyTrack: index, engine: engine, seed: 1, beatsPerBar: bars) }
+    catch { fatalError("render of the melody alone threw: \(error)") }
     let written = result.file.serialized()
     guard let back = try? MIDIFile(data: written) else { fatalError("the rendered file does not read back") }
     _ = back.tempoMap.seconds(atStep: result.endStep)
