@@ -34,12 +34,31 @@ public struct FileIdentity: Hashable, Sendable {
             guard let path, let id = FileIdentity(path: path) else { continue }
             seen.append((role, path, id))
         }
+        // Outputs not there yet: two of them naming one new file (`-o x.mid --events x.mid`).
+        var planned: [(role: String, path: String, name: String)] = []
         for (role, path) in outputs {
-            guard let path, let id = FileIdentity(path: path), id.isDestroyable else { continue }
+            guard let path else { continue }
+            guard let id = FileIdentity(path: path) else {
+                if let name = plannedName(path) {
+                    if let other = planned.first(where: { $0.name == name }) {
+                        throw FileProblem(path, "the output of \(role) is the same file as the output of \(other.role) (\(Echo.path(other.path)))", kind: .sameFile)
+                    }
+                    planned.append((role, path, name))
+                }
+                continue
+            }
+            guard id.isDestroyable else { continue }
             if let other = seen.first(where: { $0.id == id }) {
                 throw FileProblem(path, "the output of \(role) is the same file as \(other.role) (\(Echo.path(other.path))): refusing to overwrite it", kind: .sameFile)
             }
             seen.append((role, path, id))
         }
+    }
+
+    /// A new file's canonical name: its directory with links resolved, and its own name.
+    static func plannedName(_ path: String) -> String? {
+        guard let real = realpath(OutputFile.directory(of: path), nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real) + "/" + OutputFile.baseName(of: path)
     }
 }

@@ -168,6 +168,10 @@ final class OutputFileTests: XCTestCase {
         }
         XCTAssertNoThrow(try FileIdentity.checkDistinct(inputs: [("the input", p)], outputs: [("-o", dir + "/out.mid"), ("--wav", "/dev/null")]))
         XCTAssertNoThrow(try FileIdentity.checkDistinct(inputs: [], outputs: [("-o", "/dev/null"), ("--wav", "/dev/null")]))
+        // Two outputs naming one new file, under two spellings.
+        XCTAssertThrowsError(try FileIdentity.checkDistinct(inputs: [], outputs: [("-o", dir + "/new.mid"), ("--events", dir + "/./new.mid")])) {
+            XCTAssertEqual(($0 as? FileProblem)?.kind, .sameFile)
+        }
     }
 }
 
