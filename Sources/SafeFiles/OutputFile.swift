@@ -104,6 +104,12 @@ public final class OutputFile {
             leftoversRemoved = Self.removeLeftovers(of: p)
             let temp = Self.temporaryName(for: p)
             fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if fd < 0 && errno == EEXIST {
+                // A file of our own PID: left by an earlier process that had this PID and was
+                // killed (one process writes one output once). Stale, so it goes.
+                unlink(temp)
+                fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            }
             guard fd >= 0 else { throw FileProblem(path, "cannot create a temporary file beside it: \(words(errno: errno))", kind: .output) }
             temporary = temp
             if case .replace(_, let uid, let gid, let mode) = target {

@@ -153,6 +153,11 @@ final class OutputFileTests: XCTestCase {
         let out = try OutputFile.write([3], to: p)
         XCTAssertEqual(out.leftoversRemoved, 1)
         XCTAssertEqual(files(), [".song.mid.\(getpid()).partialx", "song.mid"])
+        // A stale file of our own PID (an earlier process with this PID, killed) is replaced.
+        _ = FileManager.default.createFile(atPath: alive, contents: Data([9]))
+        try OutputFile.write([4], to: p)
+        XCTAssertEqual(contents(p), [4])
+        XCTAssertEqual(files(), [".song.mid.\(getpid()).partialx", "song.mid"])
     }
 
     func testSameFileUnderAnotherNameIsCaught() throws {
