@@ -10,31 +10,20 @@ import PackageDescription
 let rootIdentity = Context.packageDirectory.split(separator: "/").dropLast(1).last.map(String.init) ?? "main"
 let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
+/// One libFuzzer target: its sources in Sources/NAME, the whole product under test.
+func fuzzTarget(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
+        path: "Sources/\(name)", swiftSettings: swift6)
+}
+
 let package = Package(
     name: "AccompanistFuzz",
     platforms: [.macOS(.v15)],
     dependencies: [.package(path: "..")],
     targets: [
         .target(name: "FuzzSupport", path: "Sources/FuzzSupport", swiftSettings: swift6),
-        .executableTarget(
-            name: "FuzzMIDI",
-            dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
-            path: "Sources/FuzzMIDI", swiftSettings: swift6),
-        .executableTarget(
-            name: "FuzzConfig",
-            dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
-            path: "Sources/FuzzConfig", swiftSettings: swift6),
-        .executableTarget(
-            name: "FuzzWeights",
-            dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
-            path: "Sources/FuzzWeights", swiftSettings: swift6),
-        .executableTarget(
-            name: "FuzzChart",
-            dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
-            path: "Sources/FuzzChart", swiftSettings: swift6),
-        .executableTarget(
-            name: "FuzzTake",
-            dependencies: ["FuzzSupport", .product(name: "AccompanistCore", package: rootIdentity)],
-            path: "Sources/FuzzTake", swiftSettings: swift6),
-    ]
+    ] + ["FuzzMIDI", "FuzzConfig", "FuzzWeights", "FuzzChart", "FuzzTake"].map(fuzzTarget)
 )
+

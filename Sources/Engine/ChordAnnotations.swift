@@ -35,10 +35,12 @@ public struct ChordAnnotations: Sendable {
             let fields = raw.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.isEmpty { continue }
             guard fields.count >= 3 else { throw ParseError.badLine(i + 1, String(raw)) }
-            for f in fields[0...1] where !(Double(f).map { $0.isFinite && $0 >= 0 } ?? false) {
-                throw ParseError.badTime(i + 1, String(f))
+            var times: [Double] = []
+            for f in fields[0...1] {
+                guard let t = Double(f), t.isFinite, t >= 0 else { throw ParseError.badTime(i + 1, String(f)) }
+                times.append(t)
             }
-            let s = Double(fields[0])!, e = Double(fields[1])!
+            let s = times[0], e = times[1]
             guard e >= s else { throw ParseError.reversed(i + 1, start: s, end: e) }
             let label = String(fields[2])
             segments.append(Segment(start: s, end: e, mask: Self.pitchClassMask(of: label), label: label))

@@ -123,7 +123,12 @@ public struct MemoryStore: Sendable {
     /// The take with this id (or the only one whose id begins with it). A damaged take file is
     /// an error that says what is wrong with it, not "no take".
     public func take(matching prefix: String) throws(MemoryError) -> Take {
-        try read(directory.appendingPathComponent(try id(matching: prefix) + Self.suffix))
+        try take(id: try id(matching: prefix))
+    }
+
+    /// The take with exactly this id, read and checked.
+    public func take(id: String) throws(MemoryError) -> Take {
+        try read(directory.appendingPathComponent(id + Self.suffix))
     }
 
     /// Stores a take (atomically, with the next sequence), then forgets the oldest takes past
@@ -156,8 +161,9 @@ public struct MemoryStore: Sendable {
     /// Forgets one take. Returns false if it was not there.
     @discardableResult
     public func forget(id: String) -> Bool {
-        let gone = unlink(directory.appendingPathComponent(id + Self.suffix).path) == 0
-        if gone { OutputFile.syncDirectory(of: directory.appendingPathComponent(id + Self.suffix).path) }
+        let path = directory.appendingPathComponent(id + Self.suffix).path
+        let gone = unlink(path) == 0
+        if gone { OutputFile.syncDirectory(of: path) }
         return gone
     }
 
@@ -182,15 +188,11 @@ public struct MemoryStore: Sendable {
     /// many; the callers log it. A save in progress in another process is left alone.
     @discardableResult
     public func removeLeftovers() -> Int {
-        var removed = 0
-        for name in OutputFile.listDirectory(directory.path)
-        where name.hasPrefix(".") && (name.hasSuffix(".partial") || name.hasSuffix(".tmp")) {
+        OutputFile.removeStale(in: directory.path) { name in
+            guard name.hasPrefix(".") && (name.hasSuffix(".partial") || name.hasSuffix(".tmp")) else { return nil }
             let parts = name.split(separator: ".")
-            let pid = parts.count >= 3 ? Int32(parts[parts.count - 2]) : nil
-            guard let pid, pid > 0, !OutputFile.isRunning(pid) else { continue }
-            if unlink(directory.appendingPathComponent(name).path) == 0 { removed += 1 }
+            return parts.count >= 3 ? Int32(parts[parts.count - 2]) : nil
         }
-        return removed
     }
 
     static let encoder: JSONEncoder = {

@@ -148,13 +148,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .cannotOpen(path: path, errno: errno) }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw .notARegularFile(path: path, what: "a directory")
-        case S_IFIFO: throw .notARegularFile(path: path, what: "a FIFO")
-        case S_IFCHR: throw .notARegularFile(path: path, what: "a character device")
-        default: throw .notARegularFile(path: path, what: "not a regular file")
-        }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw .notARegularFile(path: path, what: nodeKind(st.st_mode)) }
         let size = Int(st.st_size)
         guard size >= 8 else { throw .fileTooSmall(size: size) }
         guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {

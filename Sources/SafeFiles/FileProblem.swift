@@ -63,7 +63,7 @@ func words(errno e: Int32) -> String {
 }
 
 /// What kind of node a stat mode is, in words: "a directory", "a FIFO", ...
-func nodeKind(_ mode: mode_t) -> String {
+public func nodeKind(_ mode: mode_t) -> String {
     switch mode & S_IFMT {
     case S_IFREG: return "a regular file"
     case S_IFDIR: return "a directory"

@@ -17,11 +17,8 @@ public enum InputFile {
 
     /// The file's bytes. Throws a `FileProblem` (kind `.input`) naming the path.
     public static func read(_ path: String, limit: Int = defaultLimit) throws(FileProblem) -> [UInt8] {
-        let fd = try open(path)
+        let (fd, size) = try open(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw FileProblem(path, words(errno: errno), kind: .input) }
-        let size = Int(st.st_size)
         guard size <= limit else { throw FileProblem(path, "is too large (\(size) bytes; at most \(limit) are read)", kind: .input) }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
@@ -49,11 +46,11 @@ public enum InputFile {
 
     /// Checks, without reading, that `path` is a readable regular file.
     public static func check(_ path: String) throws(FileProblem) {
-        close(try open(path))
+        close(try open(path).fd)
     }
 
-    /// Opens a regular file for reading, or throws what it is instead.
-    static func open(_ path: String) throws(FileProblem) -> Int32 {
+    /// Opens a regular file for reading, with its size, or throws what it is instead.
+    static func open(_ path: String) throws(FileProblem) -> (fd: Int32, size: Int) {
         guard !path.isEmpty else { throw FileProblem(path, "an empty path", kind: .input) }
         let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else {
@@ -73,7 +70,7 @@ public enum InputFile {
         }
         // Reads from here on block as usual.
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        return fd
+        return (fd, Int(st.st_size))
     }
 }
 

@@ -209,12 +209,20 @@ public final class OutputFile {
     /// Removes `dir/.NAME.PID.partial` files whose process is gone (killed during a write).
     /// Returns how many.
     public static func removeLeftovers(of path: String) -> Int {
-        let dir = directory(of: path)
         let prefix = "." + baseName(of: path) + "."
+        return removeStale(in: directory(of: path)) { name in
+            guard name.hasPrefix(prefix) && name.hasSuffix(temporarySuffix) else { return nil }
+            return Int32(name.dropFirst(prefix.count).dropLast(temporarySuffix.count))
+        }
+    }
+
+    /// Removes the files of `dir` for which `writer` names a process that is gone (the
+    /// temporary files of killed writers; `writer` returns nil for any other name). Returns how
+    /// many.
+    public static func removeStale(in dir: String, writer: (String) -> Int32?) -> Int {
         var removed = 0
-        for name in listDirectory(dir) where name.hasPrefix(prefix) && name.hasSuffix(temporarySuffix) {
-            let pidText = name.dropFirst(prefix.count).dropLast(temporarySuffix.count)
-            guard let pid = Int32(pidText), pid > 0, !isRunning(pid) else { continue }
+        for name in listDirectory(dir) {
+            guard let pid = writer(name), pid > 0, !isRunning(pid) else { continue }
             if unlink(dir + "/" + name) == 0 { removed += 1 }
         }
         return removed

@@ -81,7 +81,7 @@ struct MemoryCommand: ParsableCommand {
             let full: String
             do { full = try store.id(matching: id) } catch { throw MemoryCommand.failure(error) }
             // A damaged take is named, with what is wrong with it (not "no take").
-            do { t = try store.take(matching: full) } catch {
+            do { t = try store.take(id: full) } catch {
                 throw CLIError(message: "take \(full): \(error)", exitCode: MemoryCommand.failure(error).exitCode)
             }
             print(MemoryCommand.describe(t))

@@ -48,23 +48,16 @@ final class FileSafetyCommandTests: XCTestCase {
     func testOutputToAFIFOIsWrittenThroughToItsReader() throws {
         let fifo = path("pipe.mid")
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        let got = Collected()
+        let got = PipeData()
         let reader = Thread {
-            let fd = open(fifo, O_RDONLY)
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while fd >= 0 {
-                let n = read(fd, &buffer, buffer.count)
-                if n <= 0 { break }
-                got.bytes += buffer[..<n]
-            }
-            close(fd)
+            if let handle = FileHandle(forReadingAtPath: fifo) { got.data = handle.readDataToEndOfFile() }
             got.done.signal()
         }
         reader.start()
         let r = try render(fifo)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(got.done.wait(timeout: .now() + 300), .success, "the reader reached the end of the FIFO")
-        XCTAssertNoThrow(try MIDIFile(data: Data(got.bytes)), "the reader got the whole MIDI file")
+        XCTAssertNoThrow(try MIDIFile(data: got.data), "the reader got the whole MIDI file")
         XCTAssertEqual(lstatOf(fifo).st_mode & S_IFMT, S_IFIFO, "still a FIFO")
     }
 
@@ -342,11 +335,4 @@ final class FileSafetyCommandTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(words), r.stderr)
         }
     }
-}
-
-final class Collected: @unchecked Sendable {
-    // @unchecked Sendable: `bytes` is written by the reader thread before `done` is signalled,
-    // and read by the test only after waiting on it.
-    var bytes: [UInt8] = []
-    let done = DispatchSemaphore(value: 0)
 }
