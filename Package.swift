@@ -30,7 +30,7 @@ let package = Package(
         .library(name: "AccompanistModel", targets: ["Kernels", "Model", "Tokens", "Engine"]),
         // Everything that reads input from outside, for the fuzz targets in Fuzz/ (a separate
         // package, built only by scripts/fuzz.sh).
-        .library(name: "AccompanistCore", targets: ["MIDI", "Tokens", "Kernels", "Model", "Engine", "Config", "OfflineAudio", "Live", "Harmony", "Memory", "SafeFiles"]),
+        .library(name: "AccompanistCore", targets: ["MIDI", "Tokens", "Kernels", "Model", "Engine", "Config", "OfflineAudio", "Live", "Harmony", "Memory", "SafeFiles", "Realtime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,6 +42,9 @@ let package = Package(
         // pkg-config flags (-pthread, -D_REENTRANT from glib) only make SwiftPM warn.
         .systemLibrary(name: "CALSA", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(name: "CFluidSynth", providers: [.apt(["libfluidsynth-dev"])]),
+        // Header-only C helpers of the real-time module (thread ids and names, relaxed atomics on
+        // allocated cells, mlockall and rlimits): glibc only, no library.
+        .systemLibrary(name: "CRealtime"),
 
         // Files a user can trust: outputs that never destroy what is at the path, inputs checked
         // before they are read, and text echoed from input made safe to print (docs/files.md).
@@ -62,13 +65,22 @@ let package = Package(
         .target(name: "Config", dependencies: ["MIDI", "Model", "Engine", "Harmony", "SafeFiles"], swiftSettings: swift6),
         // Hindsight harmony: a non-causal chord estimator over a whole melody (docs/hindsight.md).
         .target(name: "Hindsight", dependencies: ["Model", "Tokens", "Harmony"], swiftSettings: swift6),
-        // The rehearsal memory on disk: takes, atomic writes, a bounded store (docs/memory.md).
-        .target(name: "Memory", dependencies: ["Harmony", "SafeFiles"], swiftSettings: swift6),
+        // The real-time building blocks, no I/O library: the lock-free SPSC ring, real-time
+        // threads and their clock, latency histograms, mlockall (docs/internals.md).
+        .target(name: "Realtime", dependencies: ["CRealtime"], swiftSettings: swift6),
+        // The whole rehearsal memory (docs/memory.md): takes and their store on disk, the take
+        // recorder, the followers and their planner, repetition within a take and its worker
+        // thread, the hindsight model's lookup. Used by render and the daemon alike; no ALSA.
+        .target(name: "Memory", dependencies: [
+            "Harmony", "SafeFiles", "Tokens", "Engine", "Hindsight", "Realtime",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI", "SafeFiles"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
         .target(name: "Live", dependencies: [
             "CALSA", "CFluidSynth", "MIDI", "Harmony", "Engine", "Config", "OfflineAudio", "Memory", "Hindsight", "Tokens", "SafeFiles",
+            "Realtime",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
         // The command line.
@@ -76,6 +88,7 @@ let package = Package(
             name: "accompanist",
             dependencies: [
                 "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight", "Memory", "SafeFiles",
+                "Realtime", "Harmony",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -98,9 +111,10 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Model"], swiftSettings: swift6),
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
-        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine"], swiftSettings: swift6),
+        .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine", "Hindsight", "Tokens"], swiftSettings: swift6),
+        .testTarget(name: "RealtimeTests", dependencies: ["Realtime"], swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI", "SafeFiles"], swiftSettings: swift6),
-        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory", "Tokens", "Hindsight",
+        .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory", "Tokens", "Hindsight", "Realtime",
                                                       .product(name: "Logging", package: "swift-log")], swiftSettings: swift6),
         .testTarget(name: "AccompanistTests", dependencies: ["accompanist", "Config", "MIDI"], swiftSettings: swift6),
     ]

@@ -249,57 +249,48 @@ public enum OfflineRenderer {
         return result
     }
 
-    /// Drives an engine over `steps` grid steps from a simulated clock: before step s, the melody
-    /// events of steps < s (in the order heard, velocity 0 = note-off); then `generate(step: s)`;
-    /// at the end, every note off at `steps`. Every step's events pass through a `NoteLedger`
-    /// (the maximum-duration rule). The live daemon makes the same calls from the wall clock.
-    ///
-    /// The left hand's keys (`leftHand`, velocity 0 = up) go to `reader` as the melody's go to the
-    /// engine; before step s, the reader's hint from the keys of steps < s goes to the engine.
-    /// `beforeStep(s)` runs last before `generate(step: s)` (the rehearsal memory's follower).
+    /// Drives an engine over `steps` grid steps from a simulated clock, through a `Performance`
+    /// (the per-step driver the live daemon shares): before step s, the melody events of steps
+    /// < s (in the order heard, velocity 0 = note-off) go to the engine and the left hand's keys
+    /// of steps < s (`leftHand`, velocity 0 = up) to `reader`; then the performance computes step
+    /// s (the reader's hint, `onHint`, `beforeStep(s)`, `generate`, the ledger); at the end, every
+    /// note off at `steps`. The live daemon makes the same calls from the wall clock.
     public static func run(_ engine: AccompanimentEngine, melody: [(step: Int, pitch: Int, velocity: Int)],
                            steps endStep: Int, seed: UInt64, maxNoteSteps: Int = defaultMaxNoteSteps,
                            leftHand: [(step: Int, pitch: Int, velocity: Int)] = [], reader: LeftHand? = nil,
                            onHint: ((ChordHint) -> Void)? = nil, beforeStep: ((Int) -> Void)? = nil) -> [AccompanimentEvent] {
-        engine.reset(seed: seed)
-        reader?.reset()
+        let performance = Performance(engine: engine, leftHand: reader, maxNoteSteps: maxNoteSteps)
+        performance.reset(seed: seed)
+        let hooks = RenderHooks(onHint: onHint, beforeStep: beforeStep)
         var nextKey = 0
-        let buffer = EventBuffer(capacity: 1024)
-        let ledger = NoteLedger(maxNoteSteps: maxNoteSteps)
-        let out = EventBuffer(capacity: 1024 + 128)
         var events: [AccompanimentEvent] = []
         var next = 0
         for s in 0..<endStep {
             while next < melody.count && melody[next].step < s {
                 let e = melody[next]
-                if e.velocity > 0 { engine.melodyNoteOn(pitch: e.pitch, velocity: e.velocity, step: e.step) }
-                else { engine.melodyNoteOff(pitch: e.pitch, step: e.step) }
+                if e.velocity > 0 { performance.melodyNoteOn(pitch: e.pitch, velocity: e.velocity, step: e.step) }
+                else { performance.melodyNoteOff(pitch: e.pitch, step: e.step) }
                 next += 1
             }
-            if let reader {
+            if reader != nil {
                 while nextKey < leftHand.count && leftHand[nextKey].step < s {
                     let k = leftHand[nextKey]
-                    if k.velocity > 0 { reader.noteOn(pitch: k.pitch, step: k.step) } else { reader.noteOff(pitch: k.pitch, step: k.step) }
+                    if k.velocity > 0 { performance.leftHandKeyOn(pitch: k.pitch, step: k.step) }
+                    else { performance.leftHandKeyOff(pitch: k.pitch, step: k.step) }
                     nextKey += 1
                 }
-                if let h = reader.hint(before: s) {
-                    engine.chordHint(h.chord, step: h.step)
-                    onHint?(h)
-                }
             }
-            beforeStep?(s)
-            buffer.removeAll()
-            out.removeAll()
-            engine.generate(step: s, into: buffer)
-            ledger.apply(step: s, engineEvents: buffer, into: out)
-            events += out.events
+            events += performance.step(s, hooks: hooks).events
         }
-        // The engine learns that its notes end; the ledger says which ones still sound.
-        buffer.removeAll()
-        out.removeAll()
-        engine.allNotesOff(step: endStep, into: buffer)
-        ledger.endAll(step: endStep, into: out)
-        return events + out.events
+        return events + performance.end(step: endStep).events
+    }
+
+    /// Render's hooks: the closures `run` was given.
+    struct RenderHooks: PerformanceHooks {
+        let onHint: ((ChordHint) -> Void)?
+        let beforeStep: ((Int) -> Void)?
+        func hintGiven(_ hint: ChordHint) { onHint?(hint) }
+        func willGenerate(step s: Int, engine: AccompanimentEngine) { beforeStep?(s) }
     }
 
     /// The longest accompaniment note when nothing else is said: 8 beats (the config's

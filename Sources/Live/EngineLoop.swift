@@ -1,5 +1,7 @@
 import Engine
 import Harmony
+import Memory
+import Realtime
 import Synchronization
 
 /// Counters the engine thread publishes for the control thread (which logs and reports them).
@@ -43,16 +45,16 @@ public final class EngineStatus: Sendable {
 }
 
 /// The engine thread ("acc-engine"): drains the reader's events, advances the grid from the
-/// chosen clock, runs the engine once per step half a step ahead, passes the step's events
-/// through the `NoteLedger` (the maximum-duration rule render shares), and schedules them on
-/// every output at their grid times. Also plays the count-in, and silences everything on panic,
+/// chosen clock, has its `Performance` (the per-step driver render shares: engine, left hand,
+/// the rehearsal memory's plan, the `NoteLedger`) compute each step half a step ahead, and
+/// schedules the step's events on every output at their grid times. Also plays the count-in, and silences everything on panic,
 /// clock Stop and shutdown.
 ///
 /// **Harmony** (docs/harmony.md, "Live: split point, chord channel and chart"): the chart's
 /// chord stream goes to the engine once, in `init` (`setHarmony`); the left hand's keys go to
-/// `leftHand` with the steps of their timestamps as they arrive, and before each
-/// `generate(step: s)` its hint from the keys of steps `< s` goes to the engine: the calls
-/// `OfflineRenderer.run` makes, in its order, so that live equals render. Steps are the
+/// `leftHand` with the steps of their timestamps as they arrive, and the `Performance` gives the
+/// engine its hint from the keys of steps `< s` before each `generate(step: s)`, as it does for
+/// `OfflineRenderer.run`, so that live equals render. Steps are the
 /// performance's: step 0 is beat 1 of bar 1 (after the count-in; the first key, melody or left
 /// hand, without one; song position 0 of an external clock), and the chart's bar 1 begins there.
 ///
@@ -63,8 +65,8 @@ public final class EngineStatus: Sendable {
 /// engine's budget), so the accompaniment is `wait` steps and 2 ms late to the grid. Without a
 /// left hand, or with `wait` −0.5, steps are computed half a step ahead and sound on the grid.
 ///
-/// Owns (touches from no other thread): the engine, the ledger, the event buffers, the tempo
-/// state, the `LeftHand`. Shares only the input ring (consumer), the memory's take ring
+/// Owns (touches from no other thread): the performance (the engine, the ledger, the event
+/// buffers, the `LeftHand`), the tempo state. Shares only the input ring (consumer), the memory's take ring
 /// (producer) and guess ring (consumer), the outputs' engine-thread side, and the atomics of `status`. No allocation, lock, log or await in `run`, `poll` or `shutdown`.
 /// Times are queue times (QueueClock); steps come from `FixedTempo` or `ExternalClock`.
 public final class EngineLoop: @unchecked Sendable {
@@ -86,14 +88,16 @@ public final class EngineLoop: @unchecked Sendable {
         public init() {}
     }
 
-    let engine: AccompanimentEngine
+    /// The engine, the left hand and the ledger, stepped by this thread.
+    let performance: Performance
+    var engine: AccompanimentEngine { performance.engine }
     public let settings: Settings
     let outputs: [any LiveOutput]
     let input: SPSCRing<InputEvent>
     public let status = EngineStatus()
     public let stopRequested = Atomic<Bool>(false)
     /// Reads the left hand's keys (a split or a chord channel); nil: none configured.
-    let leftHand: LeftHand?
+    var leftHand: LeftHand? { performance.leftHand }
     /// To the rehearsal memory's recorder on the control thread (producer side: this thread):
     /// the melody's keys with their steps, the left hand's hints, performances' starts and stops.
     /// nil: no memory. A full ring loses the event and counts it (`status.lostTakeEvents`).
@@ -105,17 +109,13 @@ public final class EngineLoop: @unchecked Sendable {
     private var memorySpoke = false
     /// Performances begun by the external clock's Start (wrapping): beat markers carry it, and a
     /// plan for another performance is dropped.
-    private var performance: UInt16 = 0
+    private var performanceNumber: UInt16 = 0
     /// A guess's chord-tone probabilities, for the engine. (12,)
     private let memoryPi: UnsafeMutablePointer<Float>
     /// Left-hand hints and dropped keys of performances before the last reset (the external
     /// clock's Start resets `leftHand`, whose own counts restart), so `status` keeps counting.
     private var earlierHints = 0, earlierDroppedKeys = 0
 
-    /// The engine's events of one step, then the ledger's filtered ones.
-    private let buffer = EventBuffer(capacity: 1024)
-    private let step = EventBuffer(capacity: 1024 + 128)
-    private let ledger: NoteLedger
     /// Queue time of the last event scheduled for each pitch, accompaniment channel then
     /// metronome channel (Int64.min: none). A silence cancels what is still queued, so a
     /// note-off scheduled for the future may never play: every pitch touched recently gets its own
@@ -157,21 +157,18 @@ public final class EngineLoop: @unchecked Sendable {
         self.guesses = guesses
         memoryPi = .allocate(capacity: 12)
         memoryPi.initialize(repeating: 0, count: 12)
-        self.engine = engine
         self.settings = settings
         self.outputs = outputs
         self.input = input
-        self.leftHand = leftHand
+        performance = Performance(engine: engine, leftHand: leftHand, maxNoteSteps: settings.maxNoteSteps)
         engine.setHarmony(harmony)
-        leftHand?.reset()
         fixed = FixedTempo(bpm: settings.bpm)
         wait = leftHand?.wait ?? -0.5
         computeOffset = wait > -0.5 ? Int64((wait * Double(fixed.stepNanoseconds)).rounded()) : -fixed.stepNanoseconds / 2
         dueClocks = max(-1, Int((Double(ExternalClock.clocksPerStep) * wait).rounded(.up)))
-        ledger = NoteLedger(maxNoteSteps: settings.maxNoteSteps)
         lastScheduled = .allocate(capacity: 2 * 128)
         lastScheduled.initialize(repeating: .min, count: 2 * 128)
-        engine.reset(seed: settings.seed)
+        performance.reset(seed: settings.seed)
     }
 
     deinit {
@@ -259,12 +256,12 @@ public final class EngineLoop: @unchecked Sendable {
             }
             guard playing else { return }
             let s = stepOf(e.time)
-            engine.melodyNoteOn(pitch: Int(e.pitch), velocity: Int(e.velocity), step: s)
+            performance.melodyNoteOn(pitch: Int(e.pitch), velocity: Int(e.velocity), step: s)
             record(TakeEvent(kind: .noteOn, step: s, pitch: Int(e.pitch), velocity: Int(e.velocity)))
         case .noteOff:
             if playing {
                 let s = stepOf(e.time)
-                engine.melodyNoteOff(pitch: Int(e.pitch), step: s)
+                performance.melodyNoteOff(pitch: Int(e.pitch), step: s)
                 record(TakeEvent(kind: .noteOff, step: s, pitch: Int(e.pitch)))
             }
         case .leftHandOn:
@@ -276,9 +273,9 @@ public final class EngineLoop: @unchecked Sendable {
                 setPlaying()
             }
             guard playing, let leftHand else { return }
-            leftHand.noteOn(pitch: Int(e.pitch), step: leftHandStep(leftHand, e.time))
+            performance.leftHandKeyOn(pitch: Int(e.pitch), step: leftHandStep(leftHand, e.time))
         case .leftHandOff:
-            if playing, let leftHand { leftHand.noteOff(pitch: Int(e.pitch), step: leftHandStep(leftHand, e.time)) }
+            if playing, let leftHand { performance.leftHandKeyOff(pitch: Int(e.pitch), step: leftHandStep(leftHand, e.time)) }
         case .panic:
             status.panics.add(1, ordering: .relaxed)
             // The reader has let go of every key: so does the left hand (its chord holds unless
@@ -287,10 +284,9 @@ public final class EngineLoop: @unchecked Sendable {
             silenceEverything()
         case .clock where usesClock:
             if case .started(let from) = external.clock(at: e.time) {
-                engine.reset(seed: settings.seed)
-                ledger.reset()
-                resetLeftHand()
-                performance &+= 1
+                countLeftHandBeforeReset()
+                performance.reset(seed: settings.seed)
+                performanceNumber &+= 1
                 memorySpoke = false
                 record(TakeEvent(kind: .start, step: from))
                 nextStep = from
@@ -315,17 +311,17 @@ public final class EngineLoop: @unchecked Sendable {
 
     /// Hands an event to the memory's recorder; a full ring loses it and counts it.
     @inline(__always)
-    private func record(_ e: TakeEvent) {
+    fileprivate func record(_ e: TakeEvent) {
         guard let takes else { return }
         if !takes.push(e) { status.lostTakeEvents.add(1, ordering: .relaxed) }
     }
 
-    /// A new performance: the left hand forgets its keys and chord, as the engine does.
-    private func resetLeftHand() {
+    /// Before a new performance, whose reset restarts the left hand's own counts: they are kept
+    /// for `status`.
+    private func countLeftHandBeforeReset() {
         guard let leftHand else { return }
         earlierHints += leftHand.hints
         earlierDroppedKeys += leftHand.droppedEvents
-        leftHand.reset()
     }
 
     @inline(__always)
@@ -355,23 +351,8 @@ public final class EngineLoop: @unchecked Sendable {
         // Late: computed after the step should have sounded (`time`: when it sounds). (Step 0 of a performance that starts
         // on its first note is always computed after that note: it cannot be earlier.)
         if now > time && s != firstStep { status.lateSteps.add(1, ordering: .relaxed) }
-        // The left hand's keys of steps < s, read now, as OfflineRenderer.run reads them.
-        if let leftHand, let h = leftHand.hint(before: s) {
-            engine.chordHint(h.chord, step: h.step)
-            record(TakeEvent(hint: h.chord, step: h.step))
-        }
-        if s % 8 == 0 {
-            // A beat begins: the memory thread may plan the next one from the melody before s,
-            // and this one's plan is applied (as render's follower does before the step).
-            var marker = TakeEvent(kind: .beat, step: s)
-            marker.performance = performance
-            record(marker)
-            if let guesses { applyMemory(guesses, step: s) }
-        }
-        buffer.removeAll()
-        step.removeAll()
-        engine.generate(step: s, into: buffer)
-        ledger.apply(step: s, engineEvents: buffer, into: step)
+        // The left hand's hint, the memory's plan, the engine and the ledger: as render steps.
+        let step = performance.step(s, hooks: LiveHooks(loop: self))
         var notes = 0
         for i in 0..<step.count {
             let e = step[i]
@@ -388,14 +369,32 @@ public final class EngineLoop: @unchecked Sendable {
         if took > status.maxStepNanoseconds.load(ordering: .relaxed) { status.maxStepNanoseconds.store(took, ordering: .relaxed) }
     }
 
+    /// What the engine thread adds to a step of its performance: the left hand's hint goes to
+    /// the take's recorder too, and at a beat's first step the memory thread hears that the beat
+    /// begins and this beat's plan is applied (as render's follower applies it before the step).
+    private struct LiveHooks: PerformanceHooks {
+        // unowned(unsafe): a stack value made and used inside `generate`, while the loop runs it.
+        unowned(unsafe) let loop: EngineLoop
+
+        func hintGiven(_ hint: ChordHint) { loop.record(TakeEvent(hint: hint.chord, step: hint.step)) }
+
+        func willGenerate(step s: Int, engine: AccompanimentEngine) {
+            guard s % 8 == 0 else { return }
+            var marker = TakeEvent(kind: .beat, step: s)
+            marker.performance = loop.performanceNumber
+            loop.record(marker)
+            if let guesses = loop.guesses { loop.applyMemory(guesses, step: s) }
+        }
+    }
+
     /// The memory's plan for the beat beginning at step s; plans for earlier beats came too late
     /// and are dropped (counted). With no plan, a memory that spoke goes quiet.
-    private func applyMemory(_ ring: SPSCRing<MemoryGuess>, step s: Int) {
+    fileprivate func applyMemory(_ ring: SPSCRing<MemoryGuess>, step s: Int) {
         let beat = s / 8
         var applied = false
-        while let g = ring.peek(), g.performance != performance || Int(g.beat) <= beat {
+        while let g = ring.peek(), g.performance != performanceNumber || Int(g.beat) <= beat {
             _ = ring.pop()
-            guard g.performance == performance else { continue }   // planned for an earlier performance
+            guard g.performance == performanceNumber else { continue }   // planned for an earlier performance
             guard Int(g.beat) == beat else { status.lateMemoryGuesses.add(1, ordering: .relaxed); continue }
             g.apply(to: engine, step: s, scratch: memoryPi)
             memorySpoke = g.kind != .none
@@ -409,7 +408,7 @@ public final class EngineLoop: @unchecked Sendable {
     }
 
     private func publishDrops() {
-        status.droppedEngineEvents.store(buffer.dropped + step.dropped, ordering: .relaxed)
+        status.droppedEngineEvents.store(performance.droppedEvents, ordering: .relaxed)
         status.droppedMelodyEvents.store(engine.droppedMelodyEvents, ordering: .relaxed)
         if let leftHand {
             status.leftHandHints.store(earlierHints + leftHand.hints, ordering: .relaxed)
@@ -427,12 +426,10 @@ public final class EngineLoop: @unchecked Sendable {
     /// have been queued: its scheduled note-off was just cancelled); then All Notes Off on the
     /// accompaniment and metronome channels.
     private func silenceEverything() {
-        buffer.removeAll()
-        engine.allNotesOff(step: nextStep, into: buffer)  // the engine learns its notes ended
         for o in outputs { o.cancelScheduled() }
         let recent = now - Self.queuedHorizon
         for p in 0..<128 {
-            if ledger.isSounding(p) || lastScheduled[p] >= recent {
+            if performance.isSounding(p) || lastScheduled[p] >= recent {
                 for o in outputs { o.sendNow(.note(channel: settings.accompanimentChannel, pitch: UInt8(p), velocity: 0)) }
             }
             if lastScheduled[128 + p] >= recent {
@@ -441,7 +438,8 @@ public final class EngineLoop: @unchecked Sendable {
             lastScheduled[p] = .min
             lastScheduled[128 + p] = .min
         }
-        ledger.reset()  // every note it knew has just been ended
+        // The engine learns that its notes ended; the ledger forgets the notes just ended.
+        performance.silence(step: nextStep)
         for o in outputs {
             o.sendNow(.allNotesOff(channel: settings.accompanimentChannel))
             if settings.countInBars > 0 { o.sendNow(.allNotesOff(channel: settings.metronomeChannel)) }

@@ -1,4 +1,5 @@
 import Foundation
+import Realtime
 import Synchronization
 
 /// A request from the control thread to the reader thread.

@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Realtime
 
 /// What the daemon says about itself: a snapshot of every counter of the live threads, the
 /// `STATUS=` line that `systemctl status` shows, the warnings for what changed since the last

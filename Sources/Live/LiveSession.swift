@@ -7,6 +7,7 @@ import Hindsight
 import Logging
 import Memory
 import OfflineAudio
+import Realtime
 import Synchronization
 
 /// `accompanist run`: the daemon. The control (main) thread owns this object: it opens the
@@ -177,12 +178,12 @@ public final class LiveSession {
     /// set LimitMEMLOCK=infinity). Under a finite limit, MCL_FUTURE would make later allocations
     /// fail once the limit is reached, so the daemon does not try and says so.
     private func lockMemory() {
-        let limit = acc_memlock_limit()
-        guard limit < 0 || geteuid() == 0 else {
-            log.notice("memory not locked: RLIMIT_MEMLOCK is \(limit / 1024) KiB (LimitMEMLOCK=infinity in the unit, or memlock in limits.conf); page faults may delay the real-time threads")
+        let limit = MemoryLock.limitBytes
+        guard limit == nil || geteuid() == 0 else {
+            log.notice("memory not locked: RLIMIT_MEMLOCK is \((limit ?? 0) / 1024) KiB (LimitMEMLOCK=infinity in the unit, or memlock in limits.conf); page faults may delay the real-time threads")
             return
         }
-        let err = acc_lock_memory()
+        let err = MemoryLock.lockAll()
         if err == 0 { log.info("memory locked (mlockall)") } else { log.warning("memory not locked: mlockall: \(String(cString: strerror(err)))") }
     }
 

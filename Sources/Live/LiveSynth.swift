@@ -2,6 +2,7 @@ import CFluidSynth
 import Config
 import Foundation
 import OfflineAudio
+import Realtime
 import Synchronization
 
 /// An event for the synth's scheduler, at a queue time.

@@ -1,3 +1,4 @@
+import Realtime
 /// The live path's one time convention (docs/design.md, "Time"): every time that moves between
 /// the threads is **queue time**, nanoseconds of our ALSA queue's real-time clock, which started
 /// with the queue. The kernel stamps input events with it, the ALSA output is scheduled in it, the

@@ -2,11 +2,13 @@
 import Glibc
 #endif
 import ArgumentParser
+import Config
 import Engine
 import Foundation
 import Kernels
 import MIDI
 import Model
+import Tokens
 
 /// `accompanist bench`: the neural engine's cost per grid step and per token, render speed, the
 /// memory and compute floors, the JAX reference in the same run, and (with --hours) a long
@@ -258,15 +260,17 @@ struct Bench: ParsableCommand {
 
     // MARK: - Measurements
 
-    /// Runs the engine over the events from a simulated clock, timing each step (melody events
-    /// pushed + generate). `times` gets one entry per step. `every`/`probe` run between steps,
-    /// outside the timed part.
+    /// Runs the engine over the events from a simulated clock through a `Performance` (the
+    /// per-step driver render and the daemon share, with the daemon's maximum note length),
+    /// timing each step (melody events pushed + the step). `times` gets one entry per step.
+    /// `every`/`probe` run between steps, outside the timed part.
     /// `beforeStep(s)` runs inside the timed work of step s, before `generate` (the memory's plan).
     static func drive(_ engine: NeuralEngine, events: [Event], steps: Int, seed: UInt64,
                       every: Int = 0, probe: ((Int) -> Void)? = nil,
                       beforeStep: ((Int) -> Void)? = nil) -> (times: [Double], cpu: [Double], wall: Double, notes: Int) {
-        engine.reset(seed: seed)
-        let buffer = EventBuffer(capacity: 1024)
+        let performance = Performance(engine: engine, maxNoteSteps: DaemonConfig().maxNoteBeats * Grid.stepsPerBeat)
+        performance.reset(seed: seed)
+        let hooks = BenchHooks(beforeStep: beforeStep)
         var times = [Double](repeating: 0, count: steps)
         var cpu = [Double](repeating: 0, count: steps)
         var notes = 0
@@ -281,26 +285,29 @@ struct Bench: ParsableCommand {
                     let t0 = MachineProbe.now()
                     while next < ev.count && Int(ev[next].step) < s {
                         let e = ev[next]
-                        if e.velocity > 0 { engine.melodyNoteOn(pitch: Int(e.pitch), velocity: Int(e.velocity), step: Int(e.step)) }
-                        else { engine.melodyNoteOff(pitch: Int(e.pitch), step: Int(e.step)) }
+                        if e.velocity > 0 { performance.melodyNoteOn(pitch: Int(e.pitch), velocity: Int(e.velocity), step: Int(e.step)) }
+                        else { performance.melodyNoteOff(pitch: Int(e.pitch), step: Int(e.step)) }
                         next += 1
                     }
-                    buffer.removeAll()
-                    beforeStep?(s)
-                    engine.generate(step: s, into: buffer)
+                    let out = performance.step(s, hooks: hooks)
                     let dt = MachineProbe.now() - t0
                     c[s] = cpuNow() - c0
                     t[s] = dt
                     wall += dt
-                    for i in 0..<buffer.count where buffer[i].isNoteOn { notes += 1 }
+                    for i in 0..<out.count where out[i].isNoteOn { notes += 1 }
                     if every > 0, (s + 1) % every == 0 { probe?(s + 1) }
                 }
             }
           }
         }
-        buffer.removeAll()
-        engine.allNotesOff(step: steps, into: buffer)
+        _ = performance.end(step: steps)
         return (times, cpu, wall, notes)
+    }
+
+    /// Bench's hook: the memory's plan, timed with the step.
+    struct BenchHooks: PerformanceHooks {
+        let beforeStep: ((Int) -> Void)?
+        func willGenerate(step s: Int, engine: AccompanimentEngine) { beforeStep?(s) }
     }
 
     /// Decoder token and encoder column alone, on the (already filled) model: one column and one

@@ -7,6 +7,7 @@ import Live
 import Logging
 import Memory
 import Model
+import Realtime
 
 extension Bench {
     /// The rehearsal memory with `count` stored takes (issue #11: "per-step p99 < 1 ms with a

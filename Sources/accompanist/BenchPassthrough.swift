@@ -2,6 +2,7 @@ import Config
 import Foundation
 import Live
 import OfflineAudio
+import Realtime
 
 extension Bench {
     /// The player's-note path on this host, without a sequencer: from the moment an event reaches

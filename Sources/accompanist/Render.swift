@@ -4,7 +4,7 @@ import Engine
 import Foundation
 import Harmony
 import Hindsight
-import Live
+
 import Logging
 import MIDI
 import Memory

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Live
+import Realtime
 import XCTest
 
 /// The reader's work without a sequencer: what it plays at once, what it hands on, what it measures.

@@ -1,6 +1,8 @@
 import Engine
 import Harmony
 @testable import Live
+import Memory
+import Realtime
 import Synchronization
 
 /// A simulated queue clock for the live loop's tests (a value the test advances).

@@ -4,7 +4,8 @@ import Harmony
 import Hindsight
 @testable import Live
 import Logging
-import Memory
+@testable import Memory
+import Realtime
 import Tokens
 import XCTest
 

@@ -2,6 +2,7 @@ import Config
 import Foundation
 import Harmony
 @testable import Live
+import Realtime
 import XCTest
 
 final class LiveReportTests: XCTestCase {

@@ -3,7 +3,8 @@ import Engine
 import Foundation
 import Harmony
 @testable import Live
-import Memory
+@testable import Memory
+import Realtime
 import XCTest
 
 /// The rehearsal memory's recorder live (docs/memory.md, "Live"): the engine thread hands the

@@ -13,6 +13,7 @@ import Harmony
 import Live
 import Memory
 import Model
+import Realtime
 import Synchronization
 
 final class Clock: @unchecked Sendable {

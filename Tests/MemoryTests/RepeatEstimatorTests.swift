@@ -1,6 +1,7 @@
 import Foundation
 import Hindsight
-@testable import Live
+@testable import Memory
+
 import Tokens
 import XCTest
 

@@ -1,84 +1,8 @@
-import Engine
 import Foundation
 import Harmony
 import Hindsight
-import Memory
+import Realtime
 import Tokens
-
-/// What the engine thread tells the memory thread about a performance (docs/memory.md, "Live"):
-/// melody keys with their steps, the left hand's chord hints, where performances begin and end,
-/// and each beat's first step as it is computed (`beat`: every melody key of the steps before it
-/// has been sent). Trivial, so it goes through an `SPSCRing` without allocating.
-public struct TakeEvent: Sendable, BitwiseCopyable, Equatable {
-    public enum Kind: UInt8, Sendable, BitwiseCopyable { case noteOn, noteOff, hint, hintWithdrawn, start, stop, beat }
-    public var kind: Kind
-    public var step: Int32
-    public var pitch: UInt8 = 0
-    public var velocity: UInt8 = 0
-    /// A hint's chord: root 0-11, quality raw value, bass 0-11 or -1.
-    public var root: Int8 = 0
-    public var quality: UInt8 = 0
-    public var bass: Int8 = -1
-    /// A beat marker's performance (the engine thread counts the external clock's Starts), so a
-    /// plan made for an earlier performance is never applied to a later one.
-    public var performance: UInt16 = 0
-
-    public init(kind: Kind, step: Int, pitch: Int = 0, velocity: Int = 0) {
-        self.kind = kind
-        self.step = Int32(clamping: step)
-        self.pitch = UInt8(clamping: pitch)
-        self.velocity = UInt8(clamping: velocity)
-    }
-
-    public init(hint chord: ChordSymbol?, step: Int) {
-        self.init(kind: chord == nil ? .hintWithdrawn : .hint, step: step)
-        if let chord {
-            root = Int8(chord.root)
-            quality = chord.quality.rawValue
-            bass = Int8(chord.bass ?? -1)
-        }
-    }
-
-    var chord: ChordSymbol? {
-        guard kind == .hint, let q = ChordQuality(rawValue: quality) else { return nil }
-        return ChordSymbol(root: Int(root), quality: q, bass: bass >= 0 ? Int(bass) : nil)
-    }
-}
-
-extension HindsightModel {
-    /// Where the hindsight model is looked for: `$ACCOMPANIST_HINDSIGHT_MODEL`, then the places of
-    /// the accompaniment model (`ShippedModel.searchPath(for:environment:)`).
-    public static var searchPath: [String] { ShippedModel.searchPath(for: fileName, environment: "ACCOMPANIST_HINDSIGHT_MODEL") }
-
-    /// The model at `explicit`, else the first found on `searchPath`; nil when none loads.
-    public static func find(_ explicit: String? = nil) -> HindsightModel? {
-        (try? ShippedModel.locate(explicit, candidates: searchPath)).flatMap { try? HindsightModel(path: $0) }
-    }
-}
-
-extension Take {
-    /// A take's chords, one a beat from step 0 (`render --memory` and the live recorder): the
-    /// chart's and the left hand's (`hints`) where they gave one, ground truth; else, when neither
-    /// gave any, `estimate()`'s (hindsight), with each beat's chord-tone probabilities in
-    /// thousandths; else none.
-    public static func chords(beats: Int, chart: ChordStream, leftHand hints: [ChordHint],
-                              estimate: () -> HindsightChords?) -> (chords: [String], source: ChordSource, heard: [Int]?) {
-        var stream = chart
-        for h in hints { stream.hint(h.chord, from: .leftHand, at: h.step) }
-        let given: [ChartChord?] = (0..<beats).map { b in
-            let v = stream.known(before: 8 * b)
-            return v.source == .chart || v.source == .leftHand ? v.chord : nil
-        }
-        let source: ChordSource = !hints.isEmpty ? .leftHand : (chart.hasChart ? .chart : .none)
-        if source != .none && given.contains(where: { $0 != nil }) {
-            return (given.map { $0?.description ?? "" }, source, nil)
-        }
-        guard let e = estimate() else { return ([], .none, nil) }
-        let chords = (0..<beats).map { $0 < e.perBeat.count ? e.perBeat[$0].description : "" }
-        let heard = (0..<(beats * 12)).map { i in i < e.heard.count ? min(1000, max(0, Int((e.heard[i] * 1000).rounded()))) : 0 }
-        return (chords, .hindsight, heard)
-    }
-}
 
 /// Turns the engine thread's `TakeEvent`s into takes for the rehearsal memory, on the memory
 /// thread (`LiveMemory`, which owns it; the control thread at shutdown): it allocates, and its

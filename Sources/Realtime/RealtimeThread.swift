@@ -1,4 +1,4 @@
-import CALSA
+import CRealtime
 import Foundation
 import Synchronization
 

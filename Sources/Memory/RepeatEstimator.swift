@@ -1,5 +1,5 @@
 import Hindsight
-import Memory
+import Realtime
 import Synchronization
 import Tokens
 

@@ -1,4 +1,4 @@
-import CALSA
+import CRealtime
 import Foundation
 
 /// A latency histogram that never allocates after init: log-linear buckets over 1 µs … ~70 s,

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Live
+@testable import Realtime
 
 final class SPSCRingTests: XCTestCase {
     func testFullAndEmpty() {

@@ -1,4 +1,4 @@
-@testable import Live
+@testable import Realtime
 import XCTest
 
 final class LatencyHistogramTests: XCTestCase {
