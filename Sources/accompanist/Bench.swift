@@ -13,6 +13,8 @@ import Tokens
 /// `accompanist bench`: the neural engine's cost per grid step and per token, render speed, the
 /// memory and compute floors, the JAX reference in the same run, and (with --hours) a long
 /// simulated performance for flat memory and cost. Results and commands: docs/bench.md.
+extension WeightPrecision: ExpressibleByArgument {}
+
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark the neural engine (per step, per token, floor, JAX ratio, long runs).",

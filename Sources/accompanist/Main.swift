@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Foundation
 import Logging
 import SafeFiles
@@ -9,7 +10,7 @@ struct Accompanist: ParsableCommand {
         commandName: "accompanist",
         abstract: "A real-time MIDI accompanist: hears a melody, plays a piano accompaniment to it.",
         version: "0.1.0",
-        subcommands: [Run.self, Render.self, Ports.self, Evaluate.self, Bench.self, MemoryCommand.self])
+        subcommands: [Run.self, Render.self, Ports.self, Evaluate.self, Bench.self, MemoryCommand.self, SettingsCommand.self])
 }
 
 /// Prints one line per error on stderr (not the usage text) and exits non-zero; `--help` and
@@ -20,7 +21,7 @@ enum Main {
         let level = ProcessInfo.processInfo.environment["ACCOMPANIST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { _ in PlainLogHandler(logLevel: level) }
         do {
-            var command = try Accompanist.parseAsRoot()
+            var command = try Accompanist.parseAsRoot(arguments(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let error as CLIError {
             printError(error.message)
@@ -36,6 +37,13 @@ enum Main {
             printError(clean)
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
+    }
+
+    /// The command line with the settings' options of `run` and `render` rewritten for
+    /// ArgumentParser (`SettingOptions.rewrite`).
+    static func arguments(_ args: [String]) -> [String] {
+        guard let first = args.first, let command = Setting.Command(rawValue: first) else { return args }
+        return [first] + SettingOptions.rewrite(Array(args.dropFirst()), command: command)
     }
 
     /// One line on stderr, safe to print: whatever input it echoes, no control character

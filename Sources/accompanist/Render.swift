@@ -13,9 +13,6 @@ import OfflineAudio
 import SafeFiles
 import Tokens
 
-extension WeightPrecision: ExpressibleByArgument {}
-extension EngineSettings.Kind: ExpressibleByArgument {}
-extension RulesConfiguration.Pattern: ExpressibleByArgument {}
 
 /// `accompanist render IN.mid -o OUT.mid`: the engine over a melody file, from a simulated clock.
 struct Render: ParsableCommand {
@@ -26,12 +23,20 @@ struct Render: ParsableCommand {
             clock, and writes OUT.mid (format 1): the input's tempo map and time signature, the melody \
             track unchanged, and a track named "Accompaniment". The same input and seed give a \
             byte-identical file. With --wav, FluidSynth also renders both tracks to a WAV file. \
-            Settings not given here (pitch range, polyphony, listening) are the daemon's defaults \
-            (Configs/accompanist.toml).
+            The engine's settings are the daemon's defaults, changed by these options or by \
+            --set engine.NAME=VALUE; a value out of range exits 78 and names its key. What each does: \
+            `accompanist settings`, or docs/config.md.
+
+            \(SettingOptions.help(for: .render))
             """)
 
     /// The daemon's defaults, which the options start from (and set through the same keys).
     private static let defaults = DaemonConfig()
+
+    @Option(name: .customLong("set"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("An engine setting by its config key (engine.listen_beats=4); the engine options in the description above are the same.",
+                               valueName: "key=value"))
+    var settingItems: [String] = []
 
     @Argument(help: "The MIDI file with the melody.")
     var input: String
@@ -41,61 +46,6 @@ struct Render: ParsableCommand {
 
     @Option(name: .customLong("melody-track"), help: "The melody track: its name, or its number counting from 1 (default: the first track with notes).")
     var melodyTrack: String?
-
-    @Option(help: "The engine: model (the neural accompanist) or rules (rule-based).")
-    var engine: EngineSettings.Kind = defaults.engineSettings.kind
-
-    @Option(help: "Weights of the model engine (default: Models/accompanist.safetensors, or $ACCOMPANIST_MODEL).")
-    var model: String?
-
-    @Option(help: "Storage of the model's weights: fp32 or fp16 (half the memory traffic, ~1e-3 relative error).")
-    var precision: WeightPrecision = defaults.engineSettings.precision
-
-    @Option(parsing: .unconditional, help: "Sampling temperature of the model engine (0 = greedy, up to 2).")
-    var temperature: Double = defaults.temperature
-
-    @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Nucleus sampling mass of the model engine (0.05…1).")
-    var topP: Double = defaults.topP
-
-    @Option(name: .customLong("chord-guidance"), parsing: .unconditional, help: "Chord guidance of the model engine: how strongly the chord the encoder hears steers note choice (0 = off, up to 20).")
-    var chordGuidance: Double = defaults.chordGuidance
-
-    @Option(name: .customLong("kind-temperature"), parsing: .unconditional, help: "Two-level sampling of the model engine: the kind of token (note, rest, ...) is drawn at this temperature from the model's own odds, then the note at --temperature (0 = off, up to 2).")
-    var kindTemperature: Double = defaults.kindTemperature
-
-    @Option(name: .customLong("chord-stacking"), parsing: .unconditional, help: "Chord stacking of the model engine (with --kind-temperature): once a note is struck, the odds that another joins it at the same moment are multiplied by this, so that it plays chords (1 = the model's own odds, up to 8).")
-    var chordStacking: Double = defaults.chordStacking
-
-    @Option(parsing: .unconditional, help: "Density of the model engine (with --kind-temperature): the odds of striking at a moment where nothing has been struck yet are multiplied by this (1 = the model's own odds; 0.1…8).")
-    var density: Double = defaults.density
-
-    @Option(name: .customLong("off-chord-release"), parsing: .unconditional, help: "Model engine, chords heard from the melody: a sounding note ends when the model hears its pitch class as a chord tone with less than this probability (0 = off, up to 1).")
-    var offChordRelease: Double = defaults.offChordRelease
-
-    @Option(name: .customLong("doubling-penalty"), parsing: .unconditional, help: "Model engine: how much less likely a note of the melody's pitch class is (0 = off, up to 10).")
-    var doublingPenalty: Double = defaults.doublingPenalty
-
-    @Option(name: .customLong("confidence-density"), parsing: .unconditional, help: "Model engine, chords heard from the melody: the density is scaled by how sure the model is of the chord, to this power (0 = off, up to 8).")
-    var confidenceDensity: Double = defaults.confidenceDensity
-
-    @Option(name: .customLong("above-melody"), parsing: .unconditional, help: "Model engine: a note may begin at most this many semitones above the last melody note, so that the melody stays on top (-1 = off, up to 48).")
-    var aboveMelody: Int = defaults.aboveMelody
-
-    @Option(name: .customLong("estimate-density"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate (--hindsight, --memory, a passage that comes back): the density there (0.1…16).")
-    var estimateDensity: Double = defaults.estimateDensity
-
-    @Option(name: .customLong("estimate-confidence-density"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: the confidence density there (0 = off, up to 16).")
-    var estimateConfidenceDensity: Double = defaults.estimateConfidenceDensity
-
-    @Option(name: .customLong("estimate-chord-stacking"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: the chord stacking there (1…8).")
-    var estimateChordStacking: Double = defaults.estimateChordStacking
-    @Option(name: .customLong("estimate-release"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: at each beat, a sounding note whose pitch class the estimate gives less than this ends (0…1; 0: off, the off-chord release when the model decides).")
-    var estimateRelease: Double = defaults.estimateRelease
-    @Option(name: .customLong("estimate-floor"), parsing: .unconditional, help: "Model engine, chords from a whole-song estimate: where its confidence for a beat (the mean probability of its three likeliest chord tones) is below this, nothing new is struck (0…1; 0: off).")
-    var estimateFloor: Double = defaults.estimateFloor
-
-    @Option(parsing: .unconditional, help: "Model engine: how strongly the accompaniment keeps to the rhythm of its last bar (1 = off, up to 10).")
-    var groove: Double = defaults.groove
 
     @Option(help: ArgumentHelp("A chord chart: the chords the accompaniment plays, bar 1 at the first beat (docs/harmony.md).", valueName: "file"))
     var chart: String?
@@ -135,20 +85,11 @@ struct Render: ParsableCommand {
     @Option(name: .customLong("chord-mode"), help: "How left-hand keys make a chord: fingered-on-bass (the lowest key is the bass: C/E) or fingered.")
     var chordMode: String = defaults.chordMode
 
-    @Option(help: "Accompaniment pattern of the rules engine: block, broken, bass-chord.")
-    var pattern: RulesConfiguration.Pattern = defaults.engineSettings.rules.pattern
-
-    @Option(parsing: .unconditional, help: "Random seed: the same seed and input give the same output.")
-    var seed: UInt64 = defaults.engineSettings.seed
-
     @Option(parsing: .unconditional, help: "Tempo in beats per minute, for a file that has no tempo (20…400).")
     var bpm: Double?
 
     @Option(name: .customLong("beats-per-bar"), parsing: .unconditional, help: "Beats (quarter notes) per bar, when the file's time signature is missing or wrong (2…16).")
     var beatsPerBar: Int?
-
-    @Option(name: .customLong("max-note-beats"), parsing: .unconditional, help: "Any accompaniment note is ended after this many beats (1…64).")
-    var maxNoteBeats: Int = defaults.maxNoteBeats
 
     @Option(help: "Also render the melody and the accompaniment to this WAV file with FluidSynth.")
     var wav: String?
@@ -168,25 +109,11 @@ struct Render: ParsableCommand {
         if !(8000...192_000).contains(sampleRate) { throw ValidationError("--sample-rate must be between 8000 and 192000, got \(sampleRate)") }
         if soundfont != nil && wav == nil { throw ValidationError("--soundfont is only used with --wav") }
         if let t = melodyTrack, let i = Int(t), i < 1 { throw ValidationError("--melody-track numbers count from 1, got \(i)") }
-        if !(0...2).contains(temperature) { throw ValidationError("--temperature must be between 0 and 2, got \(temperature)") }
-        if !(0.05...1).contains(topP) { throw ValidationError("--top-p must be between 0.05 and 1, got \(topP)") }
-        if !(0...20).contains(chordGuidance) { throw ValidationError("--chord-guidance must be between 0 and 20, got \(chordGuidance)") }
-        if !(1...64).contains(maxNoteBeats) { throw ValidationError("--max-note-beats must be between 1 and 64, got \(maxNoteBeats)") }
-        if seed > UInt64(Int.max) { throw ValidationError("--seed must be at most \(Int.max), got \(seed)") }
-        if model != nil && engine != .model { throw ValidationError("--model is only used with --engine model") }
-        if !(1...10).contains(groove) { throw ValidationError("--groove must be between 1 and 10, got \(groove)") }
-        if !(0...8).contains(confidenceDensity) { throw ValidationError("--confidence-density must be between 0 and 8, got \(confidenceDensity)") }
-        if !(0...10).contains(doublingPenalty) { throw ValidationError("--doubling-penalty must be between 0 and 10, got \(doublingPenalty)") }
-        if !(0...1).contains(offChordRelease) { throw ValidationError("--off-chord-release must be between 0 and 1, got \(offChordRelease)") }
-        if !(0.1...8).contains(density) { throw ValidationError("--density must be between 0.1 and 8, got \(density)") }
-        if !(1...8).contains(chordStacking) { throw ValidationError("--chord-stacking must be between 1 and 8, got \(chordStacking)") }
-        if !(-1...48).contains(aboveMelody) { throw ValidationError("--above-melody must be between -1 and 48, got \(aboveMelody)") }
-        if !(0.1...16).contains(estimateDensity) { throw ValidationError("--estimate-density must be between 0.1 and 16, got \(estimateDensity)") }
-        if !(0...16).contains(estimateConfidenceDensity) { throw ValidationError("--estimate-confidence-density must be between 0 and 16, got \(estimateConfidenceDensity)") }
-        if !(1...8).contains(estimateChordStacking) { throw ValidationError("--estimate-chord-stacking must be between 1 and 8, got \(estimateChordStacking)") }
-        if !(0...1).contains(estimateRelease) { throw ValidationError("--estimate-release must be between 0 and 1, got \(estimateRelease)") }
-        if !(0...1).contains(estimateFloor) { throw ValidationError("--estimate-floor must be between 0 and 1, got \(estimateFloor)") }
-        if !(0...2).contains(kindTemperature) { throw ValidationError("--kind-temperature must be between 0 and 2, got \(kindTemperature)") }
+        // A bad setting is reported by `run` (exit 78, naming its key), not here.
+        let engine = (try? config())?.engineSettings.kind ?? .model
+        if settingItems.contains(where: { $0.hasPrefix("model=") || $0.hasPrefix("engine.model=") }) && engine != .model {
+            throw ValidationError("--model is only used with --engine model")
+        }
         if let split, NoteName.midiNote(parsing: split) == nil {
             throw ValidationError("--split must be a note name like F#3 (C4 = 60) or a number 0-127, got \"\(split)\"")
         }
@@ -217,39 +144,26 @@ struct Render: ParsableCommand {
         return c.harmonySettings
     }
 
-    /// The engine's settings: the options set as the daemon's config keys over its defaults, and
-    /// mapped as `accompanist run` maps its config.
-    func engineSettings(beatsPerBar: Int) throws -> EngineSettings {
+    /// The daemon's defaults with this render's settings (`--set`, and the table's options
+    /// rewritten into it: `SettingOptions`); a bad value exits 78 and names its key.
+    func config() throws -> DaemonConfig {
         var c = DaemonConfig()
-        try c.setOption("engine.engine", .string(engine.rawValue))
-        try c.setOption("engine.model", model.map { .string($0) })
-        try c.setOption("engine.precision", .string(precision.rawValue))
-        try c.setOption("engine.seed", .integer(Int(seed)))
-        try c.setOption("engine.pattern", .string(pattern.rawValue))
-        try c.setOption("engine.temperature", .float(temperature))
-        try c.setOption("engine.top_p", .float(topP))
-        try c.setOption("engine.chord_guidance", .float(chordGuidance))
-        try c.setOption("engine.kind_temperature", .float(kindTemperature))
-        try c.setOption("engine.chord_stacking", .float(chordStacking))
-        try c.setOption("engine.density", .float(density))
-        try c.setOption("engine.off_chord_release", .float(offChordRelease))
-        try c.setOption("engine.doubling_penalty", .float(doublingPenalty))
-        try c.setOption("engine.confidence_density", .float(confidenceDensity))
-        try c.setOption("engine.above_melody", .integer(aboveMelody))
-        try c.setOption("engine.estimate_density", .float(estimateDensity))
-        try c.setOption("engine.estimate_confidence_density", .float(estimateConfidenceDensity))
-        try c.setOption("engine.estimate_chord_stacking", .float(estimateChordStacking))
-        try c.setOption("engine.estimate_release", .float(estimateRelease))
-        try c.setOption("engine.estimate_floor", .float(estimateFloor))
-        try c.setOption("engine.groove", .float(groove))
-        try c.setOption("engine.max_note_beats", .integer(maxNoteBeats))
-        try c.setOption("tempo.beats_per_bar", .integer(beatsPerBar))
+        try SettingOptions.apply(settingItems, to: &c, command: .render)
+        do { try c.validate() } catch let p as DaemonConfig.Problem { throw CLIError(message: p.description, exitCode: DaemonConfig.exitCode) }
+        return c
+    }
+
+    /// The engine's settings: this render's settings over the daemon's defaults, mapped as
+    /// `accompanist run` maps its config.
+    func engineSettings(beatsPerBar: Int) throws -> EngineSettings {
+        var c = try config()
+        c.beatsPerBar = beatsPerBar
         return c.engineSettings
     }
 
     /// The files this render reads, for the same-file check.
     var inputFiles: [(role: String, path: String?)] {
-        [("the input", input), ("--chart", chart), ("--model", model), ("--hindsight-model", hindsightModel), ("--soundfont", soundfont)]
+        [("the input", input), ("--chart", chart), ("--model", (try? config()).map(\.model).flatMap { $0.isEmpty ? nil : $0 }), ("--hindsight-model", hindsightModel), ("--soundfont", soundfont)]
     }
 
     /// The files this render writes.
@@ -414,8 +328,8 @@ struct Render: ParsableCommand {
         }
         let notes = result.events.filter(\.isNoteOn).count
         let musicSeconds = result.file.tempoMap.seconds(atStep: result.endStep)
-        let engineText = modelPath.map { "model \($0), \(precision.rawValue)" } ?? "rules (\(pattern.rawValue))"
-        log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engineText), seed \(seed)); \(String(format: "%.0f", musicSeconds / max(renderSeconds, 1e-6)))x real time")
+        let engineText = modelPath.map { "model \($0), \(settings.precision.rawValue)" } ?? "rules (\(settings.rules.pattern.rawValue))"
+        log.info("\(output): \(notes) accompaniment notes over \(result.endStep / (bars * 8)) bars (melody: track \(index + 1)\(file.tracks[index].name.map { " \"\($0)\"" } ?? ""), \(bars) beats per bar, engine \(engineText), seed \(settings.seed)); \(String(format: "%.0f", musicSeconds / max(renderSeconds, 1e-6)))x real time")
     }
 }
 

@@ -13,28 +13,22 @@ struct Run: ParsableCommand {
         discussion: """
             Opens an ALSA sequencer client with an input port (connect your keyboard) and an output \
             port (connect a DAW or a synth), and plays through FluidSynth. Settings come from the \
-            config file (see Configs/accompanist.toml, where every key is documented); the options \
-            below override it. A bad config value exits with status 78 and names the key. Stop with \
-            SIGTERM or Ctrl-C: every sounding note is ended first.
+            config file (Configs/accompanist.toml; every key: `accompanist settings`, or docs/config.md); \
+            these options and --set KEY=VALUE override it. A bad config value exits with status 78 and \
+            names the key. Stop with SIGTERM or Ctrl-C: every sounding note is ended first.
+
+            \(SettingOptions.help(for: .run))
             """)
 
     @Option(name: .shortAndLong, help: "Config file (default: $ACCOMPANIST_CONFIG, /etc/accompanist/accompanist.toml, ./Configs/accompanist.toml, else built-in defaults).")
     var config: String?
 
-    @Option(help: "Engine: model or rules.") var engine: String?
-    @Option(help: "Model weights (safetensors).") var model: String?
-    @Option(parsing: .unconditional, help: "Fixed tempo in BPM (20…300).") var bpm: Double?
-    @Option(name: .customLong("tempo-source"), help: "fixed or midi-clock.") var tempoSource: String?
-    @Option(name: .customLong("count-in"), parsing: .unconditional, help: "Bars of count-in on the metronome channel (0…8).") var countIn: Int?
-    @Option(name: .customLong("beats-per-bar"), parsing: .unconditional, help: "Beats per bar (2…16).") var beatsPerBar: Int?
-    @Option(parsing: .unconditional, help: "Random seed.") var seed: Int?
-    @Option(help: "Rules engine pattern: block, broken, bass-chord.") var pattern: String?
-    @Option(name: .customLong("client-name"), help: "ALSA client name.") var clientName: String?
+    @Option(name: .customLong("set"), parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("A setting by its config key (tempo.bpm=92), over the config file; the options in the description above are the same.",
+                               valueName: "key=value"))
+    var settingItems: [String] = []
     @Option(name: .customLong("input"), help: "Input port to connect (name or client:port); repeat for more. Replaces the config's list.") var inputs: [String] = []
     @Option(name: .customLong("output"), help: "Destination port to connect; repeat for more. Replaces the config's list.") var outputs: [String] = []
-    @Option(help: "SoundFont file.") var soundfont: String?
-    @Option(name: .customLong("audio-driver"), help: "alsa, pulseaudio, jack, pipewire or file.") var audioDriver: String?
-    @Option(name: .customLong("audio-file"), help: "Output file of the file audio driver.") var audioFile: String?
     @Flag(name: .customLong("no-sound"), help: "No FluidSynth: MIDI out only.") var noSound = false
     @Flag(name: .customLong("melody-passthrough"), help: "Also send the melody to the output port.") var melodyPassthrough = false
     @Option(parsing: .unconditional, help: "Stop after this many seconds (for tests and benchmarks).") var duration: Double?
@@ -52,20 +46,9 @@ struct Run: ParsableCommand {
             c = try parse(path)
             source = path
         }
-        try c.setOption("engine.engine", engine.map { .string($0) })
-        try c.setOption("engine.model", model.map { .string($0) })
-        try c.setOption("tempo.bpm", bpm.map { .float($0) })
-        try c.setOption("tempo.source", tempoSource.map { .string($0) })
-        try c.setOption("tempo.count_in_bars", countIn.map { .integer($0) })
-        try c.setOption("tempo.beats_per_bar", beatsPerBar.map { .integer($0) })
-        try c.setOption("engine.seed", seed.map { .integer($0) })
-        try c.setOption("engine.pattern", pattern.map { .string($0) })
-        try c.setOption("alsa.client_name", clientName.map { .string($0) })
+        try SettingOptions.apply(settingItems, to: &c, command: .run)
         try c.setOption("alsa.inputs", inputs.isEmpty ? nil : .array(inputs.map { .string($0) }))
         try c.setOption("alsa.outputs", outputs.isEmpty ? nil : .array(outputs.map { .string($0) }))
-        try c.setOption("sound.soundfont", soundfont.map { .string($0) })
-        try c.setOption("sound.audio_driver", audioDriver.map { .string($0) })
-        try c.setOption("sound.file", audioFile.map { .string($0) })
         if noSound { try c.setOption("sound.enabled", .boolean(false)) }
         if melodyPassthrough { try c.setOption("midi.melody_passthrough", .boolean(true)) }
         do { try c.validate() } catch let p as DaemonConfig.Problem { throw CLIError(message: p.description, exitCode: DaemonConfig.exitCode) }
