@@ -75,6 +75,11 @@ let package = Package(
             "Harmony", "SafeFiles", "Tokens", "Engine", "Hindsight", "Realtime",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
+        // `render` as a library (RenderSession, the twin of Live's LiveSession): no ALSA.
+        .target(name: "Rendering", dependencies: [
+            "Config", "Engine", "Harmony", "Hindsight", "MIDI", "Memory", "Model", "OfflineAudio", "SafeFiles", "Tokens",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI", "SafeFiles"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
@@ -88,7 +93,7 @@ let package = Package(
             name: "accompanist",
             dependencies: [
                 "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight", "Memory", "SafeFiles",
-                "Realtime", "Harmony",
+                "Realtime", "Harmony", "Rendering",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,6 +118,8 @@ let package = Package(
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine", "Hindsight", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"], swiftSettings: swift6),
+        .testTarget(name: "RenderingTests", dependencies: ["Rendering", "MIDI", .product(name: "Logging", package: "swift-log")],
+                    swiftSettings: swift6),
         .testTarget(name: "OfflineAudioTests", dependencies: ["OfflineAudio", "MIDI", "SafeFiles"], swiftSettings: swift6),
         .testTarget(name: "LiveTests", dependencies: ["Live", "MIDI", "Harmony", "Engine", "Config", "Memory", "Tokens", "Hindsight", "Realtime",
                                                       .product(name: "Logging", package: "swift-log")], swiftSettings: swift6),

@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import Kernels
 import MIDI
+import Rendering
 import Model
 import Tokens
 

@@ -3,7 +3,6 @@ import Foundation
 import Harmony
 import Hindsight
 import Kernels
-import Live
 import Logging
 import Memory
 import Model

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import MIDI
+import Rendering
 import SafeFiles
 
 /// `accompanist evaluate OUT.mid --chords chord_midi.txt`: how well a track fits annotated chords.

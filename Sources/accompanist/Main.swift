@@ -2,6 +2,7 @@ import ArgumentParser
 import Config
 import Foundation
 import Logging
+import Rendering
 import SafeFiles
 
 /// `accompanist`: the command line. Subcommands live in their own files.
@@ -26,6 +27,9 @@ enum Main {
         } catch let error as CLIError {
             printError(error.message)
             Foundation.exit(error.exitCode)
+        } catch let failure as RenderFailure {
+            printError(failure.message)
+            Foundation.exit(failure.exitCode)
         } catch let problem as FileProblem {
             printError(problem.description)
             Foundation.exit(problem.exitCode)
