@@ -168,13 +168,14 @@ public final class LiveMemory: @unchecked Sendable {
         guard follower != nil || repeats != nil, s >= 0, s % 8 == 0 else { return }
         let m = s / 8
         let b = m + (follower?.lead ?? repeats?.lead ?? 1)
-        // The take's melody before s, built once: the plan hears its pitch, estimates read it.
+        // The take's melody before s (grown a beat at a time, never rebuilt): the plan hears
+        // its pitch, estimates read a window of its frames.
         let frames = recorder.melodyFrames(before: s)
         if let repeats, let estimator {
-            Self.updateEstimate(repeats, beat: b, model: estimator.model, frames: { frames[...] }, ready: { estimator.take(end: $0) })
+            Self.updateEstimate(repeats, beat: b, model: estimator.model, frames: { frames }, ready: { estimator.take(end: $0) })
             if m % beatsPerBar == 0 && m >= beatsPerBar { estimator.submit(end: m, frames: frames) }
         }
-        let guess = Self.guess(memory: follower, repeats: repeats, beat: b, melody: frames.map { Int($0.pitch) }[...])
+        let guess = Self.guess(memory: follower, repeats: repeats, beat: b, melody: recorder.melodyPitches(before: s))
         if !guesses.push(MemoryGuess(beat: b, performance: performance, guess: guess)) { lostGuesses += 1 }
         if let follower {
             while recognitionsLogged < follower.recognitions.count {

@@ -17,7 +17,8 @@ public final class RepeatEstimator: Sendable {
     private struct State {
         /// The performance (`restart` counts them): a result of an earlier one is never taken.
         var generation = 0
-        var job: (generation: Int, end: Int, frames: [MelodyFrame])?
+        /// `window`: the take's frames from step `8·estimateStart(end)` (only what the estimate reads).
+        var job: (generation: Int, end: Int, window: [MelodyFrame])?
         var running: (generation: Int, end: Int)?
         var done: (generation: Int, end: Int, heard: [Float])?
         var working = false
@@ -54,7 +55,7 @@ public final class RepeatEstimator: Sendable {
 
     private func work() {
         while true {
-            let next: (generation: Int, end: Int, frames: [MelodyFrame])? = state.withLock { s in
+            let next: (generation: Int, end: Int, window: [MelodyFrame])? = state.withLock { s in
                 guard !s.stopping, let j = s.job else { return nil }
                 s.job = nil
                 s.running = (j.generation, j.end)
@@ -66,7 +67,7 @@ public final class RepeatEstimator: Sendable {
                 continue
             }
             let start = RepeatFollower.estimateStart(end: j.end, beatsPerBar: beatsPerBar)
-            let heard = Self.estimate(frames: j.frames[...], start: start, end: j.end, beatsPerBar: beatsPerBar, model: model)
+            let heard = Self.estimate(frames: j.window[...], start: 0, end: j.end - start, beatsPerBar: beatsPerBar, model: model)
             state.withLock { s in
                 s.running = nil
                 if j.generation == s.generation { s.done = (j.generation, j.end, heard) }
@@ -74,10 +75,13 @@ public final class RepeatEstimator: Sendable {
         }
     }
 
-    /// Asks the worker for the estimate ending at beat `end` (`frames`: the take's melody before
-    /// step `8·end`); a job not yet begun is replaced.
-    public func submit(end: Int, frames: [MelodyFrame]) {
-        state.withLock { $0.job = ($0.generation, end, frames) }
+    /// Asks the worker for the estimate ending at beat `end` (`frames`: the take's melody from
+    /// step 0, before step `8·end`); a job not yet begun is replaced. Only the window the estimate
+    /// reads is copied, so a job costs the same at any point of a long take.
+    public func submit(end: Int, frames: ArraySlice<MelodyFrame>) {
+        let from = frames.startIndex + 8 * RepeatFollower.estimateStart(end: end, beatsPerBar: beatsPerBar)
+        let window = Array(frames[min(from, frames.endIndex)..<min(frames.startIndex + 8 * end, frames.endIndex)])
+        state.withLock { $0.job = ($0.generation, end, window) }
     }
 
     /// The estimate ending at `end`, waiting while the worker makes it; nil if it was not asked

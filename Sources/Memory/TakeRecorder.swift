@@ -17,6 +17,13 @@ public final class TakeRecorder {
     let hindsightModel: HindsightModel?
     private var notes: [Take.Note] = []
     private var open: [Int: (start: Int, velocity: Int)] = [:]
+    /// The take's melody frames of steps `0 ..< frames.count`, and their pitches (−1: rest),
+    /// final: grown a beat at a time by `melodyFrames(before:)`, so that a beat's plan costs the
+    /// same at minute 180 of a take as at minute 1. (frames.count,)
+    private var frames: [MelodyFrame] = []
+    private var pitches: [Int] = []
+    /// Ended notes that may still sound at or after `frames.count` (the rest are in `frames`).
+    private var recent: [GridNote] = []
     private var hints: [ChordHint] = []
     private var lastStep = 0
     /// The most melody notes a take keeps (a ten-minute song has about 2,000): past it the input
@@ -70,17 +77,47 @@ public final class TakeRecorder {
     }
 
     /// The melody frames of this take's steps `0 ..< s`, as `render` reads a file's
-    /// (`MelodyFrames.frames`: the pitch and onsets; keys still down sound to `s`; the velocity
-    /// of a released key is not kept).
-    public func melodyFrames(before s: Int) -> [MelodyFrame] {
+    /// (`MelodyFrames.frames`: the pitch and onsets; keys still down sound to `s`).
+    ///
+    /// Called with the first step of each beat (`LiveMemory.plan`), when every key of the steps
+    /// before `s` has been heard: those steps' frames are then final. So only the steps since the
+    /// last call are made, from the notes that sound in them; earlier steps are kept. Steps
+    /// never go back within a take.
+    public func melodyFrames(before s: Int) -> ArraySlice<MelodyFrame> {
+        extendFrames(to: s)
+        return frames[..<max(0, s)]
+    }
+
+    /// The melody's pitch at each step `0 ..< s` (−1: a rest), as `melodyFrames(before:)`.
+    public func melodyPitches(before s: Int) -> ArraySlice<Int> {
+        extendFrames(to: s)
+        return pitches[..<max(0, s)]
+    }
+
+    private func extendFrames(to s: Int) {
+        let from = frames.count
+        guard s > from else { return }
         // Keys of step s or later may already be here (heard early): they are not before s.
+        var sounding = recent.filter { $0.start < s }.map { GridNote(pitch: $0.pitch, start: $0.start, end: min($0.end, s), velocity: $0.velocity) }
+        for (p, o) in open where o.start < s { sounding.append(GridNote(pitch: p, start: max(0, o.start), end: s, velocity: o.velocity)) }
+        let new = MelodyFrames.frames(sounding, steps: from..<s)
+        frames += new
+        pitches += new.map { Int($0.pitch) }
+        recent.removeAll { $0.end <= s }
+    }
+
+    /// The frames rebuilt from every note of the take (what `melodyFrames(before:)` keeps up
+    /// incrementally; the tests compare them).
+    func melodyFramesRebuilt(before s: Int) -> [MelodyFrame] {
         var grid = notes.filter { $0.start < s }.map { GridNote(pitch: $0.pitch, start: $0.start, end: min($0.end, s), velocity: 80) }
         for (p, o) in open where o.start < s { grid.append(GridNote(pitch: p, start: max(0, o.start), end: s, velocity: o.velocity)) }
         return MelodyFrames.frames(grid, endStep: s)
     }
 
     private func close(_ pitch: Int, _ o: (start: Int, velocity: Int), at s: Int) {
-        notes.append(Take.Note(pitch: pitch, start: max(0, o.start), end: max(max(0, o.start) + 1, s)))
+        let note = Take.Note(pitch: pitch, start: max(0, o.start), end: max(max(0, o.start) + 1, s))
+        notes.append(note)
+        if note.end > frames.count { recent.append(GridNote(pitch: pitch, start: note.start, end: note.end, velocity: o.velocity)) }
     }
 
     /// The take played so far (keys still down end at its last step), and a fresh start; nil when
@@ -89,7 +126,7 @@ public final class TakeRecorder {
         for (p, o) in open { close(p, o, at: lastStep) }
         open.removeAll()
         lastNotesDropped = notesDropped
-        defer { notes = []; hints = []; lastStep = 0; notesDropped = 0 }
+        defer { notes = []; hints = []; lastStep = 0; notesDropped = 0; frames = []; pitches = []; recent = [] }
         guard !notes.isEmpty else { return nil }
         let bar = beatsPerBar * 8
         let steps = max(bar, (notes.map(\.end).max()! + bar - 1) / bar * bar)

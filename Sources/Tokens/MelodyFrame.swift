@@ -21,13 +21,21 @@ public struct MelodyFrame: Equatable, Hashable, Sendable {
 public enum MelodyFrames {
     /// One frame per step in 0..<endStep from normalised melody notes.
     public static func frames(_ notes: [GridNote], endStep: Int) -> [MelodyFrame] {
-        var frames = [MelodyFrame](repeating: .rest, count: max(0, endStep))
+        frames(notes, steps: 0..<max(0, endStep))
+    }
+
+    /// One frame per step of `steps` from normalised melody notes (`frames[0]` is step
+    /// `steps.lowerBound`): the same frames as `frames(_:endStep:)` gives for those steps, from
+    /// the notes that sound in them (how a live take's frames grow a beat at a time).
+    public static func frames(_ notes: [GridNote], steps: Range<Int>) -> [MelodyFrame] {
+        var frames = [MelodyFrame](repeating: .rest, count: steps.count)
+        let first = steps.lowerBound
         for n in NoteNormalizer.normalize(notes) {
-            for s in n.start..<min(n.end, frames.count) where Int(frames[s].pitch) <= n.pitch {
+            for s in max(n.start, first)..<max(max(n.start, first), min(n.end, steps.upperBound)) where Int(frames[s - first].pitch) <= n.pitch {
                 // Notes of one pitch never overlap after normalisation, so `<=` only replaces a
                 // lower note (or a rest).
-                frames[s] = MelodyFrame(pitch: Int8(n.pitch), onset: s == n.start,
-                                        velocityBin: UInt8(Vocabulary.velocityBin(n.velocity)))
+                frames[s - first] = MelodyFrame(pitch: Int8(n.pitch), onset: s == n.start,
+                                                velocityBin: UInt8(Vocabulary.velocityBin(n.velocity)))
             }
         }
         return frames

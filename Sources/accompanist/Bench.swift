@@ -425,6 +425,8 @@ struct Bench: ParsableCommand {
                      all.p50 * 1e6, all.p99 * 1e6, all.max * 1e6, Double(engine.model.tokenCount) / Double(steps), r.notes,
                      Double(steps) / 16 / r.wall, r.wall))
         print("  dropped melody events: \(engine.droppedMelodyEvents)")
+        // The memory thread over the same take, once (it does not depend on the precision).
+        if p == precision.first { memoryLongTake(events: events, steps: steps, hours: hours) }
     }
 
     /// VmRSS of this process, kB (Linux; 0 elsewhere).

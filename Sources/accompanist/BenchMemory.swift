@@ -98,4 +98,50 @@ extension Bench {
         print(String(format: "  engine work per grid step, following the memory: p50 %.1f µs  p99 %.1f µs  max %.1f µs   (%d steps; target p99 < 1000 µs)",
                      st.p50 * 1e6, st.p99 * 1e6, st.max * 1e6, songSteps))
     }
+
+    /// The memory thread over a long take (issue #26: "the same per bar at minute 180 as at
+    /// minute 1"): the performance's melody keys and beat markers fed to `LiveMemory` as the
+    /// engine thread feeds them, repetition within the take followed (the hindsight model found),
+    /// no stored takes. Each bar's work is timed: the plans of its beats (the take's melody
+    /// grown, the followers' search) and the estimate the bar line reads, made here on this
+    /// thread (the daemon's worker makes it a bar ahead). First and last 10 minutes compared.
+    func memoryLongTake(events: [Event], steps: Int, hours: Double) {
+        guard let hindsight = HindsightModel.find() else {
+            print("  (no hindsight model found: the memory thread over the long take is not measured)")
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("accompanist-bench-longtake-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recorder = TakeRecorder(store: MemoryStore(directory: dir), chart: ChordStream(), beatsPerBar: 4, bpm: { 120 }, hindsightModel: nil)
+        let guesses = SPSCRing<MemoryGuess>(capacity: 1 << 10)
+        let memory = LiveMemory(recorder: recorder, takes: [], beatsPerBar: 4, guesses: guesses,
+                                log: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }), repeats: hindsight)
+        memory.storesTakes = false
+        let ring = SPSCRing<TakeEvent>(capacity: 1 << 16)
+        var perBar: [Double] = []
+        perBar.reserveCapacity(steps / 32 + 1)
+        var barTime = 0.0
+        var next = 0
+        var followed = 0
+        let rss0 = Bench.rssKB()
+        for b in 0..<(steps / 8) {
+            while next < events.count && Int(events[next].step) < 8 * b {
+                let e = events[next]
+                _ = ring.push(TakeEvent(kind: e.velocity > 0 ? .noteOn : .noteOff, step: Int(e.step), pitch: Int(e.pitch), velocity: Int(e.velocity)))
+                next += 1
+            }
+            _ = ring.push(TakeEvent(kind: .beat, step: 8 * b))
+            let t = MachineProbe.now()
+            memory.process(ring)
+            barTime += MachineProbe.now() - t
+            while let g = guesses.pop() { if g.kind != .none { followed += 1 } }
+            if b % 4 == 3 { perBar.append(barTime); barTime = 0 }
+        }
+        let tenMinutes = 10 * 60 * 2 / 4   // bars at 120 BPM in 4/4
+        let first = Stats(perBar.prefix(Swift.min(tenMinutes, perBar.count))), last = Stats(perBar.suffix(Swift.min(tenMinutes, perBar.count)))
+        print(String(format: "  memory thread per bar over the %g-hour take (plans of its 4 beats + the estimate its bar line reads), first 10 min: mean %.2f ms  p99 %.2f ms  max %.2f ms; last 10 min: mean %.2f ms  p99 %.2f ms  max %.2f ms   (a bar is 2000 ms at 120 BPM)",
+                     hours, first.mean * 1e3, first.p99 * 1e3, first.max * 1e3, last.mean * 1e3, last.p99 * 1e3, last.max * 1e3))
+        print(String(format: "  beats planned from repeats within the take: %d of %d; RSS %.1f MB before, %.1f MB after",
+                     followed, steps / 8, Double(rss0) / 1024, Double(Bench.rssKB()) / 1024))
+    }
 }

@@ -99,35 +99,26 @@ cat "$OUT/replay-daemon.log"
 $PY replay --render "$OUT/render.jsonl" --render-mid "$OUT/render.mid" --recorded "$OUT/replay.jsonl" --bpm $bpm --channel 1 --max-p50-ms 5 || fail=1
 $PY balanced --recorded "$OUT/replay.jsonl" || fail=1
 
-section "replay with the shipped model (the default engine): live equals render, event for event"
-song=Examples/ode_to_joy.mid; bpm=108; seed=11
-# Repeats within the take are off here (--no-repeats, memory.repeats = false): behind the clock
-# (below) the real-time engine thread leaves the guest's one emulated CPU to the normal-priority
-# memory threads too seldom for them to plan in time. The next section follows repeats with
-# models small enough to keep up.
-$BIN render "$song" -o "$OUT/render-model.mid" --events "$OUT/render-model.jsonl" --seed $seed --no-repeats 2>/dev/null
-want=$($PY expected --render "$OUT/render-model.jsonl" --render-mid "$OUT/render-model.mid")
-printf '[memory]\nrepeats = false\n' > "$OUT/no-repeats.toml"
-$BIN run --config "$OUT/no-repeats.toml" --no-sound --bpm $bpm --seed $seed --input none > "$OUT/replay-model-daemon.log" 2>&1 & daemon=$!
+section "the shipped model is the daemon's default engine, and plays"
+# Live equals render for the shipped model is proven on the host, on a simulated clock
+# (Tests/LiveTests/EngineLoopTests, testReplayWithTheShippedModelIncludesNoteOffs), where a step's
+# time does not depend on the machine. Here, where the CPU is emulated (TCG) and a step of the
+# real model takes longer than a step of music, a full replay ran minutes behind the clock; the
+# guest only checks that the real daemon loads it by default and plays it through the real
+# sequencer. The replays below use the fixtures' tiny models, which keep up.
+song=Examples/twinkle.mid; bpm=108; seed=11
+$BIN run --no-sound --bpm $bpm --seed $seed --input none > "$OUT/model-daemon.log" 2>&1 & daemon=$!
 wait_for_port "accompaniment out"
-start_recorder "$OUT/replay-model.jsonl" --from "Accompanist:accompaniment"; await_recorder
+start_recorder "$OUT/model.jsonl" --from "Accompanist:accompaniment"; await_recorder
 aplaymidi -p Accompanist:0 "$song"
-# Here a model step takes longer than a step of music (see below): the daemon falls behind and
-# catches up only as it goes, so this wait can take minutes.
-WATCH=$daemon wait_until "the render's $want note events (steps before its end) on channel 1, model engine" 600 \
-    '[ $(count_events "$OUT/replay-model.jsonl" 1) -ge $want ]' 'echo "$(count_events "$OUT/replay-model.jsonl" 1) recorded"'
-# Behind the clock, the engine thread computes every overdue step before it looks at the stop
-# request again: the exit takes as long as that backlog (37 s measured here).
+WATCH=$daemon wait_until "the shipped model's first notes on channel 1" 300 \
+    '[ $(count_events "$OUT/model.jsonl" 1 on) -gt 0 ]' 'echo "$(count_events "$OUT/model.jsonl" 1) recorded"'
 stop_proc $daemon TERM daemon 600
 check "model engine: SIGTERM exit 0 ($status)" '[ $status -eq 0 ]'
 stop_recorder
-grep -E "engine|stopped" "$OUT/replay-model-daemon.log"
-check "the daemon ran the shipped model by default" 'grep -q "engine model .*accompanist.safetensors" "$OUT/replay-model-daemon.log"'
-# Equality only: the guest's CPU is emulated (TCG), and emulated AVX2 vector FMAs make a step of
-# the real model take longer than a step of music, so the notes come late here; on real hardware a
-# step takes 0.1-0.6 ms (docs/bench.md). The timing is reported.
-$PY replay --render "$OUT/render-model.jsonl" --render-mid "$OUT/render-model.mid" --recorded "$OUT/replay-model.jsonl" --bpm $bpm --channel 1 --max-p99-ms 0 || fail=1
-$PY balanced --recorded "$OUT/replay-model.jsonl" || fail=1
+grep -E "engine|stopped" "$OUT/model-daemon.log"
+check "the daemon ran the shipped model by default" 'grep -q "engine model .*accompanist.safetensors" "$OUT/model-daemon.log"'
+$PY balanced --recorded "$OUT/model.jsonl" || fail=1
 
 section "repeats within the take (memory.repeats, the default): live equals render, event for event"
 # Ode to Joy's phrases come back: the daemon's memory thread recognizes them a beat ahead and the

@@ -25,18 +25,33 @@ final class RepeatEstimatorTests: XCTestCase {
         XCTAssertNil(e.take(end: 8), "no worker: the caller makes it")
         try e.start()
         defer { e.stop() }
-        e.submit(end: 8, frames: Array(frames[..<64]))
+        e.submit(end: 8, frames: frames[..<64])
         let made = e.take(end: 8)
         XCTAssertEqual(made, RepeatEstimator.estimate(frames: frames[...], start: 0, end: 8, beatsPerBar: 4, model: m))
         XCTAssertEqual(made?.count, 8 * 12)
         XCTAssertNil(e.take(end: 12), "not asked for")
     }
 
+    /// Deep into a long take the worker is given only the window its estimate reads, and makes
+    /// what render makes from the whole take.
+    func testAJobLateInALongTakeIsItsWindow() throws {
+        let m = try model()
+        let e = RepeatEstimator(model: m, beatsPerBar: 4)
+        try e.start()
+        defer { e.stop() }
+        let long = (0..<(8 * 400)).map { frames[$0 % frames.count] }
+        let end = 360
+        XCTAssertGreaterThan(RepeatFollower.estimateStart(end: end, beatsPerBar: 4), 0, "the window starts after step 0")
+        e.submit(end: end, frames: long[..<(8 * end)])
+        XCTAssertEqual(e.take(end: end), RepeatEstimator.estimate(frames: long[...], start: RepeatFollower.estimateStart(end: end, beatsPerBar: 4),
+                                                                 end: end, beatsPerBar: 4, model: m))
+    }
+
     func testAResultOfAnEarlierPerformanceIsNeverTaken() throws {
         let e = RepeatEstimator(model: try model(), beatsPerBar: 4)
         try e.start()
         defer { e.stop() }
-        e.submit(end: 4, frames: Array(frames[..<32]))
+        e.submit(end: 4, frames: frames[..<32])
         _ = e.take(end: 4)
         e.restart()
         XCTAssertNil(e.take(end: 4))
