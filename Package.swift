@@ -75,6 +75,9 @@ let package = Package(
             "Harmony", "SafeFiles", "Tokens", "Engine", "Hindsight", "Realtime",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
+        // POP909's chord annotations and the note-in-chord measure (`accompanist evaluate`,
+        // the rules engine's tests on POP909), not part of the engine.
+        .target(name: "Evaluation", dependencies: ["SafeFiles"], swiftSettings: swift6),
         // `render` as a library (RenderSession, the twin of Live's LiveSession): no ALSA.
         .target(name: "Rendering", dependencies: [
             "Config", "Engine", "Harmony", "Hindsight", "MIDI", "Memory", "Model", "OfflineAudio", "SafeFiles", "Tokens",
@@ -93,7 +96,7 @@ let package = Package(
             name: "accompanist",
             dependencies: [
                 "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight", "Memory", "SafeFiles",
-                "Realtime", "Harmony", "Rendering",
+                "Realtime", "Harmony", "Rendering", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,10 +116,11 @@ let package = Package(
         .testTarget(name: "HarmonyTests", dependencies: ["Harmony", "MIDI", "Engine"], swiftSettings: swift6),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "Tokens"], swiftSettings: swift6),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model"], swiftSettings: swift6),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "MIDI", "Tokens", "Model", "Evaluation", "Harmony"], swiftSettings: swift6),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Model"], swiftSettings: swift6),
         .testTarget(name: "HindsightTests", dependencies: ["Hindsight", "Harmony", "Model", "Tokens"], swiftSettings: swift6),
         .testTarget(name: "MemoryTests", dependencies: ["Memory", "Harmony", "Engine", "Hindsight", "Tokens"], swiftSettings: swift6),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], swiftSettings: swift6),
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"], swiftSettings: swift6),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "MIDI", .product(name: "Logging", package: "swift-log")],
                     swiftSettings: swift6),

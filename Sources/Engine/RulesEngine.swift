@@ -93,7 +93,7 @@ public final class RulesEngine: AccompanimentEngine {
         for k in 0..<24 {
             let key = Key(tonic: k % 12, isMinor: k >= 12)
             for (i, c) in key.diatonicChords.enumerated() {
-                candidateMask[k * Self.chordsPerKey + i] = c.chord.pitchClassMask
+                candidateMask[k * Self.chordsPerKey + i] = Int(c.chord.pitchClassMask)
                 candidateRoot[k * Self.chordsPerKey + i] = c.chord.root
                 candidatePrior[k * Self.chordsPerKey + i] = c.prior
             }

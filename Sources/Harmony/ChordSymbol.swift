@@ -118,8 +118,8 @@ public struct ChordSymbol: Hashable, Sendable, CustomStringConvertible {
         if let b = bass.map({ (($0 % 12) + 12) % 12 }), b != r { self.bass = b } else { self.bass = nil }
     }
 
-    /// How pitch classes are printed: flats for the black keys, except F#.
-    public static let pitchClassNames = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+    /// How pitch classes are printed: `NoteName`'s one table.
+    public static var pitchClassNames: [String] { NoteName.pitchClassNames }
 
     /// The canonical spelling: root, canonical quality suffix, `/bass` if any (`Dm7/G`, `F#m7b5`).
     public var description: String {

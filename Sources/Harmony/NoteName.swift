@@ -21,8 +21,15 @@ public enum NoteName {
         return (0...127).contains(n) ? n : nil
     }
 
-    /// `60` → `C4` (sharps), for messages.
+    /// The one table of pitch-class names, for chord symbols, keys and notes alike: flats for
+    /// the black keys, except F#, as lead sheets spell them.
+    public static let pitchClassNames = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+
+    /// The name of pitch class `pc` (any integer, taken modulo 12).
+    public static func pitchClass(_ pc: Int) -> String { pitchClassNames[((pc % 12) + 12) % 12] }
+
+    /// `60` → `C4`, `61` → `Db4`, for messages.
     public static func name(of note: Int) -> String {
-        ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"][((note % 12) + 12) % 12] + "\(note / 12 - 1)"
+        pitchClass(note) + "\(Int((Double(note) / 12).rounded(.down)) - 1)"
     }
 }

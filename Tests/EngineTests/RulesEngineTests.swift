@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import Engine
+import Evaluation
+import Harmony
 import MIDI
 import Tokens
 

@@ -1,41 +1,5 @@
-/// Keys and chords for the rule-based accompanist.
-
-/// A triad or seventh chord: root pitch class and quality.
-public struct Chord: Equatable, Hashable, Sendable, CustomStringConvertible {
-    public enum Quality: Int, Sendable, CaseIterable {
-        case major, minor, diminished, dominant7
-
-        /// Intervals above the root, in semitones.
-        public var intervals: [Int] {
-            switch self {
-            case .major: return [0, 4, 7]
-            case .minor: return [0, 3, 7]
-            case .diminished: return [0, 3, 6]
-            case .dominant7: return [0, 4, 7, 10]
-            }
-        }
-        var suffix: String { ["", "m", "dim", "7"][rawValue] }
-    }
-
-    public var root: Int
-    public var quality: Quality
-
-    public init(root: Int, quality: Quality) {
-        self.root = ((root % 12) + 12) % 12
-        self.quality = quality
-    }
-
-    /// Bit i set when pitch class i is a chord tone.
-    public var pitchClassMask: Int {
-        quality.intervals.reduce(0) { $0 | 1 << ((root + $1) % 12) }
-    }
-
-    public func contains(pitchClass pc: Int) -> Bool { pitchClassMask & (1 << (((pc % 12) + 12) % 12)) != 0 }
-
-    public var description: String {
-        ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"][root] + quality.suffix
-    }
-}
+/// Keys for the rule-based accompanist: a Krumhansl–Kessler estimate from the melody, and the
+/// diatonic chords (Harmony's `ChordSymbol`s) it chooses from.
 
 /// A major or minor key.
 public struct Key: Equatable, Hashable, Sendable, CustomStringConvertible {
@@ -55,22 +19,22 @@ public struct Key: Equatable, Hashable, Sendable, CustomStringConvertible {
 
     /// The chords the rules choose from, with a prior weight (tonic, subdominant and dominant
     /// functions first).
-    public var diatonicChords: [(chord: Chord, prior: Double)] {
+    public var diatonicChords: [(chord: ChordSymbol, prior: Double)] {
         let t = tonic
         if isMinor {
-            return [(Chord(root: t, quality: .minor), 0.30), (Chord(root: t + 5, quality: .minor), 0.15),
-                    (Chord(root: t + 7, quality: .major), 0.15), (Chord(root: t + 8, quality: .major), 0.12),
-                    (Chord(root: t + 3, quality: .major), 0.12), (Chord(root: t + 10, quality: .major), 0.10),
-                    (Chord(root: t + 7, quality: .dominant7), 0.05)]
+            return [(ChordSymbol(root: t, quality: .minor), 0.30), (ChordSymbol(root: t + 5, quality: .minor), 0.15),
+                    (ChordSymbol(root: t + 7, quality: .major), 0.15), (ChordSymbol(root: t + 8, quality: .major), 0.12),
+                    (ChordSymbol(root: t + 3, quality: .major), 0.12), (ChordSymbol(root: t + 10, quality: .major), 0.10),
+                    (ChordSymbol(root: t + 7, quality: .dominant7), 0.05)]
         }
-        return [(Chord(root: t, quality: .major), 0.30), (Chord(root: t + 5, quality: .major), 0.18),
-                (Chord(root: t + 7, quality: .major), 0.18), (Chord(root: t + 9, quality: .minor), 0.14),
-                (Chord(root: t + 2, quality: .minor), 0.10), (Chord(root: t + 4, quality: .minor), 0.08),
-                (Chord(root: t + 7, quality: .dominant7), 0.05)]
+        return [(ChordSymbol(root: t, quality: .major), 0.30), (ChordSymbol(root: t + 5, quality: .major), 0.18),
+                (ChordSymbol(root: t + 7, quality: .major), 0.18), (ChordSymbol(root: t + 9, quality: .minor), 0.14),
+                (ChordSymbol(root: t + 2, quality: .minor), 0.10), (ChordSymbol(root: t + 4, quality: .minor), 0.08),
+                (ChordSymbol(root: t + 7, quality: .dominant7), 0.05)]
     }
 
     public var description: String {
-        ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"][tonic] + (isMinor ? " minor" : " major")
+        NoteName.pitchClass(tonic) + (isMinor ? " minor" : " major")
     }
 
     // Krumhansl–Kessler key profiles.
