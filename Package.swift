@@ -5,7 +5,7 @@ import PackageDescription
 // The default build targets x86-64-v3 (AVX2 + FMA: "haswell") on x86_64, so that the SIMD kernels
 // compile to vector FMAs instead of `fmaf` calls (docs/kernels.md, "Build targets and the FMA check") and still run on
 // any x86-64-v3 CPU. aarch64 has FMA in its baseline and needs no flag. ACCOMPANIST_NATIVE=1 at
-// build time targets the build machine's own CPU instead (e.g. AVX-512); see README "Fast build".
+// build time targets the build machine's own CPU instead (e.g. AVX-512); see README "Benchmarks".
 import Foundation
 let nativeBuild = ProcessInfo.processInfo.environment["ACCOMPANIST_NATIVE"] == "1"
 #if arch(x86_64)

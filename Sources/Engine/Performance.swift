@@ -17,11 +17,6 @@ extension PerformanceHooks {
     public func willGenerate(step s: Int, engine: AccompanimentEngine) {}
 }
 
-/// No hooks: the engine, the left hand and the ledger alone.
-public struct NoHooks: PerformanceHooks {
-    public init() {}
-}
-
 /// One performance of an engine, advanced one grid step at a time: the one per-step driver that
 /// `render` (`OfflineRenderer.run`), the live engine thread (`EngineLoop`) and `bench` share
 /// (docs/design.md, "One performance driver"). Each of them supplies only a clock (when the
