@@ -106,6 +106,12 @@ public struct DaemonConfig: Equatable, Sendable {
     /// enabled or not.
     public var memoryRepeats = true
 
+    /// The expert keys (the sampling constants) a user gave, in the config file or on the
+    /// command line: they override the values the model carries (`ModelSampling`); the others
+    /// come from the model, else from the defaults above (`engineSettings(modelSampling:)`).
+    /// Not a setting itself.
+    public var expertKeysGiven: Set<String> = []
+
     public init() {}
 
     /// Exit code for a bad configuration (sysexits.h EX_CONFIG).

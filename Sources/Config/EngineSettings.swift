@@ -46,7 +46,35 @@ public struct EngineSettings: Equatable, Sendable {
 }
 
 extension DaemonConfig {
-    /// The engine's settings from the `[engine]` keys and `tempo.beats_per_bar`.
+    /// The engine's settings for a model that carries `modelSampling` (its metadata:
+    /// `ModelSampling.values`): each expert key the user did not give takes the model's value,
+    /// checked as a config value would be. An unknown name or a value out of range is a
+    /// `Problem` naming it (the model file is at fault: exit 65).
+    public func engineSettings(modelSampling: [String: Double]) throws -> EngineSettings {
+        var c = self
+        for (name, value) in modelSampling.sorted(by: { $0.key < $1.key }) {
+            let key = "engine.\(name)"
+            guard let s = Settings.byKey[key], s.audience == .expert else {
+                throw Problem(key: "sampling.\(name)", message: "the model's metadata names no expert engine setting \(key)")
+            }
+            if expertKeysGiven.contains(key) { continue }
+            do { try s.setFromModel(&c, value) } catch { throw Problem(key: "sampling.\(name)", message: "the model's value: \(error.message)") }
+        }
+        return c.engineSettings
+    }
+
+    /// The engine's settings for the model at `weights` (from `locateModel`; nil: the rules
+    /// engine), with the sampling values it carries where the user gave none. A model whose
+    /// sampling metadata is bad is `ShippedModel.Failure.unreadable`.
+    public func engineSettings(forModelAt weights: String?) throws(ShippedModel.Failure) -> EngineSettings {
+        guard let weights else { return engineSettings }
+        do { return try engineSettings(modelSampling: ModelSampling.values(path: weights)) }
+        catch let p as Problem { throw .unreadable(weights, "metadata \(p.key): \(p.message)") }
+        catch { throw .unreadable(weights, "\(error)") }
+    }
+
+    /// The engine's settings from the `[engine]` keys and `tempo.beats_per_bar` (the model's
+    /// own sampling values not applied: `engineSettings(modelSampling:)`).
     public var engineSettings: EngineSettings {
         var neural = NeuralConfiguration()
         neural.temperature = Float(temperature)

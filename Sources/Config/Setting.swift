@@ -62,8 +62,22 @@ public struct Setting: Sendable {
     public var section: Substring { key.split(separator: ".").first ?? "" }
     public var name: Substring { key.split(separator: ".").dropFirst().first ?? "" }
 
-    /// Sets this setting of `config` from a value of the config file; throws `Invalid`.
-    public func set(_ config: inout DaemonConfig, _ value: TOMLValue) throws(Invalid) { try assign(&config, value) }
+    /// Sets this setting of `config` from a value of the config file (or the command line); an
+    /// expert key is recorded as given, so that it overrides the model's own value. Throws `Invalid`.
+    public func set(_ config: inout DaemonConfig, _ value: TOMLValue) throws(Invalid) {
+        try assign(&config, value)
+        if audience == .expert { config.expertKeysGiven.insert(key) }
+    }
+
+    /// Sets it from the model's sampling metadata: the same checks, not recorded as given.
+    func setFromModel(_ config: inout DaemonConfig, _ value: Double) throws(Invalid) {
+        if case .integer = kind {
+            guard value == value.rounded(), abs(value) < 1e15 else { throw Invalid(message: "expected an integer, got \(value)") }
+            try assign(&config, .integer(Int(value)))
+        } else {
+            try assign(&config, .float(value))
+        }
+    }
 
     /// This setting's value in `config` (`DaemonConfig()`: the default).
     public func value(in config: DaemonConfig) -> TOMLValue { read(config) }

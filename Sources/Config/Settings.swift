@@ -28,8 +28,10 @@ public enum Settings {
 
     /// Said above the first expert setting of the config file.
     public static let expertNote = """
-        Expert: the model engine's sampling constants. They were chosen on validation songs for the \
-        shipped model (Models/README.md, "Sampling settings"), and a musician need not change them.
+        Expert: the model engine's sampling constants. A model carries the values it was tuned with \
+        (the shipped one: chosen on validation songs, Models/README.md, "Sampling settings"), and a \
+        musician need not change them. A key set here overrides the model's value; the values shown \
+        (commented out) are the built-in ones, for a model that carries none.
         """
 
     /// Keys that were removed, with what to do instead (an old config file gets a clear way out).

@@ -26,7 +26,8 @@ public enum SettingsDocument {
                 out += comment(s.help + (s.kind.isChoiceOrNote ? "" : " (\(s.kind.summary))"))
                 if !s.detail.isEmpty { out += comment(s.detail) }
                 if let e = s.example { out += "# Example: \(s.name) = \(e)\n" }
-                out += "\(s.name) = \(tomlText(s.value(in: DaemonConfig())))\n"
+                // An expert key set here would override the model's own value: left unset.
+                out += (s.audience == .expert ? "# " : "") + "\(s.name) = \(tomlText(s.value(in: DaemonConfig())))\n"
             }
         }
         return out
@@ -41,8 +42,11 @@ public enum SettingsDocument {
             a test fails when this file or Configs/accompanist.toml falls behind it. Each key is set in the config \
             file (`[section]` then `name = value`), and where a command has an option for it, on that command's \
             line (`--option VALUE`, or `--set section.name=VALUE`). A value of the wrong type or out of range \
-            exits 78 and names the key. *Expert* keys are the model engine's sampling constants, chosen on \
-            validation songs for the shipped model (Models/README.md); a musician need not change them.
+            exits 78 and names the key. *Expert* keys are the model engine's sampling constants: a model \
+            carries the values it was tuned with in its weights file (the shipped one's were chosen on \
+            validation songs, Models/README.md), and a key set in the config or on the command line \
+            overrides the model's; the default column shows the built-in values, for a model that carries \
+            none. A musician need not change them.
 
             """
         for (section, intro) in Settings.sections {

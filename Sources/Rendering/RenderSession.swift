@@ -98,10 +98,13 @@ public struct RenderSession {
         let bars = beatsPerBar ?? fileBars ?? 4
         var engineConfig = config
         engineConfig.beatsPerBar = bars
-        let settings = engineConfig.engineSettings
+        let located = engineConfig.engineSettings
         // Then the model, before the render's work.
         let modelPath: String?
-        do { modelPath = try settings.locateModel() } catch let e as ShippedModel.Failure { throw RenderFailure.noInput(e.description) }
+        do { modelPath = try located.locateModel() } catch let e as ShippedModel.Failure { throw RenderFailure.noInput(e.description) }
+        // With the sampling values the model carries, where this render's options give none.
+        let settings: EngineSettings
+        do { settings = try engineConfig.engineSettings(forModelAt: modelPath) } catch { throw RenderFailure.input(error.description) }
         if beatsPerBar == nil && fileBars == nil && !file.timeSignatures.isEmpty {
             log.warning("ignoring the file's implausible time signature; assuming 4/4 (use --beats-per-bar)")
         }

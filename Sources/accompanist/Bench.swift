@@ -104,7 +104,7 @@ struct Bench: ParsableCommand {
         var swiftTokenP50: [WeightPrecision: Double] = [:]
         for p in precision {
             print("\n[\(p.rawValue) weights and caches]")
-            let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: NeuralConfiguration(), seed: seed)
+            let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: try DaemonConfig().engineSettings(forModelAt: modelPath).neural, seed: seed)
             let m = engine.model
             let r = Bench.drive(engine, events: events, steps: steps, seed: seed)
             let st = Stats(r.times), sc = Stats(r.cpu)
@@ -402,7 +402,7 @@ struct Bench: ParsableCommand {
         let kind = melody != nil ? "--melody, repeated" : songs.isEmpty ? "Examples/, cycled" : "POP909 MELODY tracks"
         print(String(format: "\n[%g-hour performance, %@]: %d grid steps at 120 BPM, %d melodies concatenated (%@), %d note events",
                      hours, p.rawValue, steps, used, kind, events.count))
-        let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: NeuralConfiguration(), seed: seed)
+        let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: try DaemonConfig().engineSettings(forModelAt: modelPath).neural, seed: seed)
         let tenMinutes = 10 * 60 * 16
         var samples: [(Int, Int)] = []
         samples.reserveCapacity(64)

@@ -1,3 +1,4 @@
+import Config
 import Engine
 import Foundation
 import Harmony
@@ -84,7 +85,7 @@ extension Bench {
         print(String(format: "  takes loaded into the follower in %.2f s; beats planned from the memory: %d of %d", loadSeconds, followed, plans.count))
 
         // The engine thread, following: each beat's plan applied in its first step.
-        let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: NeuralConfiguration(), seed: seed)
+        let engine = try ShippedModel.engine(path: modelPath, precision: p, configuration: try DaemonConfig().engineSettings(forModelAt: modelPath).neural, seed: seed)
         let melody: [Event] = keys.map { Event(step: Int32($0.step), pitch: Int16($0.pitch), velocity: Int16($0.velocity)) }
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 12)
         defer { scratch.deallocate() }

@@ -79,11 +79,15 @@ struct Run: ParsableCommand {
         do { weights = try settings.locateModel() }
         catch let e as ShippedModel.Failure { throw CLIError(message: "engine.model: \(e.description)", exitCode: DaemonConfig.exitCode) }
         // Loaded here, before READY=1: every buffer of the model is allocated now.
+        // With the sampling values the model carries, where the config gives none.
         let engine: AccompanimentEngine
-        do { engine = try settings.makeEngine(weights: weights) }
-        catch let e as ShippedModel.Failure { throw CLIError(message: e.description, exitCode: 66) }
+        let tuned: EngineSettings
+        do {
+            tuned = try config.engineSettings(forModelAt: weights)
+            engine = try tuned.makeEngine(weights: weights)
+        } catch let e as ShippedModel.Failure { throw CLIError(message: e.description, exitCode: 66) }
         let description = weights.map {
-            "model \($0) (\(config.precision)), temperature \(config.temperature), top-p \(config.topP), chord guidance \(config.chordGuidance), seed \(config.seed)"
+            "model \($0) (\(config.precision)), temperature \(tuned.neural.temperature), top-p \(tuned.neural.topP), chord guidance \(tuned.neural.chordGuidance), seed \(config.seed)"
         } ?? "rules (\(config.pattern)), seed \(config.seed)"
         let session = LiveSession(config: config, logger: log, duration: duration)
         do {

@@ -375,4 +375,44 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("note-in-chord 0."), r.stdout)
     }
+
+    /// A model carries the sampling values it was tuned with (metadata "sampling"): render uses
+    /// them where no option is given, and an option wins over them.
+    func testTheModelsOwnSamplingValuesUnlessAnOptionGivesOne() throws {
+        // The tiny fixture, its header rewritten to carry temperature 0 (tensors unchanged).
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: tinyModel))
+        let n = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        var header = try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + n))) as! [String: Any]
+        var meta = header["__metadata__"] as? [String: String] ?? [:]
+        meta["sampling"] = "{\"temperature\": 0}"
+        header["__metadata__"] = meta
+        var text = try JSONSerialization.data(withJSONObject: header)
+        text += Data(repeating: 0x20, count: (8 - text.count % 8) % 8)
+        var tuned = Data((0..<8).map { UInt8((text.count >> (8 * $0)) & 0xFF) })
+        tuned += text + bytes.subdata(in: (8 + n)..<bytes.count)
+        let tunedPath = temp.appendingPathComponent("tuned.safetensors").path
+        try tuned.write(to: URL(fileURLWithPath: tunedPath))
+        func render(_ name: String, _ extra: [String]) throws -> Data {
+            let out = temp.appendingPathComponent(name).path
+            let r = try accompanist(["render", example("twinkle"), "-o", out, "--seed", "4", "--no-repeats"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return try Data(contentsOf: URL(fileURLWithPath: out))
+        }
+        let carried = try render("a.mid", ["--model", tunedPath])
+        XCTAssertEqual(carried, try render("b.mid", ["--model", tinyModel, "--temperature", "0"]), "the model's temperature 0 is used")
+        let plain = try render("c.mid", ["--model", tinyModel])
+        XCTAssertNotEqual(carried, plain, "temperature 0 plays otherwise than the default 0.5")
+        XCTAssertEqual(try render("d.mid", ["--model", tunedPath, "--temperature", "0.5"]), plain, "the option wins over the model")
+        // A model whose sampling metadata is bad is refused, naming it.
+        meta["sampling"] = "{\"temperature\": 9}"
+        header["__metadata__"] = meta
+        text = try JSONSerialization.data(withJSONObject: header)
+        text += Data(repeating: 0x20, count: (8 - text.count % 8) % 8)
+        var bad = Data((0..<8).map { UInt8((text.count >> (8 * $0)) & 0xFF) })
+        bad += text + bytes.subdata(in: (8 + n)..<bytes.count)
+        try bad.write(to: URL(fileURLWithPath: tunedPath))
+        let r = try accompanist(["render", example("twinkle"), "-o", temp.appendingPathComponent("e.mid").path, "--model", tunedPath])
+        XCTAssertEqual(r.status, 65, r.stderr)
+        XCTAssertTrue(r.stderr.contains("sampling.temperature"), r.stderr)
+    }
 }

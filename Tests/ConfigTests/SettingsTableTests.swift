@@ -16,7 +16,9 @@ final class SettingsTableTests: XCTestCase {
         XCTAssertEqual(markdown, SettingsDocument.markdown(), "docs/config.md is stale: accompanist settings --markdown > docs/config.md")
         // Every key is in it, in its section, at its default.
         for s in Settings.all {
-            XCTAssertTrue(toml.contains("\n\(s.name) = \(SettingsDocument.tomlText(s.value(in: DaemonConfig())))\n"), s.key)
+            // An expert key is shown commented out: set, it would override the model's own value.
+            let line = (s.audience == .expert ? "# " : "") + "\(s.name) = \(SettingsDocument.tomlText(s.value(in: DaemonConfig())))"
+            XCTAssertTrue(toml.contains("\n\(line)\n"), s.key)
             XCTAssertTrue(markdown.contains("| `\(s.name)` |"), s.key)
         }
         // Read back, the file is the defaults.
@@ -28,17 +30,19 @@ final class SettingsTableTests: XCTestCase {
     /// fails here.
     func testSettingsAndPropertiesAreOneToOne() throws {
         let defaults = DaemonConfig()
-        let properties = Mirror(reflecting: defaults).children.compactMap(\.label)
+        // `expertKeysGiven` records which expert keys a user gave; it is not a setting.
+        let properties = Mirror(reflecting: defaults).children.compactMap(\.label).filter { $0 != "expertKeysGiven" }
         var setBy: [String: [String]] = [:]
         for s in Settings.all {
             var c = defaults
             try s.set(&c, Self.otherValue(s))
             let changed = zip(Mirror(reflecting: defaults).children, Mirror(reflecting: c).children)
-                .filter { "\($0.value)" != "\($1.value)" }.compactMap(\.0.label)
+                .filter { "\($0.value)" != "\($1.value)" }.compactMap(\.0.label).filter { $0 != "expertKeysGiven" }
             XCTAssertEqual(changed.count, 1, "\(s.key) changes \(changed)")
             for p in changed { setBy[p, default: []].append(s.key) }
-            // Its value reads back as set.
+            // Its value reads back as set; an expert key is recorded as given (it overrides the model's).
             XCTAssertEqual(s.value(in: c), Self.otherValue(s), s.key)
+            XCTAssertEqual(c.expertKeysGiven, s.audience == .expert ? [s.key] : [], s.key)
         }
         for p in properties { XCTAssertEqual(setBy[p]?.count, 1, "DaemonConfig.\(p) is set by \(setBy[p] ?? []) (declare it in Settings.all)") }
         XCTAssertEqual(Set(Settings.all.map(\.key)).count, Settings.all.count, "keys are unique")

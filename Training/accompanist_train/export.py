@@ -32,7 +32,10 @@ def flat_from_checkpoint(path: str | Path) -> tuple[dict[str, np.ndarray], Model
     return flatten_params(st["params"]), cfg, info
 
 
-def save(flat: dict[str, np.ndarray], cfg: ModelConfig, out: str | Path, info: dict | None = None, fp16: bool = False) -> None:
+def save(flat: dict[str, np.ndarray], cfg: ModelConfig, out: str | Path, info: dict | None = None, fp16: bool = False,
+         sampling: dict[str, float] | None = None) -> None:
+    """`sampling`: the sampling settings the model was tuned with, named as the config's [engine]
+    keys, which the runtime uses where a user sets none (sampling_meta.py)."""
     from dataclasses import asdict
 
     from safetensors.numpy import save_file
@@ -44,6 +47,8 @@ def save(flat: dict[str, np.ndarray], cfg: ModelConfig, out: str | Path, info: d
             "tokens": "docs/tokens.md", "model": "docs/model.md"}
     if info:
         meta["training"] = json.dumps(info, sort_keys=True)
+    if sampling:
+        meta["sampling"] = json.dumps(sampling, sort_keys=True)
     save_file(tensors, str(out), metadata=meta)
 
 
