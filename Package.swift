@@ -83,6 +83,12 @@ let package = Package(
             "Config", "Engine", "Harmony", "Hindsight", "MIDI", "Memory", "Model", "OfflineAudio", "SafeFiles", "Tokens",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swift6),
+        // `accompanist bench` as library code: the engine's cost per step and token, floors, long
+        // runs, the memory's threads, the passthrough (docs/bench.md).
+        .target(name: "Benchmarking", dependencies: [
+            "Config", "Engine", "Harmony", "Hindsight", "Kernels", "Live", "MIDI", "Memory", "Model", "OfflineAudio", "Realtime",
+            "Rendering", "Tokens", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swift6),
         // FluidSynth offline: MIDI to WAV, the soundfont lookup (no ALSA client needed).
         .target(name: "OfflineAudio", dependencies: ["CFluidSynth", "MIDI", "SafeFiles"], swiftSettings: swift6),
         // Live I/O: ALSA sequencer client, real-time threads, live FluidSynth.
@@ -96,7 +102,7 @@ let package = Package(
             name: "accompanist",
             dependencies: [
                 "MIDI", "Tokens", "Engine", "Config", "OfflineAudio", "Live", "Kernels", "Model", "Hindsight", "Memory", "SafeFiles",
-                "Realtime", "Harmony", "Rendering", "Evaluation",
+                "Realtime", "Harmony", "Rendering", "Evaluation", "Benchmarking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarking
 import Config
 import Foundation
 import Logging
@@ -27,6 +28,9 @@ enum Main {
         } catch let error as CLIError {
             printError(error.message)
             Foundation.exit(error.exitCode)
+        } catch let failure as BenchFailure {
+            printError(failure.message)
+            Foundation.exit(failure.exitCode)
         } catch let failure as RenderFailure {
             printError(failure.message)
             Foundation.exit(failure.exitCode)

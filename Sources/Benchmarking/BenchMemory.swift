@@ -9,7 +9,7 @@ import Memory
 import Model
 import Realtime
 
-extension Bench {
+extension BenchRun {
     /// The rehearsal memory with `count` stored takes (issue #11: "per-step p99 < 1 ms with a
     /// memory of 200 songs loaded"). The takes are songs cut from the bench melody (a window of
     /// 2,800 steps, about 3.5 minutes at 100 BPM, from a different place each, transposed by the
@@ -90,7 +90,7 @@ extension Bench {
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 12)
         defer { scratch.deallocate() }
         var planIndex = 0
-        let r = Bench.drive(engine, events: melody, steps: songSteps, seed: seed) { s in
+        let r = BenchRun.drive(engine, events: melody, steps: songSteps, seed: seed) { s in
             guard s % 8 == 0 else { return }
             while planIndex < plans.count && Int(plans[planIndex].beat) < s / 8 { planIndex += 1 }
             if planIndex < plans.count && Int(plans[planIndex].beat) == s / 8 { plans[planIndex].apply(to: engine, step: s, scratch: scratch) }
@@ -124,7 +124,7 @@ extension Bench {
         var barTime = 0.0
         var next = 0
         var followed = 0
-        let rss0 = Bench.rssKB()
+        let rss0 = BenchRun.rssKB()
         for b in 0..<(steps / 8) {
             while next < events.count && Int(events[next].step) < 8 * b {
                 let e = events[next]
@@ -143,6 +143,6 @@ extension Bench {
         print(String(format: "  memory thread per bar over the %g-hour take (plans of its 4 beats + the estimate its bar line reads), first 10 min: mean %.2f ms  p99 %.2f ms  max %.2f ms; last 10 min: mean %.2f ms  p99 %.2f ms  max %.2f ms   (a bar is 2000 ms at 120 BPM)",
                      hours, first.mean * 1e3, first.p99 * 1e3, first.max * 1e3, last.mean * 1e3, last.p99 * 1e3, last.max * 1e3))
         print(String(format: "  beats planned from repeats within the take: %d of %d; RSS %.1f MB before, %.1f MB after",
-                     followed, steps / 8, Double(rss0) / 1024, Double(Bench.rssKB()) / 1024))
+                     followed, steps / 8, Double(rss0) / 1024, Double(BenchRun.rssKB()) / 1024))
     }
 }

@@ -4,7 +4,7 @@ import Live
 import OfflineAudio
 import Realtime
 
-extension Bench {
+extension BenchRun {
     /// The player's-note path on this host, without a sequencer: from the moment an event reaches
     /// the reader's code to the return of `fluid_synth_noteon`, with FluidSynth's file driver
     /// rendering in real time beside it (its audio thread takes the same API mutex, as a sound
