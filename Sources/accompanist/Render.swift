@@ -104,7 +104,7 @@ struct Render: ParsableCommand {
         if !(8000...192_000).contains(sampleRate) { throw ValidationError("--sample-rate must be between 8000 and 192000, got \(sampleRate)") }
         if soundfont != nil && wav == nil { throw ValidationError("--soundfont is only used with --wav") }
         if let t = melodyTrack, let i = Int(t), i < 1 { throw ValidationError("--melody-track numbers count from 1, got \(i)") }
-        // A bad setting is reported by `run` (exit 78, naming its key), not here.
+        // A bad setting is reported when the render runs (exit 78, naming its key), not here.
         let engine = (try? config())?.engineSettings.kind ?? .model
         if settingItems.contains(where: { $0.hasPrefix("model=") || $0.hasPrefix("engine.model=") }) && engine != .model {
             throw ValidationError("--model is only used with --engine model")
