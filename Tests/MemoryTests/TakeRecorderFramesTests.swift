@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Harmony
 @testable import Memory
@@ -10,7 +11,7 @@ final class TakeRecorderFramesTests: XCTestCase {
     func testGrownFramesAreTheRebuiltFrames() {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("frames-\(UUID().uuidString)")
         let recorder = TakeRecorder(store: MemoryStore(directory: dir), chart: ChordStream(), beatsPerBar: 4, bpm: { 100 }, hindsightModel: nil)
-        var rng = SplitMix(seed: 7)  // fixed: the same keys every run
+        var rng = SplitMix64(seed: 7)  // the engine's seeded generator: the same keys every run
         var held = Set<Int>()
         var compared = 0
         for beat in 1...600 {
@@ -48,18 +49,5 @@ final class TakeRecorderFramesTests: XCTestCase {
         _ = recorder.take(TakeEvent(kind: .stop, step: 8 * 601))
         XCTAssertEqual(recorder.melodyFrames(before: 8).count, 8)
         XCTAssertTrue(recorder.melodyFrames(before: 8).allSatisfy { $0 == .rest })
-    }
-}
-
-/// A seeded generator (SplitMix64), so the test plays the same keys every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
